@@ -1,0 +1,171 @@
+"""The pipeline: source -> listener (VAD, turns, STT) -> responder (brain, TTS) -> sink.
+
+Why this object: it owns every thread one conversation needs, wires the bounded queues and
+turns a failure escaping any stage into one fatal ``error`` event and a clean end. Models are
+loaded once (``Engines``) and shared by every pipeline in the process.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+
+from voicecli.audio_sink import AudioSink, NullSink
+from voicecli.audio_source import AudioSource
+from voicecli.brain import BRAINS, Brain, Conversation
+from voicecli.bus import EventBus
+from voicecli.clock import PipelineClock
+from voicecli.config import Config
+from voicecli.events import ErrorEvent, Event, Transcript
+from voicecli.lifecycle import ManagedThread
+from voicecli.listener import Listener, UserTurn
+from voicecli.responder import Responder
+from voicecli.stt import SpeechToText
+from voicecli.stt_worker import SttWorker
+from voicecli.system_stats import run_sampler
+from voicecli.tts import TextToSpeech
+from voicecli.vad import VadStream
+
+log = logging.getLogger(__name__)
+
+FRAME_QUEUE = 64  # frames (about 2 s) between the source and the listener
+
+
+@dataclass
+class Engines:
+    """The models, loaded once per process."""
+
+    stt: SpeechToText
+    tts: TextToSpeech
+
+    @classmethod
+    def load(cls, config: Config) -> Engines:
+        stt = SpeechToText(config.stt)
+        tts = TextToSpeech(config.tts)
+        VadStream(config.vad.engine)  # loads the shared VAD model now, not on the first frame
+        return cls(stt=stt, tts=tts)
+
+
+class Pipeline:
+    def __init__(
+        self,
+        *,
+        config: Config,
+        engines: Engines,
+        source: AudioSource | None,
+        bus: EventBus,
+        sink: AudioSink | None = None,
+        brain: Brain | None = None,
+        fast: bool = False,
+        stt_worker: SttWorker | None = None,
+        session: str = "chat",
+        conversation: Conversation | None = None,
+        system_interval_s: float | None = 1.0,
+    ) -> None:
+        self.config = config
+        self.bus = bus
+        self.source = source
+        self.sink = sink or NullSink()
+        self.fast = fast
+        self.clock = PipelineClock(live=source is None or source.live)
+        self.fatal: ErrorEvent | None = None
+        self.done = threading.Event()
+        self._turn_numbers = itertools.count(1)
+        self._turn_lock = threading.Lock()
+        self._own_stt = stt_worker is None
+        self.stt = stt_worker or SttWorker(engines.stt, on_error=self._stage_failed)
+        self.conversation = conversation or Conversation()
+        self.responder = Responder(
+            brain=brain or BRAINS[config.brain.name](),
+            tts=engines.tts,
+            sink=self.sink,
+            clock=self.clock,
+            conversation=self.conversation,
+            emit=self.emit,
+            fast=fast,
+        )
+        self.listener = Listener(
+            config=config,
+            clock=self.clock,
+            stt=self.stt,
+            session=session,
+            emit=self.emit,
+            on_turn=self.responder.turns.put,
+            next_turn_number=self.next_turn_number,
+            fast=fast,
+        )
+        self.frames: queue.Queue = queue.Queue(FRAME_QUEUE)
+        self.threads: list[ManagedThread] = []
+        self._system_interval_s = system_interval_s
+
+    # -- wiring ----------------------------------------------------------------------------
+    def emit(self, event: Event) -> None:
+        self.bus.publish(event)
+
+    def next_turn_number(self) -> int:
+        with self._turn_lock:
+            return next(self._turn_numbers)
+
+    def _thread(self, name: str, target, *args) -> ManagedThread:
+        thread = ManagedThread(name, target, *args, on_error=self._stage_failed)
+        self.threads.append(thread)
+        return thread
+
+    def _stage_failed(self, thread: ManagedThread, exc: BaseException) -> None:
+        """An exception escaped a stage: one fatal error event, and the pipeline ends."""
+        if self.fatal is None:
+            self.fatal = ErrorEvent(
+                t=self.clock.now(),
+                code="stage_failed",
+                message=f"{thread.name} stage failed: {exc!r}",
+                fatal=True,
+            )
+            self.emit(self.fatal)
+        self.done.set()
+
+    def start(self) -> Pipeline:
+        if self._own_stt:
+            self.stt.start()
+        if self.source is not None:
+            self._thread("source", self.source.run, self.frames)
+            self._thread("listener", self.listener.run, self.frames)
+        self._thread("responder", self.responder.run, self.done.set)
+        if self._system_interval_s:
+            self._thread("system", run_sampler, self.emit, self._system_interval_s)
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    # -- use -------------------------------------------------------------------------------
+    def submit_text(self, text: str) -> UserTurn:
+        """A typed turn: no speech, straight to the responder."""
+        now = time.monotonic()
+        turn = UserTurn(number=self.next_turn_number(), text=text, typed=True,
+                        t_turn=self.clock.now(), wall_turn=now)
+        self.emit(Transcript(t=turn.t_turn, turn=turn.number, text=text, final=True))
+        self.responder.turns.put(turn)
+        return turn
+
+    def end_input(self) -> None:
+        """No more input (typed-only use): finish the pending replies, then end."""
+        self.responder.turns.put(None)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self.done.wait(timeout)
+
+    def stop(self) -> None:
+        for thread in self.threads:
+            thread.stop()
+
+    def close(self, timeout: float = 5.0) -> bool:
+        """Stop every thread and wait for them; True when all ended in time."""
+        self.stop()
+        ok = all([thread.join(timeout) for thread in self.threads])
+        if self._own_stt:
+            ok = self.stt.stop(timeout) and ok
+        self.sink.close()
+        return ok

@@ -1,0 +1,137 @@
+"""The responder stage: brain -> sentences -> TTS -> audio sink, and the turn's metrics.
+
+Why sentence by sentence: the first sentence is spoken while the rest is still being made, so
+"reply" and "TTS first audio" latencies are measured on the first sentence. A failure confined
+to one turn (a brain bug, one sentence TTS cannot say) is an ``error`` with fatal:false and the
+conversation goes on; a failing sink (disk full) escapes and ends the pipeline.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from voicecli.audio_sink import AudioSink
+from voicecli.brain import Brain, Conversation
+from voicecli.clock import PipelineClock
+from voicecli.events import ErrorEvent, Event, Playback, Reply, TurnMetrics
+from voicecli.lifecycle import POLL_S, ManagedThread
+from voicecli.listener import UserTurn
+from voicecli.sentences import SentenceSplitter
+from voicecli.tts import TextToSpeech
+
+SORRY = "Sorry, something went wrong while answering that."
+
+
+@dataclass
+class _SpokenReply:
+    """One turn's reply as it is being spoken: its sentences and the instants measured."""
+
+    turn: UserTurn
+    sentences: list[str] = field(default_factory=list)
+    wall_reply: float | None = None  # first sentence ready
+    wall_audio: float | None = None  # first audio ready
+
+
+def _ms(start: float | None, end: float | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return round((end - start) * 1000, 1)
+
+
+class Responder:
+    def __init__(
+        self,
+        *,
+        brain: Brain,
+        tts: TextToSpeech,
+        sink: AudioSink,
+        clock: PipelineClock,
+        conversation: Conversation,
+        emit: Callable[[Event], None],
+        fast: bool,
+    ) -> None:
+        self.brain = brain
+        self.tts = tts
+        self.sink = sink
+        self.clock = clock
+        self.conversation = conversation
+        self.emit = emit
+        self.fast = fast
+        self.turns: queue.Queue[UserTurn | None] = queue.Queue()
+
+    def run(self, thread: ManagedThread, on_end: Callable[[], None]) -> None:
+        while not thread.should_stop():
+            try:
+                turn = self.turns.get(timeout=POLL_S)
+            except queue.Empty:
+                continue
+            if turn is None:
+                on_end()
+                return
+            self.answer(turn, thread)
+
+    def answer(self, turn: UserTurn, thread: ManagedThread) -> None:
+        spoken = _SpokenReply(turn)
+        splitter = SentenceSplitter()
+        try:
+            for delta in self.brain.reply(turn.text, self.conversation):
+                for sentence in splitter.feed(delta):
+                    self._say(spoken, sentence)
+                if thread.should_stop():
+                    return
+            for sentence in splitter.flush():
+                self._say(spoken, sentence)
+        except Exception as exc:  # a brain bug spoils this turn only
+            self.emit(ErrorEvent(t=self.clock.now(), turn=turn.number, code="reply_failed",
+                                 message=f"reply failed: {exc!r}", fatal=False))
+            if not spoken.sentences:
+                self._say(spoken, SORRY)
+        reply = " ".join(spoken.sentences)
+        self.emit(Reply(t=self.clock.now(), turn=turn.number, text=reply, final=True))
+        if spoken.wall_audio is not None:
+            self.sink.end_reply()
+            self.emit(Playback(t=self.clock.now(), turn=turn.number, state="stopped"))
+        self.conversation.add(turn.text, reply)
+        self.emit(self._metrics(spoken))
+
+    def _say(self, spoken: _SpokenReply, sentence: str) -> None:
+        number = spoken.turn.number
+        spoken.sentences.append(sentence)
+        if spoken.wall_reply is None:
+            spoken.wall_reply = time.monotonic()
+        self.emit(Reply(t=self.clock.now(), turn=number, text=sentence, final=False))
+        try:
+            pcm = self.tts.synthesize(sentence)
+        except Exception as exc:  # one sentence TTS cannot say
+            self.emit(ErrorEvent(t=self.clock.now(), turn=number, code="tts_failed",
+                                 message=f"speech synthesis failed: {exc}", fatal=False))
+            return
+        if pcm.size == 0:
+            return
+        if spoken.wall_audio is None:
+            spoken.wall_audio = time.monotonic()
+            self.emit(Playback(t=self.clock.now(), turn=number, state="started"))
+        self.sink.write(pcm)
+
+    def _metrics(self, reply: _SpokenReply) -> TurnMetrics:
+        turn, wall_reply, wall_audio = reply.turn, reply.wall_reply, reply.wall_audio
+        spoken = not turn.typed
+        wall_eos = turn.wall_eos if spoken else None
+        if spoken and self.fast:
+            turn_wait = _ms(turn.t_eos, turn.t_turn)  # pipeline clock
+        else:
+            turn_wait = _ms(wall_eos, turn.wall_turn)
+        return TurnMetrics(
+            t=self.clock.now(),
+            turn=turn.number,
+            eos_to_transcript_ms=_ms(wall_eos, turn.wall_stt),
+            turn_wait_ms=turn_wait,
+            reply_ms=_ms(turn.wall_turn, wall_reply),
+            tts_first_audio_ms=_ms(wall_reply, wall_audio),
+            voice_to_voice_ms=_ms(wall_eos, wall_audio),
+            stt_compute_ms=round(turn.stt_compute_ms, 1) if spoken and turn.stt_compute_ms else None,
+            first_token_ms=None,
+        )

@@ -1,0 +1,48 @@
+"""Cut a stream of text deltas into sentences, so each can be spoken as soon as it is complete.
+
+Why not split on every full stop: "Dr. Smith", "3.5" and "e.g." must not cut a sentence. A
+sentence ends at . ! ? or … followed by white space (or the end of the stream), unless the word
+before it is a known abbreviation or a single letter.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ABBREVIATIONS = frozenset(
+    ["mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "approx", "no", "fig", "mt", "ft"]
+)
+_END = re.compile(r"[.!?…]+[\"')\]]*\s+")
+
+
+class SentenceSplitter:
+    def __init__(self, min_chars: int = 2) -> None:
+        self._buffer = ""
+        self.min_chars = min_chars
+
+    def feed(self, delta: str) -> list[str]:
+        """Add text; return the sentences it completed."""
+        self._buffer += delta
+        sentences = []
+        start = 0
+        for match in _END.finditer(self._buffer):
+            candidate = self._buffer[start : match.end()].strip()
+            words = candidate[: match.start() - start].split()
+            last = words[-1].lower().rstrip(".") if words else ""
+            if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha() and "." in match.group()):
+                continue
+            if len(candidate) >= self.min_chars:
+                sentences.append(candidate)
+                start = match.end()
+        self._buffer = self._buffer[start:]
+        return sentences
+
+    def flush(self) -> list[str]:
+        """End of stream: whatever is left is the last sentence."""
+        rest, self._buffer = self._buffer.strip(), ""
+        return [rest] if rest else []
+
+
+def split_sentences(text: str) -> list[str]:
+    splitter = SentenceSplitter()
+    return splitter.feed(text) + splitter.flush()
