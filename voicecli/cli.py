@@ -70,7 +70,9 @@ def main(
     level = getattr(logging, log_level.upper(), None)
     if not isinstance(level, int):
         raise fail(f"unknown log level {log_level!r}", ExitStatus.USAGE)
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
 def register_commands() -> None:

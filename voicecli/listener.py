@@ -183,8 +183,15 @@ class Listener:
             return
         job = self.transcript
         if job.error is not None:
-            self.emit(ErrorEvent(t=self.clock.now(), turn=self._turn_number, code="stt_failed",
-                                 message=f"transcription failed: {job.error}", fatal=False))
+            self.emit(
+                ErrorEvent(
+                    t=self.clock.now(),
+                    turn=self._turn_number,
+                    code="stt_failed",
+                    message=f"transcription failed: {job.error}",
+                    fatal=False,
+                )
+            )
             self._abandon()
             return
         text = job.result.text.strip()
@@ -221,7 +228,9 @@ class Listener:
         """End of input is endless silence: the open turn is declared at once."""
         if self.segmenter.in_speech:
             self.segmenter.in_speech = False
-            self._speech_ended(self.clock.now(), None if self.fast else time.monotonic(), force=True)
+            self._speech_ended(
+                self.clock.now(), None if self.fast else time.monotonic(), force=True
+            )
         if self.pending:
             self.force = True
             if self.job is None:

@@ -11,13 +11,36 @@ import re
 UNITS = {
     w: i
     for i, w in enumerate(
-        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+        ]
     )
 }
 UNITS["oh"] = 0
 TENS = {
     w: 10 * i
-    for i, w in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], 2)
+    for i, w in enumerate(
+        ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], 2
+    )
 }
 SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
 NUMBER_WORDS = set(UNITS) | set(TENS) | set(SCALES)
@@ -66,8 +89,13 @@ def words_to_digits(text: str) -> str:
             j = i
             while j < len(tokens) and (
                 tokens[j] in NUMBER_WORDS
-                or (tokens[j] == "and" and j + 1 < len(tokens) and tokens[j + 1] in NUMBER_WORDS
-                    and _is_small(tokens[j + 1]) and _prev_is_scale(tokens, j))
+                or (
+                    tokens[j] == "and"
+                    and j + 1 < len(tokens)
+                    and tokens[j + 1] in NUMBER_WORDS
+                    and _is_small(tokens[j + 1])
+                    and _prev_is_scale(tokens, j)
+                )
                 or (tokens[j] == "a" and _next_is_scale(tokens, j))
             ):
                 j += 1

@@ -144,8 +144,13 @@ class Pipeline:
     def submit_text(self, text: str) -> UserTurn:
         """A typed turn: no speech, straight to the responder."""
         now = time.monotonic()
-        turn = UserTurn(number=self.next_turn_number(), text=text, typed=True,
-                        t_turn=self.clock.now(), wall_turn=now)
+        turn = UserTurn(
+            number=self.next_turn_number(),
+            text=text,
+            typed=True,
+            t_turn=self.clock.now(),
+            wall_turn=now,
+        )
         self.emit(Transcript(t=turn.t_turn, turn=turn.number, text=text, final=True))
         self.responder.turns.put(turn)
         return turn

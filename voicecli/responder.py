@@ -85,8 +85,15 @@ class Responder:
             for sentence in splitter.flush():
                 self._say(spoken, sentence)
         except Exception as exc:  # a brain bug spoils this turn only
-            self.emit(ErrorEvent(t=self.clock.now(), turn=turn.number, code="reply_failed",
-                                 message=f"reply failed: {exc!r}", fatal=False))
+            self.emit(
+                ErrorEvent(
+                    t=self.clock.now(),
+                    turn=turn.number,
+                    code="reply_failed",
+                    message=f"reply failed: {exc!r}",
+                    fatal=False,
+                )
+            )
             if not spoken.sentences:
                 self._say(spoken, SORRY)
         reply = " ".join(spoken.sentences)
@@ -106,8 +113,15 @@ class Responder:
         try:
             pcm = self.tts.synthesize(sentence)
         except Exception as exc:  # one sentence TTS cannot say
-            self.emit(ErrorEvent(t=self.clock.now(), turn=number, code="tts_failed",
-                                 message=f"speech synthesis failed: {exc}", fatal=False))
+            self.emit(
+                ErrorEvent(
+                    t=self.clock.now(),
+                    turn=number,
+                    code="tts_failed",
+                    message=f"speech synthesis failed: {exc}",
+                    fatal=False,
+                )
+            )
             return
         if pcm.size == 0:
             return
@@ -132,6 +146,8 @@ class Responder:
             reply_ms=_ms(turn.wall_turn, wall_reply),
             tts_first_audio_ms=_ms(wall_reply, wall_audio),
             voice_to_voice_ms=_ms(wall_eos, wall_audio),
-            stt_compute_ms=round(turn.stt_compute_ms, 1) if spoken and turn.stt_compute_ms else None,
+            stt_compute_ms=round(turn.stt_compute_ms, 1)
+            if spoken and turn.stt_compute_ms
+            else None,
             first_token_ms=None,
         )

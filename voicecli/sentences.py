@@ -10,7 +10,25 @@ from __future__ import annotations
 import re
 
 _ABBREVIATIONS = frozenset(
-    ["mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "approx", "no", "fig", "mt", "ft"]
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "sr",
+        "jr",
+        "st",
+        "vs",
+        "etc",
+        "e.g",
+        "i.e",
+        "approx",
+        "no",
+        "fig",
+        "mt",
+        "ft",
+    ]
 )
 _END = re.compile(r"[.!?…]+[\"')\]]*\s+")
 
@@ -29,7 +47,9 @@ class SentenceSplitter:
             candidate = self._buffer[start : match.end()].strip()
             words = candidate[: match.start() - start].split()
             last = words[-1].lower().rstrip(".") if words else ""
-            if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha() and "." in match.group()):
+            if last in _ABBREVIATIONS or (
+                len(last) == 1 and last.isalpha() and "." in match.group()
+            ):
                 continue
             if len(candidate) >= self.min_chars:
                 sentences.append(candidate)

@@ -14,7 +14,37 @@ import re
 from voicecli.config import TurnConfig
 
 UNFINISHED_WORDS = frozenset(
-    ["a", "an", "the", "and", "or", "but", "nor", "yet", "to", "of", "in", "for", "with", "into", "onto", "than", "because", "if", "whether", "while", "my", "your", "our", "their", "its", "very", "um", "uh", "er"]
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "nor",
+        "yet",
+        "to",
+        "of",
+        "in",
+        "for",
+        "with",
+        "into",
+        "onto",
+        "than",
+        "because",
+        "if",
+        "whether",
+        "while",
+        "my",
+        "your",
+        "our",
+        "their",
+        "its",
+        "very",
+        "um",
+        "uh",
+        "er",
+    ]
 )
 
 _WORD = re.compile(r"[a-z']+")

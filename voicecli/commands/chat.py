@@ -54,8 +54,12 @@ def chat(
     try:
         engines = Engines.load(loaded.config)
         pipeline = Pipeline(
-            config=loaded.config, engines=engines, source=source, sink=sink,
-            bus=EventBus(), fast=fast,
+            config=loaded.config,
+            engines=engines,
+            source=source,
+            sink=sink,
+            bus=EventBus(),
+            fast=fast,
         )
     except BaseException:
         sink.close()

@@ -40,7 +40,9 @@ def _check_portaudio() -> list[tuple[bool, str]]:
     try:
         import sounddevice as sd
     except OSError:
-        return [(False, "PortAudio: missing -- apt-get install libportaudio2 (or use --input FILE)")]
+        return [
+            (False, "PortAudio: missing -- apt-get install libportaudio2 (or use --input FILE)")
+        ]
     lines = [(True, f"PortAudio: found ({sd.get_portaudio_version()[1]})")]
     devices = sd.query_devices()
     inputs = [d["name"] for d in devices if d["max_input_channels"] > 0]

@@ -6,8 +6,15 @@ from voicecli.audio_file import to_int16
 from voicecli.clock import SAMPLE_RATE
 from voicecli.synth import compose
 
-DEMO_SCRIPT = (0.5, "What is twelve times eight?", 1.5, "What time is it?", 1.5,
-               "What did I just ask?", 1.0)
+DEMO_SCRIPT = (
+    0.5,
+    "What is twelve times eight?",
+    1.5,
+    "What time is it?",
+    1.5,
+    "What did I just ask?",
+    1.0,
+)
 
 
 def main() -> None:

@@ -15,13 +15,38 @@ NAME = "arithmetic"
 
 # Longest phrases first: each becomes one operator token.
 _OPERATORS = [
-    ("to the power of", "^"), ("raised to", "^"), ("multiplied by", "*"), ("divided by", "/"),
-    ("percent of", "%of"), ("% of", "%of"), ("square root of", "sqrt"), ("times", "*"), ("x", "*"),
-    ("×", "*"), ("*", "*"), ("plus", "+"), ("+", "+"), ("minus", "-"), ("-", "-"),
-    ("over", "/"), ("/", "/"), ("÷", "/"), ("squared", "sq"), ("cubed", "cube"),
+    ("to the power of", "^"),
+    ("raised to", "^"),
+    ("multiplied by", "*"),
+    ("divided by", "/"),
+    ("percent of", "%of"),
+    ("% of", "%of"),
+    ("square root of", "sqrt"),
+    ("times", "*"),
+    ("x", "*"),
+    ("×", "*"),
+    ("*", "*"),
+    ("plus", "+"),
+    ("+", "+"),
+    ("minus", "-"),
+    ("-", "-"),
+    ("over", "/"),
+    ("/", "/"),
+    ("÷", "/"),
+    ("squared", "sq"),
+    ("cubed", "cube"),
 ]
-_SAY = {"*": "times", "/": "divided by", "+": "plus", "-": "minus", "^": "to the power of",
-        "%of": "percent of", "sqrt": "the square root of", "sq": "squared", "cube": "cubed"}
+_SAY = {
+    "*": "times",
+    "/": "divided by",
+    "+": "plus",
+    "-": "minus",
+    "^": "to the power of",
+    "%of": "percent of",
+    "sqrt": "the square root of",
+    "sq": "squared",
+    "cube": "cubed",
+}
 _LEAD = re.compile(
     r"^(?:hey |ok |okay |so |and |please )*(?:what(?:'s| is)|how much is|calculate|compute|"
     r"tell me|can you tell me|could you tell me|work out)\b\s*"
@@ -77,7 +102,9 @@ class _Parser:
             op, right = self.take(), self.power()
             if op == "/" and right == 0:
                 raise ZeroDivisionError
-            value = value * right if op == "*" else value / right if op == "/" else value * right / 100
+            value = (
+                value * right if op == "*" else value / right if op == "/" else value * right / 100
+            )
         return value
 
     def power(self) -> float:
