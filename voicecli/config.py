@@ -20,6 +20,8 @@ from typing import Any
 from voicecli.errors import UsageError
 
 CONFIG_ENV = "VOICECLI_CONFIG"
+#: Extra env names accepted for a key; the canonical ``VOICECLI_SECTION_FIELD`` wins over them.
+ENV_ALIASES = {"thermal.sysfs_root": "VOICECLI_SYSFS_ROOT"}
 
 
 @dataclass
@@ -63,12 +65,25 @@ class BrainConfig:
 
 
 @dataclass
+class ThermalConfig:
+    """Thermal monitor and protection (docs/thermal.md); checked by ``thermal_state.Thresholds``."""
+
+    interval_s: float = 1.0  # seconds between polls
+    warn_c: float = 75.0  # normal -> warm (back to normal 3 C below)
+    hot_c: float = 85.0  # warm -> hot: protection on
+    resume_c: float = 80.0  # hot -> protection off below this; must be < hot_c
+    sysfs_root: str = "/sys"  # VOICECLI_SYSFS_ROOT also works
+    vcgencmd: str = "vcgencmd"  # Raspberry Pi tool: name on PATH or a path; "" disables
+
+
+@dataclass
 class Config:
     stt: SttConfig = field(default_factory=SttConfig)
     vad: VadConfig = field(default_factory=VadConfig)
     turn: TurnConfig = field(default_factory=TurnConfig)
     tts: TtsConfig = field(default_factory=TtsConfig)
     brain: BrainConfig = field(default_factory=BrainConfig)
+    thermal: ThermalConfig = field(default_factory=ThermalConfig)
 
 
 @dataclass
@@ -162,8 +177,9 @@ def load_config(
             for name, value in values.items():
                 _apply(all_keys, sources, f"{section}.{name}", value, "file")
     for key in all_keys:
-        if env_name(key) in env:
-            _apply(all_keys, sources, key, env[env_name(key)], "env")
+        name = next((n for n in (env_name(key), ENV_ALIASES.get(key)) if n and n in env), None)
+        if name:
+            _apply(all_keys, sources, key, env[name], "env")
     for key, value in (flags or {}).items():
         if value is not None:
             _apply(all_keys, sources, key, value, "flag")
