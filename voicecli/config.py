@@ -77,6 +77,27 @@ class ThermalConfig:
 
 
 @dataclass
+class LlmConfig:
+    """The language model behind the skills (voicecli/llm): none, an OpenAI-compatible server
+    (``url``) or the embedded llama.cpp model (``backend = "local"``)."""
+
+    backend: str = ""  # "" (openai when url is set, else none) | none | openai | local
+    url: str = ""  # e.g. http://127.0.0.1:11434/v1 (Ollama)
+    model: str = ""  # server model name; for local: catalogue id or .gguf path
+    api_key: str = ""  # VOICECLI_LLM_API_KEY
+    system_prompt: str = (
+        "You are a friendly voice assistant. Your words are spoken aloud, so answer in one "
+        "or two short sentences of plain text, without lists, markdown, code or emoji."
+    )
+    connect_timeout_s: float = 3.0
+    first_token_timeout_s: float = 10.0
+    max_history_turns: int = 6  # earlier exchanges sent with each question
+    temperature: float = 0.3
+    max_tokens: int = 200  # a spoken answer is short; this bounds a rambling one
+    threads: int = 0  # local: 0 = one less than the CPU cores (leaves one to STT)
+
+
+@dataclass
 class Config:
     stt: SttConfig = field(default_factory=SttConfig)
     vad: VadConfig = field(default_factory=VadConfig)
@@ -84,6 +105,7 @@ class Config:
     tts: TtsConfig = field(default_factory=TtsConfig)
     brain: BrainConfig = field(default_factory=BrainConfig)
     thermal: ThermalConfig = field(default_factory=ThermalConfig)
+    llm: LlmConfig = field(default_factory=LlmConfig)
 
 
 @dataclass
