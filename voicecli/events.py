@@ -98,6 +98,11 @@ class SystemStats(Event):
     mem_percent: float
     cpu_freq_mhz: float | None = None
     load_1m: float | None = None
+    # From the thermal monitor when one runs (docs/thermal.md); None otherwise.
+    temp_c: float | None = None  # hottest processor reading
+    temp_source: str | None = None  # where it was read
+    thermal_state: str | None = None  # no_sensor | normal | warm | hot
+    throttled: bool | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from voicecli.events import Event, SystemStats
 from voicecli.lifecycle import ManagedThread
 
+if TYPE_CHECKING:
+    from voicecli.thermal_monitor import ThermalMonitor
 
-def sample(process) -> SystemStats:
+
+def sample(process, monitor: ThermalMonitor | None = None) -> SystemStats:
     import psutil
 
     try:
@@ -31,14 +35,20 @@ def sample(process) -> SystemStats:
         mem_percent=psutil.virtual_memory().percent,
         cpu_freq_mhz=freq.current if freq and freq.current else None,
         load_1m=load,
+        **(monitor.status.system_fields() if monitor and monitor.status else {}),
     )
 
 
-def run_sampler(thread: ManagedThread, emit: Callable[[Event], None], interval_s: float) -> None:
+def run_sampler(
+    thread: ManagedThread,
+    emit: Callable[[Event], None],
+    interval_s: float,
+    monitor: ThermalMonitor | None = None,
+) -> None:
     import psutil
 
     process = psutil.Process()
     psutil.cpu_percent(interval=None)  # the first call only primes the counters
     process.cpu_percent(interval=None)
     while not thread.wait(interval_s):
-        emit(sample(process))
+        emit(sample(process, monitor))
