@@ -52,13 +52,20 @@ def _check_portaudio() -> list[tuple[bool, str]]:
     return lines
 
 
+def _check_thermal() -> list[tuple[bool, str]]:
+    from voicecli.config import load_config
+    from voicecli.thermal_monitor import describe_sources
+
+    return describe_sources(load_config().config.thermal)
+
+
 @app.command()
 @handle_errors
 def doctor() -> None:
     """Check the model, espeak-ng, PortAudio and audio devices."""
     model_ok, model_line = _check_model()
     tts_ok, tts_line = _check_espeak()
-    lines = [(model_ok, model_line), (tts_ok, tts_line), *_check_portaudio()]
+    lines = [(model_ok, model_line), (tts_ok, tts_line), *_check_portaudio(), *_check_thermal()]
     for ok, line in lines:
         typer.echo(f"{'ok     ' if ok else 'missing'}  {line}")
     if not model_ok:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Protocol
 
-from voicecli.skills import arithmetic, clock_time, recall
+from voicecli.skills import arithmetic, clock_time, recall, system_status
 
 
 class Skill(Protocol):
@@ -18,4 +18,4 @@ class Skill(Protocol):
     def answer(self, text: str, conversation: object) -> str | None: ...
 
 
-SKILLS: tuple[ModuleType, ...] = (recall, clock_time, arithmetic)
+SKILLS: tuple[ModuleType, ...] = (recall, clock_time, arithmetic, system_status)
