@@ -8,6 +8,7 @@ configured, a language model).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -42,6 +43,55 @@ class Conversation:
         return self.history[-1].user if self.history else None
 
 
+class ReplyControl:
+    """One reply's link between the responder and the brain.
+
+    Why: an interrupt (barge-in) comes from another thread while the brain may be blocked
+    reading a socket; ``cancel`` sets the flag and runs the hooks the brain registered (closing
+    the HTTP stream), so generation stops at once. The brain records when the LLM's first
+    token arrived, for ``turn_metrics.first_token_ms``.
+    """
+
+    def __init__(self) -> None:
+        self._cancelled = threading.Event()
+        self._hooks: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+        self.first_token_wall: float | None = None  # time.monotonic() of the first LLM token
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled.set()
+            hooks, self._hooks = self._hooks, []
+        for hook in hooks:
+            hook()
+
+    def on_cancel(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` when the reply is cancelled (at once if it already was)."""
+        with self._lock:
+            if not self._cancelled.is_set():
+                self._hooks.append(hook)
+                return
+        hook()
+
+    def first_token(self) -> None:
+        if self.first_token_wall is None:
+            self.first_token_wall = time.monotonic()
+
+
+class ReplyFailed(Exception):
+    """A brain could not answer (LLM timeout, HTTP error, lost connection): the user hears
+    ``spoken`` and an ``error`` {fatal:false} with ``code`` is emitted; the conversation goes on."""
+
+    def __init__(self, code: str, message: str, spoken: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.spoken = spoken
+
+
 class Brain:
     """Base class: ``reply`` yields text deltas for one user turn."""
 
@@ -49,6 +99,13 @@ class Brain:
 
     def reply(self, text: str, conversation: Conversation) -> Iterator[str]:
         raise NotImplementedError
+
+    def stream(self, text: str, conversation: Conversation, control: ReplyControl) -> Iterator[str]:
+        """``reply`` that honours ``control`` (cancellation); LLM brains override it."""
+        return self.reply(text, conversation)
+
+    def close(self) -> None:
+        """Free what the brain holds (an embedded model); the owner calls it once."""
 
 
 class SkillsBrain(Brain):

@@ -155,6 +155,11 @@ class Pipeline:
         self.responder.turns.put(turn)
         return turn
 
+    def interrupt(self) -> bool:
+        """Barge-in or the ``interrupt`` command: stop the reply being made and its playback
+        at once (``playback`` cut); False when nothing was being said."""
+        return self.responder.interrupt()
+
     def end_input(self) -> None:
         """No more input (typed-only use): finish the pending replies, then end."""
         self.responder.turns.put(None)
@@ -165,6 +170,7 @@ class Pipeline:
     def stop(self) -> None:
         for thread in self.threads:
             thread.stop()
+        self.sink.cut()  # a responder waiting for a reply to be heard wakes up at once
 
     def close(self, timeout: float = 5.0) -> bool:
         """Stop every thread and wait for them; True when all ended in time."""

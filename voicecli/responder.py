@@ -4,22 +4,30 @@ Why sentence by sentence: the first sentence is spoken while the rest is still b
 "reply" and "TTS first audio" latencies are measured on the first sentence. A failure confined
 to one turn (a brain bug, one sentence TTS cannot say) is an ``error`` with fatal:false and the
 conversation goes on; a failing sink (disk full) escapes and ends the pipeline.
+
+``interrupt()`` (barge-in, the ``interrupt`` command) cancels the reply being made at once:
+generation stops (the brain's stream is closed), nothing more reaches the sink, and
+``playback`` {state: "cut"} is emitted when audio had started. ``reply`` events carry the text
+as written; TTS speaks its ``speakable`` form (no markdown, code, URLs or emoji).
 """
 
 from __future__ import annotations
 
+import contextlib
 import queue
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from voicecli.audio_sink import AudioSink
-from voicecli.brain import Brain, Conversation
+from voicecli.brain import Brain, Conversation, ReplyControl, ReplyFailed
 from voicecli.clock import PipelineClock
 from voicecli.events import ErrorEvent, Event, Playback, Reply, TurnMetrics
 from voicecli.lifecycle import POLL_S, ManagedThread
 from voicecli.listener import UserTurn
 from voicecli.sentences import SentenceSplitter
+from voicecli.speakable import Speakable
 from voicecli.tts import TextToSpeech
 
 SORRY = "Sorry, something went wrong while answering that."
@@ -30,6 +38,8 @@ class _SpokenReply:
     """One turn's reply as it is being spoken: its sentences and the instants measured."""
 
     turn: UserTurn
+    control: ReplyControl = field(default_factory=ReplyControl)
+    speakable: Speakable = field(default_factory=Speakable)
     sentences: list[str] = field(default_factory=list)
     wall_reply: float | None = None  # first sentence ready
     wall_audio: float | None = None  # first audio ready
@@ -61,6 +71,17 @@ class Responder:
         self.emit = emit
         self.fast = fast
         self.turns: queue.Queue[UserTurn | None] = queue.Queue()
+        self._current: ReplyControl | None = None  # the reply being made, for interrupt()
+        self._current_lock = threading.Lock()
+
+    def interrupt(self) -> bool:
+        """Cancel the reply being made (from any thread); False when there was none."""
+        with self._current_lock:
+            control = self._current
+        if control is None or control.cancelled:
+            return False
+        control.cancel()
+        return True
 
     def run(self, thread: ManagedThread, on_end: Callable[[], None]) -> None:
         while not thread.should_stop():
@@ -75,15 +96,35 @@ class Responder:
 
     def answer(self, turn: UserTurn, thread: ManagedThread) -> None:
         spoken = _SpokenReply(turn)
+        control = spoken.control
+        with self._current_lock:
+            self._current = control
         splitter = SentenceSplitter()
         try:
-            for delta in self.brain.reply(turn.text, self.conversation):
-                for sentence in splitter.feed(delta):
+            deltas = self.brain.stream(turn.text, self.conversation, control)
+            with contextlib.closing(deltas):  # closing it stops generation (HTTP stream, model)
+                for delta in deltas:
+                    for sentence in splitter.feed(delta):
+                        self._say(spoken, sentence)
+                    if thread.should_stop():
+                        control.cancel()
+                        return
+                    if control.cancelled:
+                        break
+            if not control.cancelled:
+                for sentence in splitter.flush():
                     self._say(spoken, sentence)
-                if thread.should_stop():
-                    return
-            for sentence in splitter.flush():
-                self._say(spoken, sentence)
+        except ReplyFailed as exc:  # the LLM failed: say so briefly, the conversation goes on
+            self.emit(
+                ErrorEvent(
+                    t=self.clock.now(),
+                    turn=turn.number,
+                    code=exc.code,
+                    message=str(exc),
+                    fatal=False,
+                )
+            )
+            self._say(spoken, exc.spoken)
         except Exception as exc:  # a brain bug spoils this turn only
             self.emit(
                 ErrorEvent(
@@ -96,22 +137,31 @@ class Responder:
             )
             if not spoken.sentences:
                 self._say(spoken, SORRY)
+        finally:
+            with self._current_lock:
+                self._current = None
         reply = " ".join(spoken.sentences)
         self.emit(Reply(t=self.clock.now(), turn=turn.number, text=reply, final=True))
         if spoken.wall_audio is not None:
             self.sink.end_reply()
-            self.emit(Playback(t=self.clock.now(), turn=turn.number, state="stopped"))
+            state = "cut" if control.cancelled else "stopped"
+            self.emit(Playback(t=self.clock.now(), turn=turn.number, state=state))
         self.conversation.add(turn.text, reply)
         self.emit(self._metrics(spoken))
 
     def _say(self, spoken: _SpokenReply, sentence: str) -> None:
         number = spoken.turn.number
+        if spoken.control.cancelled:
+            return
         spoken.sentences.append(sentence)
         if spoken.wall_reply is None:
             spoken.wall_reply = time.monotonic()
         self.emit(Reply(t=self.clock.now(), turn=number, text=sentence, final=False))
+        said = spoken.speakable.convert(sentence)
+        if not said:
+            return
         try:
-            pcm = self.tts.synthesize(sentence)
+            pcm = self.tts.synthesize(said)
         except Exception as exc:  # one sentence TTS cannot say
             self.emit(
                 ErrorEvent(
@@ -123,7 +173,7 @@ class Responder:
                 )
             )
             return
-        if pcm.size == 0:
+        if pcm.size == 0 or spoken.control.cancelled:
             return
         if spoken.wall_audio is None:
             spoken.wall_audio = time.monotonic()
@@ -149,5 +199,5 @@ class Responder:
             stt_compute_ms=round(turn.stt_compute_ms, 1)
             if spoken and turn.stt_compute_ms
             else None,
-            first_token_ms=None,
+            first_token_ms=_ms(turn.wall_turn, reply.control.first_token_wall),
         )
