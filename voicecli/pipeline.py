@@ -12,6 +12,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from voicecli.audio_sink import AudioSink, NullSink
@@ -65,6 +66,7 @@ class Pipeline:
         session: str = "chat",
         conversation: Conversation | None = None,
         system_interval_s: float | None = 1.0,
+        turn_numbers: Iterator[int] | None = None,  # a server session's, across its pipelines
     ) -> None:
         self.config = config
         self.bus = bus
@@ -74,7 +76,7 @@ class Pipeline:
         self.clock = PipelineClock(live=source is None or source.live)
         self.fatal: ErrorEvent | None = None
         self.done = threading.Event()
-        self._turn_numbers = itertools.count(1)
+        self._turn_numbers = turn_numbers or itertools.count(1)
         self._turn_lock = threading.Lock()
         self._own_stt = stt_worker is None
         self.stt = stt_worker or SttWorker(engines.stt, on_error=self._stage_failed)
