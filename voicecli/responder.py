@@ -30,6 +30,10 @@ from voicecli.sentences import SentenceSplitter
 from voicecli.speakable import Speakable
 from voicecli.tts import TextToSpeech
 
+class SinkFailed(RuntimeError):
+    """The sink could not take the audio (disk full, device gone): fatal, not one turn's loss."""
+
+
 SORRY = "Sorry, something went wrong while answering that."
 
 
@@ -125,6 +129,8 @@ class Responder:
                 )
             )
             self._say(spoken, exc.spoken)
+        except SinkFailed:  # the audio has nowhere to go: that ends the pipeline
+            raise
         except Exception as exc:  # a brain bug spoils this turn only
             self.emit(
                 ErrorEvent(
@@ -178,7 +184,10 @@ class Responder:
         if spoken.wall_audio is None:
             spoken.wall_audio = time.monotonic()
             self.emit(Playback(t=self.clock.now(), turn=number, state="started"))
-        self.sink.write(pcm)
+        try:
+            self.sink.write(pcm)
+        except Exception as exc:
+            raise SinkFailed(f"audio output failed: {exc}") from exc
 
     def _metrics(self, reply: _SpokenReply) -> TurnMetrics:
         turn, wall_reply, wall_audio = reply.turn, reply.wall_reply, reply.wall_audio
