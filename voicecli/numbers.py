@@ -45,7 +45,7 @@ TENS = {
 SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
 NUMBER_WORDS = set(UNITS) | set(TENS) | set(SCALES)
 
-_TOKEN = re.compile(r"\d[\d,]*(?:\.\d+)?|[a-z]+(?:-[a-z]+)*|\S")
+_TOKEN = re.compile(r"\d[\d,]*(?:\.\d+)?|[a-z]+(?:['’-][a-z]+)*|\S")
 
 
 def _format(value: float) -> str:
@@ -147,3 +147,25 @@ def say_number(value: float, places: int = 2) -> str:
     if rounded == int(rounded):
         return str(int(rounded))
     return f"{rounded:.{places}f}".rstrip("0").rstrip(".")
+
+
+_FRACTIONS = (  # applied in order, after words_to_digits ("one" is already "1")
+    (re.compile(r"\b(\d+(?:\.\d+)?) and (?:a|1) half\b"), lambda m: float(m[1]) + 0.5),
+    (re.compile(r"\b(\d+(?:\.\d+)?) and (?:a|1) quarter\b"), lambda m: float(m[1]) + 0.25),
+    (re.compile(r"\b(\d+) quarters? of (?:a|an)\b"), lambda m: int(m[1]) / 4),
+    (re.compile(r"\b(?:a |1 )?quarter of (?:a|an)\b"), lambda m: 0.25),
+    (re.compile(r"\b(?:a |1 )?half (?:of )?(?:a|an)\b|\b(?:a|1) half\b"), lambda m: 0.5),
+)
+_AND_A_HALF = re.compile(r"\b(an?|\d+(?:\.\d+)?) ([a-z]+) and a half\b")  # "an hour and a half"
+
+
+def words_to_quantities(text: str) -> str:
+    """``words_to_digits`` plus the fractions said with units: "one and a half minutes" ->
+    "1.5 minutes", "an hour and a half" -> "1.5 hour", "half a mile" -> "0.5 mile"."""
+    out = _AND_A_HALF.sub(
+        lambda m: f"{_format((1 if m[1][0] == 'a' else float(m[1])) + 0.5)} {m[2]}",
+        words_to_digits(text),
+    )
+    for pattern, value in _FRACTIONS:
+        out = pattern.sub(lambda m, value=value: _format(value(m)), out)
+    return out

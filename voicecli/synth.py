@@ -6,6 +6,8 @@ speech the same way, at 16 kHz mono float32 -- the pipeline's own format.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from voicecli.audio_file import resample
@@ -14,14 +16,20 @@ from voicecli.config import TtsConfig
 from voicecli.tts import TTS_RATE, TextToSpeech
 
 
+@functools.lru_cache(maxsize=256)
 def speak(text: str, voice: str = "gmw/en-us", rate: int = 140) -> np.ndarray:
-    """``text`` spoken by espeak-ng, trimmed of leading/trailing silence, 16 kHz float32."""
+    """``text`` spoken by espeak-ng, trimmed of leading/trailing silence, 16 kHz float32.
+
+    Cached: espeak-ng's output varies by a few samples from call to call, and a test session
+    should hear the same phrase the same way every time (read-only result)."""
     tts = TextToSpeech(TtsConfig(voice=voice, rate=rate))
     pcm = tts.synthesize(text).astype(np.float32) / 32768.0
     voiced = np.flatnonzero(np.abs(pcm) > 0.01)
     if voiced.size:
         pcm = pcm[voiced[0] : voiced[-1] + 1]
-    return resample(pcm, TTS_RATE, SAMPLE_RATE)
+    audio = resample(pcm, TTS_RATE, SAMPLE_RATE)
+    audio.flags.writeable = False
+    return audio
 
 
 def silence(seconds: float) -> np.ndarray:

@@ -1,22 +1,21 @@
-"""Text-to-speech with pyttsx3 over espeak-ng, to PCM in memory.
+"""Text-to-speech with pyttsx3's espeak-ng driver, to int16 PCM in memory.
 
-Why this shape: pyttsx3 cannot be stopped mid-utterance, so we synthesise a sentence to a
-buffer (10-25 ms here) and play it ourselves; barge-in then only has to stop playback. The
-espeak-ng library comes from the ``espeakng-loader`` wheel when the system has none, so a
-pure ``pip install`` speaks. pyttsx3 prints "Audio saved to ..." on stdout: we swallow it.
+Why not ``pyttsx3.Engine.save_to_file``: measured here, its asynchronous espeak callback races
+its polling loop -- 1 call in 6 returned an empty file -- and it prints "Audio saved to ..." on
+stdout. We use pyttsx3's own ctypes binding of espeak-ng (``pyttsx3.drivers._espeak``, pinned
+with pyttsx3==2.99) in espeak's synchronous mode instead: the samples come back in the calling
+thread, ~3 ms per sentence, nothing is printed, no temporary file. Synthesising to a buffer also
+makes barge-in simple: stop playback. espeak-ng initialises once per process, so nothing else
+may call ``pyttsx3.init()``. The library comes from the ``espeakng-loader`` wheel when present.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import ctypes.util
-import io
 import os
-import tempfile
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -37,73 +36,83 @@ class Voice:
     languages: tuple[str, ...]
 
 
-def _load_espeak_library() -> str:
-    """Make libespeak-ng loadable for pyttsx3; returns where it came from."""
+_lock = threading.Lock()  # espeak-ng is one global engine: one call at a time
+_espeak = None
+_chunks: list[bytes] = []
+
+
+def _load_espeak_library() -> None:
+    """Make libespeak-ng loadable for pyttsx3's binding (the wheel's copy first)."""
     try:
         import espeakng_loader
     except ImportError:
         if ctypes.util.find_library("espeak-ng"):
-            return "system"
+            return
         raise TtsUnavailable(
             "espeak-ng library not found",
             hint="pip install espeakng-loader, or apt-get install libespeak-ng1",
         ) from None
     os.environ.setdefault("ESPEAK_DATA_PATH", espeakng_loader.get_data_path())
     ctypes.CDLL(espeakng_loader.get_library_path(), mode=ctypes.RTLD_GLOBAL)
-    return "espeakng-loader"
+
+
+def _collect(wav, numsamples, _events) -> int:
+    if numsamples > 0:
+        _chunks.append(ctypes.string_at(wav, numsamples * 2))
+    return 0
+
+
+def _engine():
+    """pyttsx3's espeak-ng binding, initialised once, synchronous, collecting into _chunks."""
+    global _espeak
+    if _espeak is None:
+        _load_espeak_library()
+        try:
+            from pyttsx3.drivers import _espeak as binding
+        except (RuntimeError, OSError) as exc:
+            raise TtsUnavailable(f"cannot load espeak-ng: {exc}") from None
+        if binding.Initialize(binding.AUDIO_OUTPUT_SYNCHRONOUS, 0) != TTS_RATE:
+            raise TtsUnavailable("espeak-ng failed to initialise (is its data installed?)")
+        binding.SetSynthCallback(_collect)
+        _espeak = binding
+    return _espeak
 
 
 class TextToSpeech:
-    """One pyttsx3 engine per process (espeak-ng initialises once); calls are serialised."""
-
-    _engine = None
-    _engine_lock = threading.Lock()
-
     def __init__(self, config: TtsConfig) -> None:
         self.config = config
-        with TextToSpeech._engine_lock:
-            if TextToSpeech._engine is None:
-                self.library = _load_espeak_library()
-                import pyttsx3
-
-                try:
-                    TextToSpeech._engine = pyttsx3.init("espeak")
-                except (RuntimeError, OSError) as exc:
-                    raise TtsUnavailable(f"cannot start espeak-ng: {exc}") from None
-        self._engine = TextToSpeech._engine
-        self._tmpdir = Path(tempfile.mkdtemp(prefix="voicecli-tts-"))
+        with _lock:
+            _engine()
         self.set_voice(config.voice)
 
     def set_voice(self, voice: str) -> None:
-        known = {v.id for v in self.voices()}
-        if voice not in known:
+        if voice not in {v.id for v in self.voices()}:
             raise TtsUnavailable(f"unknown voice {voice!r}", hint="see: voicecli voices")
         self.config.voice = voice
 
     def voices(self) -> list[Voice]:
-        with TextToSpeech._engine_lock:
-            raw = self._engine.getProperty("voices")
-        return [Voice(v.id, v.name, tuple(v.languages or ())) for v in raw]
+        with _lock:
+            raw = _engine().ListVoices(None)
+            return [
+                Voice(
+                    id=v.identifier.decode().lower(),
+                    name=v.name.decode(),
+                    languages=(v.languages[1:].decode(errors="ignore"),) if v.languages else (),
+                )
+                for v in raw
+            ]
 
     def synthesize(self, text: str) -> np.ndarray:
         """Speak ``text`` into int16 mono PCM at TTS_RATE (empty array for empty text)."""
         if not text.strip():
             return np.zeros(0, dtype=np.int16)
-        import soundfile as sf
-
-        path = self._tmpdir / f"{threading.get_ident()}.wav"
-        with TextToSpeech._engine_lock:
-            self._engine.setProperty("voice", self.config.voice)
-            self._engine.setProperty("rate", self.config.rate)
-            with contextlib.redirect_stdout(io.StringIO()):
-                self._engine.save_to_file(text, str(path))
-                self._engine.runAndWait()
-            pcm, _rate = sf.read(str(path), dtype="int16")
-        path.unlink(missing_ok=True)
+        with _lock:
+            espeak = _engine()
+            if espeak.SetVoiceByName(self.config.voice.encode()) != espeak.EE_OK:
+                raise TtsUnavailable(f"cannot select voice {self.config.voice!r}")
+            espeak.SetParameter(espeak.RATE, int(self.config.rate), 0)
+            _chunks.clear()
+            espeak.Synth(text.encode(), flags=espeak.ENDPAUSE | espeak.CHARS_UTF8)
+            pcm = np.frombuffer(b"".join(_chunks), dtype=np.int16).copy()
+            _chunks.clear()
         return pcm
-
-    def close(self) -> None:
-        for leftover in self._tmpdir.glob("*"):
-            leftover.unlink(missing_ok=True)
-        with contextlib.suppress(OSError):
-            self._tmpdir.rmdir()

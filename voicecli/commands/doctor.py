@@ -32,7 +32,6 @@ def _check_espeak() -> tuple[bool, str]:
     except TtsUnavailable as exc:
         return False, f"espeak-ng: {exc}"
     count = len(tts.voices())
-    tts.close()
     return True, f"espeak-ng: found ({count} voices)"
 
 
