@@ -30,6 +30,8 @@ class SttConfig:
     threads: int = 0  # 0: one per CPU core
     beam_size: int = 1
     allow_download: bool = False
+    partials: bool = True  # partial transcripts while the user speaks
+    partial_interval_s: float = 0.4  # of new speech between partials
 
 
 @dataclass

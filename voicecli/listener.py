@@ -22,7 +22,7 @@ from voicecli.clock import SAMPLE_RATE, PipelineClock
 from voicecli.config import Config
 from voicecli.events import ErrorEvent, Event, SpeechEnd, SpeechStart, Transcript
 from voicecli.lifecycle import POLL_S, ManagedThread
-from voicecli.stt_worker import FINAL, SttJob, SttWorker
+from voicecli.stt_worker import FINAL, PARTIAL, SttJob, SttWorker
 from voicecli.turn import turn_wait_s
 from voicecli.vad import SpeechSegmenter, VadStream
 
@@ -68,6 +68,10 @@ class Listener:
         self.vad = VadStream(config.vad.engine)
         self.segmenter = SpeechSegmenter(config.vad)
         self.tail_frames = round(config.vad.tail_ms / 1000 * SAMPLE_RATE / FRAME)
+        # partials are for people watching live; --fast input has no one to show them to.
+        # Thermal protection switches them off while the machine is hot.
+        self.partials_enabled = config.stt.partials and not fast
+        self.partial_frames = max(1, round(config.stt.partial_interval_s * SAMPLE_RATE / FRAME))
         self._results: queue.Queue[SttJob] = queue.Queue()
         self._recent: deque[np.ndarray] = deque(maxlen=PREROLL_FRAMES + self.segmenter.min_frames)
         self._frames = 0
@@ -84,6 +88,8 @@ class Listener:
         self.wall_eos: float | None = None
         self.force = False  # declare as soon as the transcript is known (end of input)
         self.tail = 0  # frames kept after the last speech frame, before the STT job starts
+        self.partial_job: SttJob | None = None
+        self.partial_at = 0  # buffer length (frames) when the last partial was submitted
 
     # -- main loop -------------------------------------------------------------------------
     def run(self, thread: ManagedThread, frames: queue.Queue) -> None:
@@ -124,6 +130,26 @@ class Listener:
         elif self.segmenter.in_speech and len(self.buffer) * FRAME > self._max_samples():
             self._speech_ended(self.clock.now(), frame.wall, force=True)
             self.segmenter.in_speech = False
+        elif self.segmenter.in_speech and not self.pending:
+            self._maybe_partial()
+
+    def _maybe_partial(self) -> None:
+        """Every ``partial_interval_s`` of new speech, a partial transcript -- only when the STT
+        worker is idle (skipped under load), and never once speech has paused (the final must
+        not wait behind a partial)."""
+        if not self.partials_enabled or len(self.buffer) - self.partial_at < self.partial_frames:
+            return
+        if self.stt.busy:
+            return
+        self.partial_at = len(self.buffer)
+        self.partial_job = self.stt.submit(
+            SttJob(
+                audio=np.concatenate(self.buffer),
+                kind=PARTIAL,
+                session=self.session,
+                on_done=self._results.put,
+            )
+        )
 
     def _max_samples(self) -> int:
         return int(self.config.vad.max_utterance_s * SAMPLE_RATE)
@@ -168,6 +194,16 @@ class Listener:
                 return
             if self.job is not None and job.id == self.job.id:
                 self.transcript = job
+            elif job is self.partial_job and self.transcript is None:
+                self._emit_partial(job)
+
+    def _emit_partial(self, job: SttJob) -> None:
+        self.partial_job = None
+        text = job.result.text.strip() if job.result else ""
+        if any(ch.isalnum() for ch in text):
+            self.emit(
+                Transcript(t=self.clock.now(), turn=self._turn_number, text=text, final=False)
+            )
 
     def _wait_for_transcript(self, thread: ManagedThread) -> None:
         while not thread.should_stop() and self.transcript is None and self.job is not None:
