@@ -8,6 +8,7 @@ A file that exists but cannot be parsed is reported as a ``Problem`` and skipped
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,7 @@ PLAUSIBLE_C = (-40.0, 150.0)
 class Malformed(Exception):
     """A source file exists but its content is not a usable number."""
 
-    def __init__(self, path: Path, reason: str) -> None:
+    def __init__(self, path: Path | str, reason: str) -> None:
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
@@ -82,9 +83,9 @@ class Layout:
     """The source files found under one root."""
 
     root: Path
-    temps: tuple[tuple[str, str, Path], ...] = ()  # (source, kind, file in millidegrees)
-    cpufreq: tuple[tuple[str, Path], ...] = ()  # (cpu, its cpufreq directory)
-    counters: tuple[tuple[str, Path], ...] = ()  # ("cpu0/core_throttle_count", file)
+    temps: tuple[tuple[str, str, str], ...] = ()  # (source, kind, file in millidegrees)
+    cpufreq: tuple[tuple[str, str, str, str | None], ...] = ()  # (cpu, cur, max, limit files)
+    counters: tuple[tuple[str, str], ...] = ()  # ("cpu0/core_throttle_count", file)
     psutil: bool = False  # the real /sys had no sensor files: ask psutil.sensors_temperatures
 
     @property
@@ -111,23 +112,23 @@ def _natural(path: Path) -> tuple:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", path.name))
 
 
-def _zones(root: Path) -> list[tuple[str, str, Path]]:
+def _zones(root: Path) -> list[tuple[str, str, str]]:
     out = []
     for zone in sorted((root / "class/thermal").glob("thermal_zone*"), key=_natural):
         if (zone / "temp").exists():
             kind_name = _label(zone / "type", "unknown")
-            out.append((f"{zone.name}:{kind_name}", kind_of(kind_name), zone / "temp"))
+            out.append((f"{zone.name}:{kind_name}", kind_of(kind_name), str(zone / "temp")))
     return out
 
 
-def _hwmon(root: Path) -> list[tuple[str, str, Path]]:
+def _hwmon(root: Path) -> list[tuple[str, str, str]]:
     out = []
     for chip in sorted((root / "class/hwmon").glob("hwmon*"), key=_natural):
         name = _label(chip / "name", _label(chip / "device/name", chip.name))
         for temp in sorted(chip.glob("temp*_input"), key=_natural):
             stem = temp.name.removesuffix("_input")
             label = _label(chip / f"{stem}_label", stem)
-            out.append((f"{chip.name}:{name}:{label}", kind_of(name, label), temp))
+            out.append((f"{chip.name}:{name}:{label}", kind_of(name, label), str(temp)))
     return out
 
 
@@ -144,9 +145,9 @@ def discover(root: Path | str) -> Layout:
     return Layout(
         root=root,
         temps=temps,
-        cpufreq=tuple((c.name, c / "cpufreq") for c in cpus if (c / "cpufreq").is_dir()),
+        cpufreq=tuple(filter(None, (_cpufreq_files(c) for c in cpus))),
         counters=tuple(
-            (f"{c.name}/{f.name}", f)
+            (f"{c.name}/{f.name}", str(f))
             for c in cpus
             for f in sorted((c / "thermal_throttle").glob("*_count"))
         ),
@@ -154,10 +155,27 @@ def discover(root: Path | str) -> Layout:
     )
 
 
-def read_int(path: Path) -> int:
-    """The integer in a sysfs file; ``Malformed`` when it is unreadable, empty or not a number."""
+def _cpufreq_files(cpu: Path) -> tuple[str, str, str, str | None] | None:
+    folder = cpu / "cpufreq"
+    cur, top, limit = (
+        folder / n for n in ("scaling_cur_freq", "cpuinfo_max_freq", "scaling_max_freq")
+    )
+    if not (cur.exists() and top.exists()):
+        return None
+    return cpu.name, str(cur), str(top), str(limit) if limit.exists() else None
+
+
+def read_int(path: str) -> int:
+    """The integer in a sysfs file; ``Malformed`` when it is unreadable, empty or not a number.
+
+    Plain ``os.read``: a poll reads dozens of these files, and this is ~3x cheaper than
+    ``Path.read_text``."""
     try:
-        text = path.read_text(encoding="ascii", errors="replace").strip()
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            text = os.read(fd, 64).decode("ascii", "replace").strip()
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise Malformed(path, f"unreadable ({exc.strerror or type(exc).__name__})") from None
     if not text:
@@ -168,18 +186,14 @@ def read_int(path: Path) -> int:
         raise Malformed(path, f"not a number: {text[:20]!r}") from None
 
 
-def _read_celsius(path: Path) -> float:
+def _read_celsius(path: str) -> float:
     celsius = read_int(path) / 1000.0
     if not PLAUSIBLE_C[0] <= celsius <= PLAUSIBLE_C[1]:
         raise Malformed(path, f"implausible temperature {celsius:g} C")
     return celsius
 
 
-def _read_freq(cpu: str, folder: Path) -> CpuFreq | None:
-    names = ("scaling_cur_freq", "cpuinfo_max_freq", "scaling_max_freq")
-    cur, top, limit = (folder / n for n in names)
-    if not (cur.exists() and top.exists()):
-        return None
+def _read_freq(cpu: str, cur: str, top: str, limit: str | None) -> CpuFreq:
     max_khz = read_int(top)
     if max_khz <= 0:
         raise Malformed(top, f"maximum frequency {max_khz}")
@@ -187,7 +201,7 @@ def _read_freq(cpu: str, folder: Path) -> CpuFreq | None:
         cpu=cpu,
         cur_mhz=read_int(cur) / 1000.0,
         max_mhz=max_khz / 1000.0,
-        limit_mhz=read_int(limit) / 1000.0 if limit.exists() else None,
+        limit_mhz=read_int(limit) / 1000.0 if limit else None,
     )
 
 
@@ -222,14 +236,11 @@ def read(layout: Layout) -> SysfsReading:
             problems.append(Problem(str(exc.path), exc.reason))
     if layout.psutil:
         temps.extend(psutil_temperatures())
-    for cpu, folder in layout.cpufreq:
+    for files in layout.cpufreq:
         try:
-            freq = _read_freq(cpu, folder)
+            freqs.append(_read_freq(*files))
         except Malformed as exc:
             problems.append(Problem(str(exc.path), exc.reason))
-            continue
-        if freq is not None:
-            freqs.append(freq)
     for key, path in layout.counters:
         try:
             counters[key] = read_int(path)
