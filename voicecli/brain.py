@@ -12,12 +12,16 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from voicecli.skills import SKILLS, Skill
 
+if TYPE_CHECKING:
+    from voicecli.timers import TimerBoard
+
 FALLBACK = (
-    "Sorry, I can't help with that yet. Ask me to do arithmetic, tell the time, "
-    "or repeat what you just asked."
+    "Sorry, I can't help with that yet. I can tell the time and the date, convert units, "
+    "run timers and do arithmetic. Say help to hear more."
 )
 
 
@@ -34,10 +38,14 @@ class Conversation:
     history: list[Exchange] = field(default_factory=list)
     max_turns: int = 50
     now: Callable[[], float] = time.time  # wall-clock time for the time skill
+    last_reply: str | None = None  # what was last said aloud (a reply or a notice): "repeat that"
+    timers: TimerBoard | None = None  # set by the pipeline that runs this conversation
 
     def add(self, user: str, assistant: str) -> None:
         self.history.append(Exchange(user, assistant))
         del self.history[: -self.max_turns]
+        if assistant:
+            self.last_reply = assistant
 
     def last_user(self) -> str | None:
         return self.history[-1].user if self.history else None
@@ -117,7 +125,7 @@ class SkillsBrain(Brain):
     def reply(self, text: str, conversation: Conversation) -> Iterator[str]:
         for skill in self.skills:
             answer = skill.answer(text, conversation)
-            if answer:
+            if answer is not None:  # "" is an answer: "stop" understood, nothing to say
                 yield answer
                 return
         yield FALLBACK

@@ -35,6 +35,14 @@ class PipelineClock:
         with self._lock:
             return self._now()
 
+    def run_free(self) -> None:
+        """No more samples will come (end of a file or stdin): from now on wall time moves the
+        clock, at once and without the idle delay, so timers still fire while chat lingers."""
+        with self._lock:
+            self._idle_s += self._gap()
+            self.live = True
+            self._last_activity = time.monotonic() - IDLE_AFTER_S
+
     def _gap(self) -> float:
         """Wall time a live clock has run on its own since samples last arrived."""
         if not self.live:

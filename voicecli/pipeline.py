@@ -24,10 +24,12 @@ from voicecli.config import Config
 from voicecli.events import ErrorEvent, Event, Transcript
 from voicecli.lifecycle import ManagedThread
 from voicecli.listener import Listener, UserTurn
-from voicecli.responder import Responder
+from voicecli.responder import Announcement, Responder
+from voicecli.skills.stop import is_stop
 from voicecli.stt import SpeechToText
 from voicecli.stt_worker import SttWorker
 from voicecli.system_stats import run_sampler
+from voicecli.timers import TimerBoard
 from voicecli.tts import TextToSpeech
 from voicecli.vad import VadStream
 
@@ -67,6 +69,7 @@ class Pipeline:
         conversation: Conversation | None = None,
         system_interval_s: float | None = 1.0,
         turn_numbers: Iterator[int] | None = None,  # a server session's, across its pipelines
+        linger_s: float = 10.0,  # at the end of input, wait this long for timers due by then
     ) -> None:
         self.config = config
         self.bus = bus
@@ -81,6 +84,9 @@ class Pipeline:
         self._own_stt = stt_worker is None
         self.stt = stt_worker or SttWorker(engines.stt, on_error=self._stage_failed)
         self.conversation = conversation or Conversation()
+        self.linger_s = linger_s
+        self.timers = TimerBoard(self.clock, self.emit, self.announce)
+        self.conversation.timers = self.timers
         self.responder = Responder(
             brain=brain or BRAINS[config.brain.name](),
             tts=engines.tts,
@@ -96,7 +102,7 @@ class Pipeline:
             stt=self.stt,
             session=session,
             emit=self.emit,
-            on_turn=self.responder.turns.put,
+            on_turn=self._deliver,
             next_turn_number=self.next_turn_number,
             fast=fast,
         )
@@ -136,6 +142,7 @@ class Pipeline:
             self._thread("source", self.source.run, self.frames)
             self._thread("listener", self.listener.run, self.frames)
         self._thread("responder", self.responder.run, self.done.set)
+        self._thread("timers", self.timers.run)
         if self._system_interval_s:
             self._thread("system", run_sampler, self.emit, self._system_interval_s)
         for thread in self.threads:
@@ -154,8 +161,27 @@ class Pipeline:
             wall_turn=now,
         )
         self.emit(Transcript(t=turn.t_turn, turn=turn.number, text=text, final=True))
-        self.responder.turns.put(turn)
+        self._deliver(turn)
         return turn
+
+    def _deliver(self, turn: UserTurn | None) -> None:
+        """A declared turn to the responder; "stop" first cuts the reply being spoken. None
+        (end of input): the clock runs on with wall time, and once the last reply is made the
+        timers due within ``linger_s`` fire; the rest are reported cancelled, then the end."""
+        if turn is None:
+            self.clock.run_free()
+            self.responder.after_pending(self._linger)
+            return
+        if is_stop(turn.text):
+            self.interrupt()
+        self.responder.turns.put(turn)
+
+    def _linger(self) -> None:
+        self.timers.finish(self.linger_s, then=lambda: self.responder.turns.put(None))
+
+    def announce(self, text: str) -> None:
+        """Speak ``text`` through the responder (TTS and sink) after the reply being made."""
+        self.responder.turns.put(Announcement(text))
 
     def interrupt(self) -> bool:
         """Barge-in or the ``interrupt`` command: stop the reply being made and its playback
@@ -164,7 +190,7 @@ class Pipeline:
 
     def end_input(self) -> None:
         """No more input (typed-only use): finish the pending replies, then end."""
-        self.responder.turns.put(None)
+        self._deliver(None)
 
     def wait(self, timeout: float | None = None) -> bool:
         return self.done.wait(timeout)
@@ -175,7 +201,9 @@ class Pipeline:
         self.sink.cut()  # a responder waiting for a reply to be heard wakes up at once
 
     def close(self, timeout: float = 5.0) -> bool:
-        """Stop every thread and wait for them; True when all ended in time."""
+        """Stop every thread and wait for them; True when all ended in time. Timers still
+        running are reported cancelled."""
+        self.timers.cancel_all()
         self.stop()
         ok = all([thread.join(timeout) for thread in self.threads])
         if self._own_stt:

@@ -30,6 +30,7 @@ from voicecli.sentences import SentenceSplitter
 from voicecli.speakable import Speakable
 from voicecli.tts import TextToSpeech
 
+
 class SinkFailed(RuntimeError):
     """The sink could not take the audio (disk full, device gone): fatal, not one turn's loss."""
 
@@ -47,6 +48,13 @@ class _SpokenReply:
     sentences: list[str] = field(default_factory=list)
     wall_reply: float | None = None  # first sentence ready
     wall_audio: float | None = None  # first audio ready
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """Words to speak outside any user turn (a timer's notice), in order with the replies."""
+
+    text: str
 
 
 def _ms(start: float | None, end: float | None) -> float | None:
@@ -96,7 +104,33 @@ class Responder:
             if turn is None:
                 on_end()
                 return
-            self.answer(turn, thread)
+            if isinstance(turn, Announcement):
+                self.announce(turn.text)
+            elif callable(turn):  # after_pending
+                turn()
+            else:
+                self.answer(turn, thread)
+
+    def after_pending(self, call: Callable[[], None]) -> None:
+        """Run ``call`` in the responder once everything queued before it has been answered."""
+        self.turns.put(call)
+
+    def announce(self, text: str) -> None:
+        """Speak ``text`` outside any user turn: no brain, no turn metrics; interruptible."""
+        spoken = _SpokenReply(UserTurn(number=None, text="", typed=True))
+        with self._current_lock:
+            self._current = spoken.control
+        try:
+            self._say(spoken, text)
+        finally:
+            with self._current_lock:
+                self._current = None
+        self.emit(Reply(t=self.clock.now(), text=" ".join(spoken.sentences), final=True))
+        if spoken.wall_audio is not None:
+            self.sink.end_reply()
+            state = "cut" if spoken.control.cancelled else "stopped"
+            self.emit(Playback(t=self.clock.now(), state=state))
+        self.conversation.last_reply = text
 
     def answer(self, turn: UserTurn, thread: ManagedThread) -> None:
         spoken = _SpokenReply(turn)

@@ -1,7 +1,8 @@
 """Built-in skills: exact, offline answers, tried in order before anything else.
 
 A skill is a module with a ``NAME`` and an ``answer(text, conversation) -> str | None``
-function (None: not mine). Adding one is writing the module and listing it here.
+function (None: not mine; "": mine, and nothing to say -- "stop"). Adding one is writing the
+module and listing it here; a ``HELP`` phrase (and optional ``EXAMPLE``) puts it in "help".
 """
 
 from __future__ import annotations
@@ -9,7 +10,18 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Protocol
 
-from voicecli.skills import arithmetic, clock_time, recall, system_status
+from voicecli.skills import (
+    arithmetic,
+    calendar_date,
+    clock_time,
+    recall,
+    repeat,
+    stop,
+    system_status,
+    timers,
+    units,
+)
+from voicecli.skills import help as help_skill
 
 
 class Skill(Protocol):
@@ -19,3 +31,4 @@ class Skill(Protocol):
 
 
 SKILLS: tuple[ModuleType, ...] = (recall, clock_time, arithmetic, system_status)
+SKILLS += (calendar_date, units, timers, repeat, stop, help_skill)

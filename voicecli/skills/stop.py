@@ -1,0 +1,29 @@
+"""Stop: "stop", "be quiet", "never mind" -> say nothing, and cut the reply being spoken.
+
+Why two parts: the skill answers in turn order (an empty reply: nothing is spoken), but the
+reply to cut is the one being spoken *now*, so the pipeline checks ``is_stop`` on every
+declared turn and interrupts the responder before queueing it (``Pipeline._deliver``).
+"""
+
+from __future__ import annotations
+
+import re
+
+NAME = "stop"
+HELP = "stop talking when you say stop"
+
+_STOP = re.compile(
+    r"^(?:(?:ok|okay|hey|please|oh|no|alright|all right|just)\s+)*"
+    r"(?:stop(?: it| talking| speaking| that| now)?|be quiet|quiet|shut up|silence|hush|"
+    r"enough|that's enough|that is enough|never ?mind|cancel that|shh+)"
+    r"(?:\s+(?:please|now|thanks|thank you))*$"
+)
+
+
+def is_stop(text: str) -> bool:
+    words = " ".join(re.sub(r"[^\w' ]+", " ", text.lower()).split())
+    return bool(_STOP.match(words))
+
+
+def answer(text: str, conversation) -> str | None:
+    return "" if is_stop(text) else None
