@@ -1,0 +1,273 @@
+"""One client's WebSocket attached to a session: runs the session's pipeline while it lives.
+
+Why per connection: each session gets its own pipeline (VAD state, turn detector, responder,
+timers) over the shared models. It starts when the client attaches and is closed when the
+socket goes -- its threads are stopped and joined without blocking the event loop -- so a
+detached session holds no thread. ``end`` ends the pipeline: once its replies are queued the
+client gets ``done``, and a fresh pipeline with the same history and turn numbers listens on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from websockets.exceptions import ConnectionClosed
+
+from voicecli.brain import Brain
+from voicecli.config import Config
+from voicecli.events import ErrorEvent, Event, Playback, SpeechStart, WarningEvent
+from voicecli.pipeline import Engines, Pipeline
+from voicecli.server import protocol
+from voicecli.server.bridge import Inbox, LoopBus, SocketSink, SocketSource
+from voicecli.server.outbox import MAX_AUDIO_BYTES, Outbox, pump
+from voicecli.server.protocol import BadMessage, Close
+from voicecli.server.session import Session
+from voicecli.stt_worker import SttWorker
+
+log = logging.getLogger(__name__)
+
+SUPERVISE_S = 0.05  # how often a connection checks whether its pipeline ended
+STOP_TIMEOUT_S = 5.0  # a pipeline's threads get this long to end
+
+
+@dataclass
+class Shared:
+    """What every session uses and none owns: settings, models, the STT worker, the brain."""
+
+    config: Config
+    engines: Engines
+    stt: SttWorker
+    brain: Brain
+    outbox_audio_bytes: int = MAX_AUDIO_BYTES
+
+
+async def settle(loop: asyncio.AbstractEventLoop) -> None:
+    """Let the callbacks already queued on the loop run first: events that pipeline threads
+    posted before setting ``done`` are then in the outbox before ``done`` itself."""
+    future = loop.create_future()
+    loop.call_soon(future.set_result, None)
+    await future
+
+
+class Connection:
+    def __init__(self, ws, session: Session, rate: int, shared: Shared) -> None:
+        self.ws = ws
+        self.session = session
+        self.rate = rate
+        self.shared = shared
+        self.loop = asyncio.get_running_loop()
+        self.outbox = Outbox(max_audio_bytes=shared.outbox_audio_bytes)
+        self.send_lock = asyncio.Lock()
+        self.inbox = Inbox(rate)
+        self.bus = LoopBus(self.loop, self._on_event)
+        self.pipeline: Pipeline | None = None
+        self.sink: SocketSink | None = None
+        self.finished = asyncio.Event()  # set by the server once the session is detached
+        self._lifecycle = asyncio.Lock()  # one pipeline start/stop at a time
+        self._ends = 0  # `end`s whose `done` is still due
+        self._deferred: list[str] = []  # typed turns waiting for the next pipeline
+        self._reader: asyncio.Task | None = None
+        self._closing: asyncio.Task | None = None
+        self._playing_until = 0.0  # loop time at which the audio sent so far has been played
+        self._speaking_turn: int | None = None
+        self._in_dropped = 0
+
+    # -- life ------------------------------------------------------------------------------
+    async def run(self, resumed: bool) -> None:
+        """Serve the client until the socket closes; the pipeline is closed on the way out."""
+        session = self.session
+        async with self.send_lock:
+            await self.ws.send(
+                protocol.ready(session.id, resumed, session.history_turns, self.rate)
+            )
+        self._start_pipeline()
+        tasks = [
+            asyncio.create_task(pump(self.outbox, self.ws, self.send_lock, self._audio_sent)),
+            asyncio.create_task(self._supervise()),
+        ]
+        self._reader = asyncio.create_task(self._read())
+        try:
+            await asyncio.wait({self._reader})
+            if not self._reader.cancelled():
+                failure = self._reader.exception()
+                if failure is not None and not isinstance(failure, ConnectionClosed):
+                    self._fail(failure)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            async with self._lifecycle:
+                await self._stop_pipeline()
+
+    def close(self, code: Close, reason: str) -> None:
+        """Close the socket in the background (a dead peer must not hold the session up)
+        and stop reading at once."""
+        if self._closing is None:
+            self._closing = asyncio.create_task(self.ws.close(code, reason))
+        if self._reader is not None:
+            self._reader.cancel()
+
+    async def take_over(self) -> None:
+        """A newer connection resumed this session: close with 4409 and wait until detached."""
+        self.close(Close.TAKEN_OVER, "session taken over by a newer connection")
+        await self.finished.wait()
+
+    def _fail(self, exc: BaseException) -> None:
+        log.error("session %s failed: %r", self.session.id, exc, exc_info=exc)
+        message = f"session failed: {exc!r}"
+        self.outbox.put_control(
+            ErrorEvent(code="session_failed", message=message, fatal=True).to_json()
+        )
+        self.close(Close.STAGE_FAILED, "session failed")
+
+    # -- the pipeline ----------------------------------------------------------------------
+    def _start_pipeline(self) -> None:
+        shared = self.shared
+        self.sink = SocketSink(self.loop, self._on_audio, self.rate)
+        self.pipeline = Pipeline(
+            config=shared.config,
+            engines=shared.engines,
+            source=SocketSource(self.inbox),
+            bus=self.bus,
+            sink=self.sink,
+            brain=shared.brain,
+            stt_worker=shared.stt,
+            session=self.session.id,
+            conversation=self.session.conversation,
+            system_interval_s=None,
+            turn_numbers=self.session.turn_numbers,
+        ).start()
+        deferred, self._deferred = self._deferred, []
+        for text in deferred:
+            self.pipeline.submit_text(text)
+
+    async def _stop_pipeline(self) -> None:
+        """Stop the pipeline's threads and wait for them without blocking the loop."""
+        pipeline, self.pipeline = self.pipeline, None
+        if pipeline is None:
+            return
+        self.sink.close()
+        if pipeline.listener.job is not None:  # its queued transcription is no longer wanted
+            pipeline.listener.job.cancel()
+        pipeline.stop()
+        deadline = self.loop.time() + STOP_TIMEOUT_S
+        while any(t.is_alive() for t in pipeline.threads) and self.loop.time() < deadline:
+            await asyncio.sleep(0.02)
+        if not pipeline.close(timeout=0.1):
+            log.warning("session %s: pipeline threads did not stop", self.session.id)
+
+    async def _supervise(self) -> None:
+        """Notice a pipeline that ended: after `end`, answer done and start the next one;
+        after a stage failure, close the connection with 1011 (the error event went first)."""
+        while True:
+            await asyncio.sleep(SUPERVISE_S)
+            pipeline = self.pipeline
+            if pipeline is None or not pipeline.done.is_set():
+                continue
+            await settle(self.loop)
+            if pipeline.fatal is not None:
+                await self.outbox.drained(2.0)
+                self.close(Close.STAGE_FAILED, "stage failed")
+                return
+            async with self._lifecycle:
+                if self.pipeline is not pipeline:  # a reset replaced it meanwhile
+                    continue
+                await self._stop_pipeline()
+                self._ends = max(0, self._ends - 1)
+                self.outbox.put_control(protocol.DONE)
+                self._start_pipeline()
+
+    # -- client -> server ------------------------------------------------------------------
+    async def _read(self) -> None:
+        async for message in self.ws:
+            if isinstance(message, bytes):
+                self._audio_in(message)
+            else:
+                await self._control(message)
+
+    def _audio_in(self, data: bytes) -> None:
+        if len(data) % 2:
+            self._error("bad_audio", "a binary frame must hold whole 16-bit samples")
+            return
+        if not data:
+            return
+        if not self.inbox.put_pcm(data):
+            self._in_dropped += 1
+        elif self._in_dropped:
+            count, self._in_dropped = self._in_dropped, 0
+            message = f"{count} audio frames from the client dropped: the server is overloaded"
+            warning = WarningEvent(code="input_dropped", message=message, count=count)
+            self.outbox.put_control(warning.to_json())
+
+    async def _control(self, raw: str) -> None:
+        try:
+            message = protocol.parse_message(raw)
+        except BadMessage as exc:
+            self._error(exc.code, exc.message)
+            return
+        if message.type == "text":
+            if self.pipeline is None or self._ends:
+                self._deferred.append(message.text)  # answered by the next pipeline
+            else:
+                self.pipeline.submit_text(message.text)
+        elif message.type == "interrupt":
+            self._cut(always=True)
+        elif message.type == "reset":
+            await self._reset()
+        elif message.type == "end":
+            self._ends += 1
+            self.inbox.put_end()
+
+    def _error(self, code: str, message: str) -> None:
+        error = ErrorEvent(code=code, message=message, fatal=False)
+        self.outbox.put_control(error.to_json())
+
+    async def _reset(self) -> None:
+        """Forget the conversation and any open turn; pending `end`s are cancelled."""
+        async with self._lifecycle:
+            self._deferred.clear()
+            await self._stop_pipeline()
+            self.inbox.clear()
+            self.outbox.purge_audio()
+            self.session.conversation.history.clear()
+            self._ends = 0
+            self._start_pipeline()
+        self.outbox.put_control(protocol.RESET_DONE)
+
+    def _cut(self, always: bool) -> None:
+        """Interrupt or barge-in: stop the reply being made, drop its queued audio and tell
+        the client to stop playing (``audio_stop``)."""
+        interrupted = self.pipeline.interrupt() if self.pipeline is not None else False
+        cut = self.sink.cut() if self.sink is not None else False
+        purged = self.outbox.purge_audio()
+        playing = self.loop.time() < self._playing_until
+        if not (always or interrupted or cut or purged or playing):
+            return
+        self._playing_until = 0.0
+        self.outbox.put_control(protocol.AUDIO_STOP)
+        if not interrupted and (purged or playing):  # the reply was made: the cut is ours
+            t = self.pipeline.clock.now() if self.pipeline is not None else None
+            self.outbox.put_event(Playback(t=t, turn=self._speaking_turn, state="cut").to_json())
+
+    # -- pipeline -> client (on the loop thread) -------------------------------------------
+    def _on_event(self, event: Event) -> None:
+        if isinstance(event, Playback) and event.state == "started":
+            self._speaking_turn = event.turn
+        self.outbox.put_event(event.to_json())
+        if isinstance(event, SpeechStart) and self._is_playing():
+            self._cut(always=False)  # barge-in
+
+    def _is_playing(self) -> bool:
+        speaking = self.sink is not None and self.sink.speaking
+        return speaking or self.outbox.has_audio() or self.loop.time() < self._playing_until
+
+    def _on_audio(self, chunks: list[bytes]) -> None:
+        for chunk in chunks:
+            seq = next(self.session.audio_seq)
+            self.outbox.put_audio(protocol.audio_header(self.rate, seq), chunk)
+
+    def _audio_sent(self, nbytes: int) -> None:
+        now = self.loop.time()
+        self._playing_until = max(now, self._playing_until) + nbytes / 2 / self.rate
