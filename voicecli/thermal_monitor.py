@@ -163,24 +163,29 @@ class ThermalMonitor:
             )
             self.status = status
             self.polls += 1
-            if previous is None or (previous.state, previous.throttled) != (
-                state,
-                status.throttled,
-            ):
-                self._emit(
-                    ThermalEvent(
-                        state=state,
-                        temp_c=status.temp_c,
-                        source=status.source,
-                        throttled=status.throttled,
-                        actions=list(status.actions),
-                        throttle_reasons=list(reasons),
-                        previous=previous.state if previous else None,
-                    )
-                )
+            self._announce(previous, status)
         if self._on_status is not None:
             self._on_status(status)
         return status
+
+    def _announce(self, previous: ThermalStatus | None, status: ThermalStatus) -> None:
+        """A ``thermal`` event on the first poll and when the state or throttled flag changes."""
+        if previous is not None and (previous.state, previous.throttled) == (
+            status.state,
+            status.throttled,
+        ):
+            return
+        self._emit(
+            ThermalEvent(
+                state=status.state,
+                temp_c=status.temp_c,
+                source=status.source,
+                throttled=status.throttled,
+                actions=list(status.actions),
+                throttle_reasons=list(status.throttle_reasons),
+                previous=previous.state if previous else None,
+            )
+        )
 
     def _warn(self, problems: tuple[Problem, ...]) -> None:
         for problem in problems:
