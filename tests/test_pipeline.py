@@ -75,7 +75,7 @@ def test_reply_audio_in_output_file_says_the_answer(engines, two_questions, tmp_
 
     heard = words(engines.stt.transcribe(load_audio(path)).text)
     assert "96" in heard or "ninety six" in heard  # the answer to the first question
-    assert re.search(r"\b(am|pm)\b", heard)  # the time, from the second
+    assert re.search(r"(?<![a-z])(am|pm)\b", heard)  # the time, from the second
 
 
 @pytest.mark.slow
