@@ -116,6 +116,16 @@ class Brain:
         """Free what the brain holds (an embedded model); the owner calls it once."""
 
 
+def skill_answer(skills: tuple[Skill, ...], text: str, conversation: Conversation) -> str | None:
+    """The first skill's exact answer, or None when no skill knows ("" is an answer: "stop"
+    is understood and nothing is to be said)."""
+    for skill in skills:
+        answer = skill.answer(text, conversation)
+        if answer is not None:
+            return answer
+    return None
+
+
 class SkillsBrain(Brain):
     name = "skills"
 
@@ -123,12 +133,8 @@ class SkillsBrain(Brain):
         self.skills = skills
 
     def reply(self, text: str, conversation: Conversation) -> Iterator[str]:
-        for skill in self.skills:
-            answer = skill.answer(text, conversation)
-            if answer is not None:  # "" is an answer: "stop" understood, nothing to say
-                yield answer
-                return
-        yield FALLBACK
+        answer = skill_answer(self.skills, text, conversation)
+        yield FALLBACK if answer is None else answer
 
 
 class EchoBrain(Brain):

@@ -1,0 +1,54 @@
+"""The brain with a language model: skills first, then the LLM.
+
+Why skills first: code answers arithmetic, the time and recall exactly and instantly; a small
+model gets them wrong. Only what no skill takes reaches the LLM, with the conversation's last
+exchanges (bounded) so that follow-up questions make sense.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from voicecli.brain import Brain, Conversation, ReplyControl, skill_answer
+from voicecli.config import LlmConfig
+from voicecli.llm.backend import LlmBackend, Messages
+from voicecli.skills import SKILLS, Skill
+
+
+def chat_messages(
+    system_prompt: str, conversation: Conversation, text: str, max_turns: int
+) -> Messages:
+    """System prompt, the last ``max_turns`` exchanges of this conversation, the new question."""
+    messages = [{"role": "system", "content": system_prompt}] if system_prompt else []
+    for exchange in conversation.history[-max_turns:] if max_turns > 0 else []:
+        messages.append({"role": "user", "content": exchange.user})
+        messages.append({"role": "assistant", "content": exchange.assistant})
+    messages.append({"role": "user", "content": text})
+    return messages
+
+
+class SkillsThenLlm(Brain):
+    name = "skills+llm"
+
+    def __init__(
+        self, backend: LlmBackend, config: LlmConfig, skills: tuple[Skill, ...] = SKILLS
+    ) -> None:
+        self.backend = backend
+        self.config = config
+        self.skills = skills
+
+    def reply(self, text: str, conversation: Conversation) -> Iterator[str]:
+        return self.stream(text, conversation, ReplyControl())
+
+    def stream(self, text: str, conversation: Conversation, control: ReplyControl) -> Iterator[str]:
+        answer = skill_answer(self.skills, text, conversation)
+        if answer is not None:  # a skill knows ("" too: understood, nothing to say)
+            yield answer
+            return
+        messages = chat_messages(
+            self.config.system_prompt, conversation, text, self.config.max_history_turns
+        )
+        yield from self.backend.stream(messages, control)
+
+    def close(self) -> None:
+        self.backend.close()

@@ -1,0 +1,166 @@
+"""The embedded model: a GGUF file run in-process by llama.cpp through xllamacpp.
+
+Why these settings: on a 2-core machine the model must leave a core to speech recognition,
+so it gets cores - 1 threads that sleep instead of spinning (OMP_WAIT_POLICY=PASSIVE, poll 0);
+busy-waiting threads were measured to starve STT. llama.cpp's own log is silenced
+(verbosity -1): nothing reaches stdout or stderr. xllamacpp also opens an HTTP port on
+127.0.0.1; a random API key makes it useless to anyone else.
+
+Why a thread per reply: ``handle_chat_completions`` blocks until the answer is complete and
+calls back once per token; a ManagedThread runs it and hands the chunks to the reply's
+generator through a queue, and returning True from the callback stops generation. The
+thread is stopped and joined when the reply ends, so none outlives it.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from voicecli.brain import ReplyControl
+from voicecli.errors import ModelMissingError
+from voicecli.lifecycle import ManagedThread
+from voicecli.llm.backend import LlmBackend, Messages, failure
+
+N_CTX = 2048  # tokens: the system prompt, a few exchanges and a short answer
+_END = object()
+_CANCELLED = object()
+
+
+def default_threads() -> int:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cores or 1) - 1)
+
+
+def _load_xllamacpp():
+    # Read by libgomp when it is first loaded: set before the import (a no-op if the user
+    # chose a policy, or if another library already loaded libgomp).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    try:
+        import xllamacpp
+    except ImportError:
+        raise ModelMissingError(
+            "the embedded LLM needs the xllamacpp package",
+            hint="install it with: pip install 'voicecli[llm]'",
+        ) from None
+    return xllamacpp
+
+
+def _chunk_error(chunk: dict) -> str | None:
+    """llama.cpp reports a failed request as {"error": {...}} or {"code", "message"}."""
+    error = chunk.get("error")
+    if error:
+        return str(error.get("message") if isinstance(error, dict) else error)
+    if "code" in chunk and "message" in chunk:
+        return str(chunk["message"])
+    return None
+
+
+class EmbeddedBackend(LlmBackend):
+    name = "local"
+
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        threads: int = 0,
+        first_token_timeout_s: float = 10.0,
+        temperature: float = 0.3,
+        max_tokens: int = 200,
+        n_ctx: int = N_CTX,
+    ) -> None:
+        xllamacpp = _load_xllamacpp()
+        params = xllamacpp.CommonParams()
+        params.model.path = str(model_path)
+        params.n_ctx = n_ctx
+        params.n_parallel = 1
+        self.threads = threads or default_threads()
+        for cpu in (params.cpuparams, params.cpuparams_batch):
+            cpu.n_threads = self.threads
+            cpu.poll = 0  # no busy-waiting between tokens
+        params.n_threads_http = 1
+        params.verbosity = -1
+        params.api_keys = [secrets.token_urlsafe(24)]
+        try:
+            self._server = xllamacpp.Server(params)
+        except (RuntimeError, ValueError) as exc:
+            raise ModelMissingError(f"cannot load the LLM {model_path}: {exc}") from None
+        self.model_path = model_path
+        self.first_token_timeout_s = first_token_timeout_s
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self._workers: set[ManagedThread] = set()
+        self._lock = threading.Lock()
+
+    def stream(self, messages: Messages, control: ReplyControl) -> Iterator[str]:
+        request = {
+            "messages": messages,
+            "stream": True,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+        }
+        chunks: queue.Queue = queue.Queue()
+        worker = ManagedThread("llm-local", self._generate, request, chunks)
+        control.on_cancel(lambda: chunks.put(_CANCELLED))
+        with self._lock:
+            if self._server is None:
+                raise failure("llm_failed", "the embedded model was closed")
+            self._workers.add(worker)
+        worker.start()
+        try:
+            yield from self._texts(chunks, control)
+        finally:
+            worker.stop_and_join()
+            with self._lock:
+                self._workers.discard(worker)
+
+    def _generate(self, thread: ManagedThread, request: dict, chunks: queue.Queue) -> None:
+        def on_chunk(chunk: dict) -> bool:
+            if thread.should_stop():
+                return True  # stops generation
+            chunks.put(chunk)
+            return False
+
+        try:
+            self._server.handle_chat_completions(request, on_chunk)
+        except Exception as exc:  # a request llama.cpp refuses (e.g. longer than the context)
+            chunks.put(exc)
+        chunks.put(_END)
+
+    def _texts(self, chunks: queue.Queue, control: ReplyControl) -> Iterator[str]:
+        started = False
+        deadline = time.monotonic() + self.first_token_timeout_s
+        while True:
+            wait = self.first_token_timeout_s if started else deadline - time.monotonic()
+            try:
+                item = chunks.get(timeout=max(wait, 0.0))
+            except queue.Empty:
+                what = "stalled" if started else "gave no first token"
+                message = f"the embedded model {what} within {self.first_token_timeout_s} s"
+                raise failure("llm_timeout", message) from None
+            if item is _CANCELLED or item is _END or control.cancelled:
+                return
+            if isinstance(item, Exception):
+                raise failure("llm_failed", f"the embedded model failed: {item}")
+            error = _chunk_error(item)
+            if error:
+                raise failure("llm_failed", f"the embedded model failed: {error}")
+            content = ((item.get("choices") or [{}])[0].get("delta") or {}).get("content")
+            if content:
+                if not started:
+                    started = True
+                    control.first_token()
+                yield content
+
+    def close(self) -> None:
+        with self._lock:
+            workers, self._workers = list(self._workers), set()
+            server, self._server = self._server, None
+        for worker in workers:
+            worker.stop_and_join()
+        del server  # the last reference: llama.cpp stops its loop and frees the model
