@@ -28,6 +28,9 @@ from voicecli.lifecycle import ManagedThread
 from voicecli.llm.backend import LlmBackend, Messages, failure
 
 N_CTX = 2048  # tokens: the system prompt, a few exchanges and a short answer
+# llama.cpp's repetition penalty: without it SmolLM2 loops ("I love to play games, and I love
+# to play. I love to play games, ...") until max_tokens; 1.1 was measured to stop that.
+REPEAT_PENALTY = 1.1
 _END = object()
 _CANCELLED = object()
 
@@ -71,7 +74,7 @@ class EmbeddedBackend(LlmBackend):
         threads: int = 0,
         first_token_timeout_s: float = 10.0,
         temperature: float = 0.3,
-        max_tokens: int = 200,
+        max_tokens: int = 120,
         n_ctx: int = N_CTX,
     ) -> None:
         xllamacpp = _load_xllamacpp()
@@ -103,6 +106,7 @@ class EmbeddedBackend(LlmBackend):
             "stream": True,
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
+            "repeat_penalty": REPEAT_PENALTY,
         }
         chunks: queue.Queue = queue.Queue()
         worker = ManagedThread("llm-local", self._generate, request, chunks)

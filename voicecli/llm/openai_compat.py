@@ -61,7 +61,7 @@ class OpenAICompatBackend(LlmBackend):
         connect_timeout_s: float = 3.0,
         first_token_timeout_s: float = 10.0,
         temperature: float = 0.3,
-        max_tokens: int = 200,
+        max_tokens: int = 120,
     ) -> None:
         parts = urllib.parse.urlsplit(url)
         try:
