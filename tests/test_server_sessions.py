@@ -14,10 +14,10 @@ from test_server_support import (
     final_replies,
     of,
     open_client,
-    question_pcm,  # noqa: F401 - fixture
+    question_pcm_fixture,  # noqa: F401 - fixture
     run,
-    server,  # noqa: F401 - fixture
-    start_server,  # noqa: F401 - fixture
+    server_fixture,  # noqa: F401 - fixture
+    start_server_fixture,  # noqa: F401 - fixture
 )
 
 from voicecli.client import ServerClosed

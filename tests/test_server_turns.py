@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 import pytest
+from schema import validate_event
 from test_server_support import (
     ANSWER,
     converse,
@@ -17,14 +18,15 @@ from test_server_support import (
     of,
     open_client,
     pcm_bytes,
-    question_pcm,  # noqa: F401 - fixture
+    question_pcm_fixture,  # noqa: F401 - fixture
     run,
-    server,  # noqa: F401 - fixture
-    start_server,  # noqa: F401 - fixture
+    server_fixture,  # noqa: F401 - fixture
+    start_server_fixture,  # noqa: F401 - fixture
 )
 
 from voicecli.audio_file import resample
 from voicecli.brain import SkillsBrain
+from voicecli.events import from_dict
 from voicecli.server.protocol import MAX_AUDIO_CHUNK
 from voicecli.synth import compose
 
@@ -205,11 +207,15 @@ def test_reset_forgets_the_history_and_answers_reset_done(server):
     assert final_replies(after) == ["You haven't asked me anything yet."]
 
 
-def test_server_messages_are_valid_json_objects_with_a_type(server):
+PROTOCOL_TYPES = {"ready", "audio", "audio_stop", "done", "reset_done"}
+
+
+def test_every_other_message_is_a_pipeline_event_as_documented(server):
     async def scenario():
         client = await open_client(server)
         raw = []
         await client.send_text("what is one plus one")
+        await client.ws.send("{broken")
         await client.end()
         while True:
             message = await client.ws.recv()
@@ -220,9 +226,15 @@ def test_server_messages_are_valid_json_objects_with_a_type(server):
         return raw
 
     raw = run(scenario())
-    texts = [m for m in raw if isinstance(m, str)]
+    messages = [json.loads(m) for m in raw if isinstance(m, str)]
     binary = [m for m in raw if isinstance(m, bytes)]
-    assert all(isinstance(json.loads(t), dict) and "type" in json.loads(t) for t in texts)
+    events = [m for m in messages if m["type"] not in PROTOCOL_TYPES]
+    assert {"transcript", "reply", "playback", "turn_metrics", "error"} <= {
+        e["type"] for e in events
+    }
+    for event in events:
+        validate_event(event)  # the schema in docs/events.md, as for chat --json
+        assert from_dict(event).to_dict() == event
     headers = [i for i, m in enumerate(raw) if isinstance(m, str) and '"type": "audio"' in m]
     assert len(headers) == len(binary) > 0
     assert all(isinstance(raw[i + 1], bytes) for i in headers)  # each header, then its frame

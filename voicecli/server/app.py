@@ -128,6 +128,8 @@ class VoiceServer:
         self._serving = threading.Event()
         self._ended = threading.Event()
         self._connections: set[Connection] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._dropped_audio = 0  # reply audio chunks dropped for slow readers, ended connections
 
     @property
     def url(self) -> str:
@@ -162,6 +164,19 @@ class VoiceServer:
             self.brain.close()
         return ok
 
+    def stats(self, timeout: float = 5.0) -> dict[str, int]:
+        """Live connections, sessions kept, reply audio chunks dropped (from any thread)."""
+
+        async def collect() -> dict[str, int]:
+            dropped = sum(c.outbox.dropped_audio for c in self._connections)
+            return {
+                "live": self.store.live_count(),
+                "kept": len(self.store),
+                "dropped_audio": self._dropped_audio + dropped,
+            }
+
+        return asyncio.run_coroutine_threadsafe(collect(), self._loop).result(timeout)
+
     def _shared_failed(self, thread: ManagedThread, exc: BaseException) -> None:
         if self.failure is None:
             self.failure = f"{thread.name} failed: {exc!r}"
@@ -177,6 +192,7 @@ class VoiceServer:
 
     async def _main(self, thread: ManagedThread) -> None:
         options = self.options
+        self._loop = asyncio.get_running_loop()
         server = await serve(
             self._handle,
             sock=self._sock,
@@ -239,6 +255,7 @@ class VoiceServer:
             await connection.run(resumed)
         finally:
             self._connections.discard(connection)
+            self._dropped_audio += connection.outbox.dropped_audio
             self.store.detach(session, connection)
             connection.finished.set()
 

@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from voicecli.brain import Brain
 from voicecli.config import Config
@@ -69,6 +70,7 @@ class Connection:
         self._ends = 0  # `end`s whose `done` is still due
         self._deferred: list[str] = []  # typed turns waiting for the next pipeline
         self._reader: asyncio.Task | None = None
+        self._joining: set[asyncio.Task] = set()  # pipelines being stopped
         self._closing: asyncio.Task | None = None
         self._playing_until = 0.0  # loop time at which the audio sent so far has been played
         self._speaking_turn: int | None = None
@@ -100,6 +102,7 @@ class Connection:
             await asyncio.gather(*tasks, return_exceptions=True)
             async with self._lifecycle:
                 await self._stop_pipeline()
+            await asyncio.gather(*self._joining)
 
     def close(self, code: Close, reason: str) -> None:
         """Close the socket in the background (a dead peer must not hold the session up)
@@ -144,7 +147,8 @@ class Connection:
             self.pipeline.submit_text(text)
 
     async def _stop_pipeline(self) -> None:
-        """Stop the pipeline's threads and wait for them without blocking the loop."""
+        """Stop the pipeline's threads and wait for them without blocking the loop; the wait
+        goes on even if the caller is cancelled (``run`` waits for it before returning)."""
         pipeline, self.pipeline = self.pipeline, None
         if pipeline is None:
             return
@@ -152,6 +156,12 @@ class Connection:
         if pipeline.listener.job is not None:  # its queued transcription is no longer wanted
             pipeline.listener.job.cancel()
         pipeline.stop()
+        joining = asyncio.create_task(self._join(pipeline))
+        self._joining.add(joining)
+        joining.add_done_callback(self._joining.discard)
+        await asyncio.shield(joining)
+
+    async def _join(self, pipeline: Pipeline) -> None:
         deadline = self.loop.time() + STOP_TIMEOUT_S
         while any(t.is_alive() for t in pipeline.threads) and self.loop.time() < deadline:
             await asyncio.sleep(0.02)
@@ -160,9 +170,13 @@ class Connection:
 
     async def _supervise(self) -> None:
         """Notice a pipeline that ended: after `end`, answer done and start the next one;
-        after a stage failure, close the connection with 1011 (the error event went first)."""
+        after a stage failure, close the connection with 1011 (the error event went first).
+        Also notice a connection that is closing (a peer that missed its pong)."""
         while True:
             await asyncio.sleep(SUPERVISE_S)
+            if self.ws.state is not State.OPEN:  # e.g. a missed pong: the close frame is out,
+                self._reader.cancel()  # so release the session now, not after the TCP close
+                return
             pipeline = self.pipeline
             if pipeline is None or not pipeline.done.is_set():
                 continue

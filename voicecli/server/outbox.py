@@ -65,6 +65,7 @@ class Outbox:
                 self._push(Item(warning.to_json(), droppable=False))
 
     def put_control(self, text: str) -> None:
+        self._report_drops()
         self._push(Item(text, droppable=False))
 
     def put_event(self, text: str) -> bool:
