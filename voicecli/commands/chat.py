@@ -30,6 +30,15 @@ def chat(
     fast: bool = typer.Option(False, "--fast", help="Feed file input as fast as possible."),
     model: str | None = typer.Option(None, "--model", help="STT model: catalogue id or directory."),
     brain: str | None = typer.Option(None, "--brain", help="skills (default) or echo."),
+    llm: str | None = typer.Option(
+        None, "--llm", help="Language model after the skills: none, local (embedded) or openai."
+    ),
+    llm_url: str | None = typer.Option(
+        None, "--llm-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1."
+    ),
+    llm_model: str | None = typer.Option(
+        None, "--llm-model", help="Server model name; with --llm local, a catalogue id or .gguf."
+    ),
 ) -> None:
     """Talk to the assistant: listen, transcribe, answer and speak."""
     from voicecli.audio_sink import open_sink
@@ -46,9 +55,20 @@ def chat(
         raise UsageError("--demo and --input exclude each other")
     if not demo and not input:
         raise UsageError("give --input FILE or --demo (the microphone is not supported yet)")
-    loaded = load_config({"stt.model": model, "brain.name": brain})
+    loaded = load_config(
+        {
+            "stt.model": model,
+            "brain.name": brain,
+            "llm.backend": llm,
+            "llm.url": llm_url,
+            "llm.model": llm_model,
+        }
+    )
     if loaded.config.brain.name not in ("skills", "echo"):
         raise UsageError(f"unknown brain {loaded.config.brain.name!r}: use skills or echo")
+    from voicecli.llm import make_brain
+
+    reply_brain = make_brain(loaded.config)  # before Engines: the LLM's thread settings first
     source = FileSource(demo_path() if demo else input, realtime=not fast)
     sink = open_sink(output)
     try:
@@ -60,11 +80,14 @@ def chat(
             sink=sink,
             bus=EventBus(),
             fast=fast,
+            brain=reply_brain,
         )
     except BaseException:
         sink.close()
+        reply_brain.close()
         raise
     status = run_foreground(pipeline, JsonPrinter() if json_ else PlainPrinter())
+    reply_brain.close()
     if status is ExitStatus.RUNTIME_FAILURE:
         raise fail(pipeline.fatal.message, status)
     raise typer.Exit(int(status))
