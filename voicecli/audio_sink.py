@@ -29,6 +29,10 @@ class AudioSink:
     def end_reply(self) -> None:
         """Called once the whole reply has been written."""
 
+    def cut(self) -> bool:
+        """Stop what is being played now (barge-in, shutdown); True if anything was."""
+        return False
+
     def close(self) -> None:
         pass
 

@@ -76,7 +76,7 @@ def main(
 
 
 def register_commands() -> None:
-    from voicecli.commands import chat, doctor, transcribe  # noqa: F401 - they register themselves
+    from voicecli.commands import chat, devices, doctor, transcribe  # noqa: F401 - they register
     from voicecli.commands import connect, serve  # noqa: F401
     from voicecli.commands import config_cmd, say, voices  # noqa: F401
     from voicecli.commands import models  # noqa: F401

@@ -39,12 +39,19 @@ def signals_caught() -> Iterator[threading.Event]:
             signal.signal(sig, old)
 
 
-def run_foreground(pipeline: Pipeline, handle: Callable[[Event], None]) -> ExitStatus:
+def run_foreground(
+    pipeline: Pipeline,
+    handle: Callable[[Event], None],
+    quit_requested: threading.Event | None = None,
+) -> ExitStatus:
+    """Run until the input ends, a signal arrives or ``quit_requested`` is set (the ``q`` key:
+    exit 0)."""
     printer = consume(pipeline.bus, handle, "printer", maxsize=100_000)
+    quit_requested = quit_requested or threading.Event()
     with signals_caught() as caught:
         pipeline.start()
         try:
-            while not pipeline.wait(0.1) and not caught.is_set():
+            while not pipeline.wait(0.1) and not caught.is_set() and not quit_requested.is_set():
                 pass
         finally:
             pipeline.close()

@@ -1,4 +1,4 @@
-"""``voicecli chat``: a conversation from a file (or the bundled demo)."""
+"""``voicecli chat``: a conversation from the microphone (the default), a file or the demo."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from voicecli.cli import app, fail, handle_errors
 from voicecli.errors import ExitStatus, UsageError
 
 DEMO = "demo.flac"
+MIC = "mic"
 
 
 def demo_path() -> Path:
@@ -20,13 +21,30 @@ def demo_path() -> Path:
 @app.command()
 @handle_errors
 def chat(
-    input: str | None = typer.Option(None, "--input", "-i", help="Audio file to listen to."),
+    input: str | None = typer.Option(
+        None, "--input", "-i", help="'mic' (the default) or an audio file to listen to."
+    ),
+    input_device: str | None = typer.Option(
+        None, "--input-device", help="Microphone: index or part of its name (voicecli devices)."
+    ),
     output: str | None = typer.Option(
-        None, "--output", "-o", help="WAV file for the replies, or 'none' (default: none)."
+        None,
+        "--output",
+        "-o",
+        help="'speaker', a WAV file or 'none' (default: speaker with the mic, else none).",
+    ),
+    output_device: str | None = typer.Option(
+        None, "--output-device", help="Speaker: index or part of its name (voicecli devices)."
+    ),
+    barge_in: bool = typer.Option(
+        False, "--barge-in", help="Speaking over the assistant stops it (headphones advised)."
+    ),
+    push_to_talk: bool = typer.Option(
+        False, "--push-to-talk", help="Listen only while toggled on with the space bar."
     ),
     demo: bool = typer.Option(False, "--demo", help="Play the bundled demo conversation."),
     json_: bool = typer.Option(False, "--json", help="Print events as JSON Lines."),
-    plain: bool = typer.Option(False, "--plain", help="Print plain lines (the default for now)."),
+    plain: bool = typer.Option(False, "--plain", help="Print plain lines, not the dashboard."),
     fast: bool = typer.Option(False, "--fast", help="Feed file input as fast as possible."),
     model: str | None = typer.Option(None, "--model", help="STT model: catalogue id or directory."),
     brain: str | None = typer.Option(None, "--brain", help="skills (default) or echo."),
@@ -41,20 +59,18 @@ def chat(
     ),
 ) -> None:
     """Talk to the assistant: listen, transcribe, answer and speak."""
-    from voicecli.audio_sink import open_sink
-    from voicecli.audio_source import FileSource
     from voicecli.bus import EventBus
+    from voicecli.chat_ui import run_chat
     from voicecli.config import load_config
     from voicecli.pipeline import Engines, Pipeline
-    from voicecli.printer import JsonPrinter, PlainPrinter
-    from voicecli.runner import run_foreground
 
     if json_ and plain:
         raise UsageError("--json and --plain exclude each other")
     if demo and input:
         raise UsageError("--demo and --input exclude each other")
-    if not demo and not input:
-        raise UsageError("give --input FILE or --demo (the microphone is not supported yet)")
+    live = not demo and (input is None or input.lower() == MIC)
+    if not live and (input_device or barge_in or push_to_talk):
+        raise UsageError("--input-device, --barge-in and --push-to-talk need --input mic")
     loaded = load_config(
         {
             "stt.model": model,
@@ -69,8 +85,21 @@ def chat(
     from voicecli.llm import make_brain
 
     reply_brain = make_brain(loaded.config)  # before Engines: the LLM's thread settings first
-    source = FileSource(demo_path() if demo else input, realtime=not fast)
-    sink = open_sink(output)
+    bus = EventBus()
+    if live:
+        from voicecli.live import LiveAudio, LiveOptions
+
+        audio = LiveAudio(
+            LiveOptions(input_device, output, output_device, barge_in, push_to_talk),
+            bus.publish,
+        )
+        source, sink = audio.source, audio.sink
+    else:
+        from voicecli.audio_source import FileSource
+
+        audio = None
+        source = FileSource(demo_path() if demo else input, realtime=not fast)
+        sink = _file_mode_sink(output, output_device)
     try:
         engines = Engines.load(loaded.config)
         pipeline = Pipeline(
@@ -78,7 +107,7 @@ def chat(
             engines=engines,
             source=source,
             sink=sink,
-            bus=EventBus(),
+            bus=bus,
             fast=fast,
             brain=reply_brain,
         )
@@ -86,8 +115,22 @@ def chat(
         sink.close()
         reply_brain.close()
         raise
-    status = run_foreground(pipeline, JsonPrinter() if json_ else PlainPrinter())
+    if audio is not None:
+        audio.attach(pipeline)
+    status = run_chat(pipeline, audio, json_=json_, plain=plain)
     reply_brain.close()
     if status is ExitStatus.RUNTIME_FAILURE:
         raise fail(pipeline.fatal.message, status)
     raise typer.Exit(int(status))
+
+
+def _file_mode_sink(output: str | None, output_device: str | None):
+    from voicecli.audio_sink import open_sink
+
+    if output is not None and output.lower() == "speaker":
+        from voicecli.speaker import SpeakerSink
+
+        return SpeakerSink(output_device)
+    if output_device:
+        raise UsageError("--output-device needs --output speaker")
+    return open_sink(output)

@@ -1,0 +1,71 @@
+"""How ``voicecli chat`` shows itself: the Rich dashboard in a terminal, lines otherwise.
+
+Why: the dashboard needs a terminal on stdout; ``--plain`` (or stdout not a terminal) prints
+readable lines, ``--json`` prints every event. Keys are read whenever stdin is a terminal.
+Every way out (q, Ctrl-C, SIGTERM, the input ending) goes through ``run_foreground``, which
+stops every thread; the key thread and the dashboard restore the terminal after it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+
+from voicecli.controls import Controls
+from voicecli.errors import ExitStatus
+from voicecli.keys import key_thread, stdin_is_terminal
+from voicecli.printer import JsonPrinter, PlainPrinter, format_plain
+from voicecli.runner import run_foreground
+
+
+def stdout_is_terminal() -> bool:
+    try:
+        return os.isatty(sys.stdout.fileno())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+@contextlib.contextmanager
+def keys_read(controls: Controls) -> Iterator[None]:
+    if not stdin_is_terminal():
+        yield
+        return
+    thread = key_thread(controls.on_key).start()
+    try:
+        yield
+    finally:
+        thread.stop_and_join()
+
+
+def run_chat(pipeline, audio, *, json_: bool, plain: bool) -> ExitStatus:
+    """Run the conversation in the foreground; returns the exit status."""
+    dashboard = not json_ and not plain and stdout_is_terminal()
+    controls = Controls(
+        submit_text=pipeline.submit_text,
+        mic=audio.source if audio is not None else None,
+        hush=audio.hush if audio is not None else pipeline.sink.cut,
+        typing_allowed=dashboard,
+    )
+    if not dashboard:
+        printer = JsonPrinter() if json_ else PlainPrinter()
+        with keys_read(controls):
+            return run_foreground(pipeline, printer, controls.quit)
+
+    from voicecli.dashboard import Dashboard
+
+    lines: list[str] = []
+    screen = Dashboard(controls, title=pipeline.source.name if pipeline.source else "")
+
+    def handle(event) -> None:
+        screen.handle(event)
+        line = format_plain(event)
+        if line is not None:
+            lines.append(line)
+
+    with screen.shown(), keys_read(controls):
+        status = run_foreground(pipeline, handle, controls.quit)
+    for line in lines:  # the conversation stays readable once the screen is gone
+        print(line)
+    return status

@@ -1,0 +1,107 @@
+"""Live audio for ``voicecli chat``: the microphone, the speaker and the echo guard, wired.
+
+Why here: the echo guard sits between the microphone and the listener, knows what the speaker
+plays (PlaybackMonitor) and, on barge-in, cuts the speaker and interrupts the reply being made.
+A turn that only says "stop" stops the speech and gets no answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from voicecli.audio_events import BargeIn
+from voicecli.audio_sink import AudioSink, open_sink
+from voicecli.clock import SAMPLE_RATE
+from voicecli.echo_guard import EchoGuard, is_stop_command
+from voicecli.events import Event
+from voicecli.mic import MicSource
+from voicecli.playback_monitor import PlaybackMonitor
+
+
+@dataclass
+class LiveOptions:
+    input_device: str | None = None
+    output: str | None = None  # "speaker", a WAV path, "none"
+    output_device: str | None = None
+    barge_in: bool = False
+    push_to_talk: bool = False
+    min_speech_s: float = 0.3
+    echo_tail_s: float = 0.3
+
+
+class LiveAudio:
+    """Opens the devices up front, so a missing one fails before any model loads (exit 4)."""
+
+    def __init__(self, options: LiveOptions, emit: Callable[[Event], None]) -> None:
+        self.emit = emit
+        self.monitor = PlaybackMonitor()
+        self.pipeline = None
+        self.sink = self._open_sink(options)
+        self.guard = None
+        if self.speaker is not None:
+            self.guard = EchoGuard(
+                self.monitor,
+                barge_in=options.barge_in,
+                on_barge_in=self._barge_in,
+                min_speech_s=options.min_speech_s,
+                tail_s=options.echo_tail_s,
+            )
+        try:
+            self.source = MicSource(
+                options.input_device,
+                emit=emit,
+                guard=self.guard,
+                monitor=self.monitor,
+                push_to_talk=options.push_to_talk,
+            )
+        except BaseException:
+            self.sink.close()
+            raise
+
+    def _open_sink(self, options: LiveOptions) -> AudioSink:
+        output = options.output or "speaker"
+        if output.lower() == "speaker":
+            from voicecli.speaker import SpeakerSink
+
+            # With barge-in the speaker runs at the microphone's rate when it can: no
+            # resampler then sits in the echo path, and the reference matches what is played.
+            rate = SAMPLE_RATE if options.barge_in else None
+            return SpeakerSink(options.output_device, self.monitor, prefer_rate=rate)
+        return open_sink(output)
+
+    @property
+    def speaker(self):
+        from voicecli.speaker import SpeakerSink
+
+        return self.sink if isinstance(self.sink, SpeakerSink) else None
+
+    def attach(self, pipeline) -> None:
+        """Hook into the pipeline once it exists: barge-in and the "stop" command."""
+        self.pipeline = pipeline
+        to_responder = pipeline.listener.on_turn
+
+        def on_turn(turn) -> None:
+            if turn is not None and not turn.typed and is_stop_command(turn.text):
+                self.hush()
+                return
+            to_responder(turn)
+
+        pipeline.listener.on_turn = on_turn
+
+    def hush(self) -> bool:
+        """Stop speaking now (the ``s`` key, "stop", barge-in); True when something was."""
+        cut = self.sink.cut()
+        if self.pipeline is not None:
+            cut = self.pipeline.interrupt() or cut
+        return cut
+
+    def _barge_in(self, speech_ms: float, wall: float) -> None:
+        self.hush()
+        speaker = self.speaker
+        silent_at = speaker.silent_at if speaker is not None else None
+        stop_ms = None
+        if silent_at is not None and silent_at >= wall:
+            stop_ms = round((silent_at - wall + speaker.output_latency) * 1000, 1)
+        now = self.pipeline.clock.now() if self.pipeline is not None else None
+        self.emit(BargeIn(t=now, speech_ms=round(speech_ms, 1), stop_ms=stop_ms))
