@@ -10,6 +10,7 @@ import sys
 from typing import TextIO
 
 from voicecli.events import ErrorEvent, Event, Reply, Transcript, TurnMetrics, WarningEvent
+from voicecli.timers import TimerEvent
 
 LATENCY_LABELS = (
     ("eos_to_transcript_ms", "eos→transcript"),
@@ -48,6 +49,12 @@ def format_plain(event: Event) -> str | None:
         return f"{stamp}warning: {event.message}"
     if isinstance(event, ErrorEvent):
         return f"{stamp}error{' (fatal)' if event.fatal else ''}: {event.message}"
+    if isinstance(event, TimerEvent):
+        if event.fired:
+            return f"{stamp}timer {event.label}: done"
+        if event.cancelled:
+            return f"{stamp}timer {event.label}: cancelled, {event.due_in_s:.0f} s left"
+        return f"{stamp}timer {event.label}: set, due in {event.due_in_s:.0f} s"
     return None
 
 

@@ -22,7 +22,10 @@ def demo_path() -> Path:
 @handle_errors
 def chat(
     input: str | None = typer.Option(
-        None, "--input", "-i", help="'mic' (the default) or an audio file to listen to."
+        None,
+        "--input",
+        "-i",
+        help="'mic' (the default), an audio file, or - for raw s16le 16 kHz mono PCM on stdin.",
     ),
     input_device: str | None = typer.Option(
         None, "--input-device", help="Microphone: index or part of its name (voicecli devices)."
@@ -57,10 +60,17 @@ def chat(
     llm_model: str | None = typer.Option(
         None, "--llm-model", help="Server model name; with --llm local, a catalogue id or .gguf."
     ),
+    voice: str | None = typer.Option(None, "--voice", help="Voice id (see: voicecli voices)."),
+    rate: int | None = typer.Option(None, "--rate", help="Speaking rate, words per minute."),
+    linger: float = typer.Option(
+        10.0, "--linger", help="At the end of the input, wait this long for timers due by then."
+    ),
+    transcript: str | None = typer.Option(
+        None, "--transcript", help="Append the conversation as text to this file."
+    ),
 ) -> None:
     """Talk to the assistant: listen, transcribe, answer and speak."""
     from voicecli.bus import EventBus
-    from voicecli.chat_ui import run_chat
     from voicecli.config import load_config
     from voicecli.pipeline import Engines, Pipeline
 
@@ -78,8 +88,15 @@ def chat(
             "llm.backend": llm,
             "llm.url": llm_url,
             "llm.model": llm_model,
+            "tts.voice": voice,
+            "tts.rate": rate,
         }
     )
+    if linger < 0:
+        raise UsageError("--linger must be 0 or more seconds")
+    from voicecli.commands.voices import check_tts_settings
+
+    check_tts_settings(loaded.config.tts)
     if loaded.config.brain.name not in ("skills", "echo"):
         raise UsageError(f"unknown brain {loaded.config.brain.name!r}: use skills or echo")
     from voicecli.llm import make_brain
@@ -96,9 +113,13 @@ def chat(
         source, sink = audio.source, audio.sink
     else:
         from voicecli.audio_source import FileSource
+        from voicecli.stdin_source import StdinSource
 
         audio = None
-        source = FileSource(demo_path() if demo else input, realtime=not fast)
+        if input == "-":
+            source = StdinSource(realtime=not fast)
+        else:
+            source = FileSource(demo_path() if demo else input, realtime=not fast)
         sink = _file_mode_sink(output, output_device)
     try:
         engines = Engines.load(loaded.config)
@@ -110,6 +131,7 @@ def chat(
             bus=bus,
             fast=fast,
             brain=reply_brain,
+            linger_s=linger,
         )
     except BaseException:
         sink.close()
@@ -117,11 +139,29 @@ def chat(
         raise
     if audio is not None:
         audio.attach(pipeline)
-    status = run_chat(pipeline, audio, json_=json_, plain=plain)
+    status = _run_with_transcript(pipeline, audio, transcript, json_=json_, plain=plain)
     reply_brain.close()
     if status is ExitStatus.RUNTIME_FAILURE:
         raise fail(pipeline.fatal.message, status)
     raise typer.Exit(int(status))
+
+
+def _run_with_transcript(pipeline, audio, path: str | None, **options) -> ExitStatus:
+    """``run_chat``, with ``--transcript`` appending what is said as the events come."""
+    from voicecli.chat_ui import run_chat
+
+    if path is None:
+        return run_chat(pipeline, audio, **options)
+    from voicecli.bus import consume
+    from voicecli.transcript_log import TranscriptLog
+
+    log = TranscriptLog(path)
+    writer = consume(pipeline.bus, log, "transcript")
+    try:
+        return run_chat(pipeline, audio, **options)
+    finally:
+        writer.stop_and_join()
+        log.close()
 
 
 def _file_mode_sink(output: str | None, output_device: str | None):
