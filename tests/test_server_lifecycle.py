@@ -8,8 +8,10 @@ import os
 import re
 import selectors
 import signal
+import socket
 import subprocess
 import sys
+import threading
 
 import pytest
 from test_server_support import (
@@ -141,6 +143,51 @@ def test_shutdown_during_traffic_closes_sessions_with_1001_and_leaves_no_thread(
         assert server.stop(), "threads did not stop"
     assert codes == [Close.GOING_AWAY] * 3
     assert alive_threads() == []
+
+
+def test_connections_come_and_go_without_leaving_a_thread(start_server, question_pcm):
+    server = start_server()
+    baseline = {t.ident for t in threading.enumerate()}
+
+    def session_threads() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.ident not in baseline]
+
+    async def scenario():
+        during = []
+        for number in range(8):
+            client = await open_client(server)
+            if number % 4 == 0:
+                await converse(client, question_pcm, speed=4.0)
+            else:
+                await converse(client, texts=(f"what is {number} plus {number}",))
+            during.append(session_threads())
+            await client.close()
+            while server.stats()["live"]:
+                await asyncio.sleep(0.02)
+        return during
+
+    during = run(scenario())
+    managed = {f"voicecli-{t.name}" for t in alive_threads()}
+    for threads in during:  # one live session: only its pipeline's managed threads
+        assert 0 < len(threads) <= 6
+        assert all(t.name.startswith("voicecli-") for t in threads), threads
+    assert session_threads() == []
+    assert {"voicecli-stt", "voicecli-server"} <= managed
+    assert server.stats() == {"live": 0, "kept": 8, "dropped_audio": 0}
+
+
+def test_a_busy_port_is_refused_at_once_with_exit_2():
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "voicecli", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == ExitStatus.USAGE
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def _start_cli_server(*args: str) -> tuple[subprocess.Popen, str]:

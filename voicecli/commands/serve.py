@@ -34,7 +34,7 @@ def serve(
     from voicecli.brain import BRAINS
     from voicecli.config import load_config
     from voicecli.pipeline import Engines
-    from voicecli.server.app import ServerOptions, VoiceServer, serve_until_signal
+    from voicecli.server.app import ServerOptions, VoiceServer, bind, serve_until_signal
 
     options = ServerOptions(
         host=host,
@@ -44,11 +44,16 @@ def serve(
         session_ttl_s=session_ttl,
         ping_interval_s=ping_interval,
         ping_timeout_s=ping_timeout,
-    ).validate()  # before the models load: a refused option fails at once
+    ).validate()  # before the models load: a refused option or a busy port fails at once
     config = load_config({"stt.model": model, "brain.name": brain}).config
     if config.brain.name not in BRAINS:
         raise UsageError(f"unknown brain {config.brain.name!r}: use {' or '.join(BRAINS)}")
-    server = VoiceServer(options, Engines.load(config), config)
+    sock = bind(host, port)
+    try:
+        server = VoiceServer(options, Engines.load(config), config, sock=sock)
+    except BaseException:
+        sock.close()
+        raise
 
     def announce(url: str) -> None:
         auth = "token required" if options.token else "no token"

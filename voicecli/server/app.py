@@ -111,6 +111,7 @@ class VoiceServer:
         engines: Engines,
         config: Config | None = None,
         brain: Brain | None = None,
+        sock: socket.socket | None = None,  # already bound (serve binds before loading models)
     ) -> None:
         self.options = options.validate()
         self.config = config or Config()
@@ -122,7 +123,8 @@ class VoiceServer:
         )
         self.failure: str | None = None  # set when a shared part failed: exit 6
         self.port: int | None = None
-        self._sock: socket.socket | None = None
+        self._sock = sock
+        self._stopped = False
         self._stt: SttWorker | None = None
         self._thread: ManagedThread | None = None
         self._serving = threading.Event()
@@ -138,7 +140,8 @@ class VoiceServer:
 
     # -- control (from any thread) ---------------------------------------------------------
     def start(self, timeout: float = 10.0) -> VoiceServer:
-        self._sock = bind(self.options.host, self.options.port)
+        if self._sock is None:
+            self._sock = bind(self.options.host, self.options.port)
         self.port = self._sock.getsockname()[1]
         self._stt = SttWorker(self.engines.stt, on_error=self._shared_failed).start()
         self._thread = ManagedThread("server", self._run, on_error=self._shared_failed)
@@ -153,6 +156,9 @@ class VoiceServer:
 
     def stop(self, timeout: float = 10.0) -> bool:
         """Close every session (1001) and wait for every thread; True when all ended."""
+        if self._stopped:
+            return True
+        self._stopped = True
         ok = True
         if self._thread is not None:
             ok = self._thread.stop_and_join(timeout)
@@ -251,6 +257,8 @@ class VoiceServer:
         connection = Connection(ws, session, hello.rate, self._shared())
         self.store.attach(session, connection)
         self._connections.add(connection)
+        state = "resumed" if resumed else "opened"
+        log.info("session %s %s (%d live)", session.id, state, self.store.live_count())
         try:
             await connection.run(resumed)
         finally:
@@ -258,6 +266,7 @@ class VoiceServer:
             self._dropped_audio += connection.outbox.dropped_audio
             self.store.detach(session, connection)
             connection.finished.set()
+            log.info("session %s detached (%d live)", session.id, self.store.live_count())
 
     def _token_ok(self, token: str | None) -> bool:
         expected = self.options.token

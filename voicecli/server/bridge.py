@@ -29,7 +29,7 @@ from voicecli.tts import TTS_RATE
 
 log = logging.getLogger(__name__)
 
-INBOX_CHUNKS = 1024  # client audio messages waiting for the source thread (~20 s at 20 ms each)
+INBOX_SECONDS = 30.0  # client audio waiting for the source thread, at most
 END_OF_AUDIO = object()
 
 
@@ -44,18 +44,20 @@ def call_in_loop(loop: asyncio.AbstractEventLoop, callback: Callable, *args) -> 
 class Inbox:
     """Client audio (s16le at the hello's rate) on its way to the source thread."""
 
-    def __init__(self, rate: int, maxsize: int = INBOX_CHUNKS) -> None:
+    def __init__(self, rate: int, max_seconds: float = INBOX_SECONDS) -> None:
         self.rate = rate
-        self.maxsize = maxsize
+        self.max_bytes = int(max_seconds * rate * 2)
         self._queue: queue.Queue = queue.Queue()
+        self._bytes = 0  # queued PCM bytes (put on the loop thread, taken on the source's)
+        self._lock = threading.Lock()
         self._resampler = None
-        self.dropped = 0
 
     def put_pcm(self, data: bytes) -> bool:
         """From the loop thread; False when the source is too far behind and it was dropped."""
-        if self._queue.qsize() >= self.maxsize:
-            self.dropped += 1
-            return False
+        with self._lock:
+            if self._bytes + len(data) > self.max_bytes:
+                return False
+            self._bytes += len(data)
         self._queue.put_nowait(data)
         return True
 
@@ -65,10 +67,15 @@ class Inbox:
     def clear(self) -> None:
         while True:
             try:
-                self._queue.get_nowait()
+                self._take(self._queue.get_nowait())
             except queue.Empty:
                 break
         self._resampler = None
+
+    def _take(self, item: bytes | object) -> None:
+        if item is not END_OF_AUDIO:
+            with self._lock:
+                self._bytes -= len(item)
 
     def get(self, timeout: float) -> np.ndarray | object | None:
         """16 kHz float32 samples, END_OF_AUDIO, or None when nothing came in ``timeout``."""
@@ -76,6 +83,7 @@ class Inbox:
             item = self._queue.get(timeout=timeout)
         except queue.Empty:
             return None
+        self._take(item)
         if item is END_OF_AUDIO:
             return item
         samples = np.frombuffer(item, dtype="<i2").astype(np.float32) / 32768.0

@@ -211,7 +211,7 @@ class Connection:
             self._in_dropped += 1
         elif self._in_dropped:
             count, self._in_dropped = self._in_dropped, 0
-            message = f"{count} audio frames from the client dropped: the server is overloaded"
+            message = f"{count} audio frames from the client dropped: the server fell behind"
             warning = WarningEvent(code="input_dropped", message=message, count=count)
             self.outbox.put_control(warning.to_json())
 
