@@ -68,6 +68,7 @@ def make_backend(config: LlmConfig) -> LlmBackend | None:
             first_token_timeout_s=config.first_token_timeout_s,
             temperature=config.temperature,
             max_tokens=config.max_tokens,
+            system_prompt=config.system_prompt,
         )
     return None
 
