@@ -80,6 +80,7 @@ def register_commands() -> None:
     from voicecli.commands import connect, serve  # noqa: F401
     from voicecli.commands import config_cmd, say, voices  # noqa: F401
     from voicecli.commands import models  # noqa: F401
+    from voicecli.commands import bench  # noqa: F401
 
 
 def run() -> None:

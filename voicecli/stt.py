@@ -18,6 +18,7 @@ import numpy as np
 from voicecli import catalogue
 from voicecli.config import SttConfig
 from voicecli.errors import ModelMissingError
+from voicecli.short_window import ShortWindowDecoder, ShortWindowOptions
 
 MODEL_FILES = ("model.bin", "config.json")
 
@@ -55,7 +56,12 @@ def resolve_model(name: str, allow_download: bool = False) -> str:
 
 class SpeechToText:
     def __init__(self, config: SttConfig) -> None:
+        import tqdm
         from faster_whisper import WhisperModel
+
+        # faster-whisper makes a (disabled) progress bar per call; tqdm would start a monitor
+        # thread that outlives every pipeline.
+        tqdm.tqdm.monitor_interval = 0
 
         self.config = config
         self.model_path = resolve_model(config.model, config.allow_download)
@@ -73,9 +79,28 @@ class SpeechToText:
             raise ModelMissingError(f"cannot load model {config.model}: {exc}") from None
         self.load_s = time.perf_counter() - start
         self.english_only = not self.model.model.is_multilingual
+        self.short_window = ShortWindowDecoder(
+            self.model, ShortWindowOptions(beam_size=config.beam_size)
+        )
         self._lock = threading.Lock()
 
     def transcribe(self, audio: np.ndarray, *, vad_filter: bool = False) -> SttResult:
+        """One VAD-trimmed utterance (the pipeline): the short window, which falls back to the
+        full window by itself (``voicecli.short_window``). ``vad_filter=True`` marks a whole
+        recording with silences in it (``voicecli transcribe``): the full window."""
+        if vad_filter:
+            return self.transcribe_full(audio, vad_filter=True)
+        start = time.perf_counter()
+        with self._lock:
+            decoded = self.short_window.decode(audio)
+        return SttResult(
+            text=decoded.text,
+            compute_ms=(time.perf_counter() - start) * 1000,
+            audio_s=len(audio) / 16000,
+            fallback=decoded.fallback,
+        )
+
+    def transcribe_full(self, audio: np.ndarray, *, vad_filter: bool = False) -> SttResult:
         """Whole-window decode (faster-whisper's own path), temperature 0, no conditioning."""
         start = time.perf_counter()
         with self._lock:

@@ -1,0 +1,103 @@
+"""Benchmark corpora: audio files with reference transcripts, or the bundled default set.
+
+Why generated: audio is not committed, so the default corpus is spoken on the fly by espeak-ng
+(``voicecli.synth``) from a fixed phrase list, the same on every machine. ``--corpus DIR`` takes
+any folder of audio files, each with a ``.txt`` reference beside it (``a.wav`` + ``a.txt``);
+sub-folders become named sets (``clean``, ``noisy``, ...) that the report keeps apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from voicecli.clock import SAMPLE_RATE
+from voicecli.errors import AudioInputError, UsageError
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
+
+# The bundled default corpus: short things people say to an assistant, two voices.
+DEFAULT_PHRASES = (
+    "What time is it?",
+    "Set a timer for five minutes.",
+    "What is twelve times seven?",
+    "Turn off the lights in the kitchen.",
+    "Remind me to call my sister tomorrow.",
+    "How far is the moon from the earth?",
+    "Play some music please.",
+    "What's the weather like today?",
+)
+DEFAULT_VOICES = ("gmw/en-us", "gmw/en")
+
+
+@dataclass(frozen=True)
+class CorpusItem:
+    name: str  # file path relative to the corpus root, or default/NN
+    set: str  # the sub-folder it came from ("." for the root), or "default"
+    reference: str
+    audio: np.ndarray  # 16 kHz mono float32
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.audio) / SAMPLE_RATE
+
+
+def add_white_noise(audio: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
+    """``audio`` plus white noise ``snr_db`` below the power of its voiced samples."""
+    voiced = audio[np.abs(audio) > 0.01]
+    power = float(np.mean(voiced**2)) if voiced.size else float(np.mean(audio**2))
+    noise = rng.standard_normal(len(audio)).astype(np.float32) * np.sqrt(
+        power / 10 ** (snr_db / 10)
+    )
+    mixed = audio + noise
+    peak = float(np.max(np.abs(mixed))) if mixed.size else 0.0
+    return (mixed / peak * 0.95 if peak > 0.99 else mixed).astype(np.float32)
+
+
+def default_corpus(limit: int | None = None) -> list[CorpusItem]:
+    """The bundled set: each phrase spoken by espeak-ng, voices alternating."""
+    from voicecli.synth import compose
+
+    items = []
+    for index, phrase in enumerate(DEFAULT_PHRASES[:limit]):
+        voice = DEFAULT_VOICES[index % len(DEFAULT_VOICES)]
+        audio = compose(0.3, phrase, 0.3, voice=voice, rate=160)
+        items.append(CorpusItem(f"default/{index + 1:02d}", "default", phrase, audio))
+    return items
+
+
+def find_audio(root: Path) -> list[Path]:
+    """Audio files under ``root`` (recursively), in a stable order."""
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file())
+
+
+def load_corpus(root: str | Path, limit: int | None = None) -> list[CorpusItem]:
+    """Every audio file under ``root`` with its ``.txt`` reference; bad input is a clear error."""
+    from voicecli.audio_file import load_audio
+
+    root = Path(root)
+    if not root.is_dir():
+        raise UsageError(f"corpus {root}: not a directory")
+    files = find_audio(root)
+    if not files:
+        raise UsageError(
+            f"corpus {root}: no audio files ({', '.join(AUDIO_SUFFIXES)})",
+            hint="generate one with: python benchmarks/make_corpus.py",
+        )
+    missing = [str(p.relative_to(root)) for p in files if not p.with_suffix(".txt").is_file()]
+    if missing:
+        shown = ", ".join(missing[:3]) + (" ..." if len(missing) > 3 else "")
+        raise UsageError(f"corpus {root}: no .txt reference for {len(missing)} file(s): {shown}")
+    items = []
+    for path in files[:limit]:
+        reference = path.with_suffix(".txt").read_text(encoding="utf-8").strip()
+        try:
+            audio = load_audio(path)
+        except AudioInputError as exc:
+            raise AudioInputError(f"corpus {exc.message}") from None
+        relative = path.relative_to(root)
+        parent = relative.parent.as_posix()
+        items.append(CorpusItem(relative.as_posix(), parent, reference, audio))
+    return items

@@ -1,0 +1,117 @@
+"""``voicecli bench``: latency and accuracy of the real pipeline on a corpus fed in real time.
+
+Exit codes: 0 done; 1 ``--compare`` found a regression; 2 bad options or corpus; 3 an
+unreadable audio file; 5 model missing. Report format: docs/bench.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from voicecli.cli import app, handle_errors
+from voicecli.errors import UsageError
+
+REGRESSION_EXIT = 1
+
+
+@app.command()
+@handle_errors
+def bench(
+    corpus: Path | None = typer.Option(
+        None,
+        "--corpus",
+        help="Folder of audio files, each with a .txt reference (default: bundled).",
+    ),
+    repeat: int = typer.Option(1, "--repeat", help="Run the corpus N times."),
+    limit: int | None = typer.Option(None, "--limit", help="Only the first N files."),
+    baseline: bool = typer.Option(
+        False,
+        "--baseline",
+        help="Also run WhisperModel.transcribe() (beam 5) on the same utterances.",
+    ),
+    report: Path | None = typer.Option(None, "--report", help="Write the JSON report here."),
+    compare: Path | None = typer.Option(
+        None, "--compare", help="An earlier --report: flag regressions (exit 1)."
+    ),
+    warmup: bool = typer.Option(True, "--warmup/--no-warmup", help="Run one utterance first."),
+    tail_s: float = typer.Option(1.5, "--tail", help="Seconds of silence fed after each file."),
+    model: str | None = typer.Option(None, "--model", help="STT model: catalogue id or directory."),
+) -> None:
+    """Measure each pipeline stage (p50/p95/p99), WER and resources on a speech corpus."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from voicecli.bench_corpus import default_corpus, load_corpus
+    from voicecli.bench_report import Measurement, build_report, read_report, write_report
+    from voicecli.bench_run import run_corpus
+    from voicecli.bench_table import compare as find_regressions
+    from voicecli.bench_table import regression_table, render
+    from voicecli.config import load_config
+    from voicecli.pipeline import Engines
+
+    if repeat < 1:
+        raise UsageError("--repeat must be at least 1")
+    if limit is not None and limit < 1:
+        raise UsageError("--limit must be at least 1")
+    if tail_s < 0:
+        raise UsageError("--tail must not be negative")
+    old = read_report(compare) if compare else None  # a bad --compare fails before the run
+    loaded = load_config({"stt.model": model})
+    items = load_corpus(corpus, limit) if corpus else default_corpus(limit)
+    engines = Engines.load(loaded.config)
+    err = Console(stderr=True)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("bench", total=len(items) * repeat)
+        runs, vad_ms, wall_s, cpu_s = run_corpus(
+            engines,
+            loaded.config,
+            items,
+            repeat=repeat,
+            baseline=baseline,
+            warmup=warmup,
+            tail_s=tail_s,
+            on_progress=lambda name: progress.update(task, advance=1, description=name),
+        )
+    import resource
+
+    measured = Measurement(
+        vad_frame_ms=vad_ms,
+        wall_s=wall_s,
+        cpu_s=cpu_s,
+        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        config={
+            "corpus": str(corpus) if corpus else "default",
+            "model": loaded.config.stt.model,
+            "beam_size": loaded.config.stt.beam_size,
+            "repeat": repeat,
+            "limit": limit,
+            "baseline": baseline,
+            "warmup": warmup,
+            "tail_s": tail_s,
+            "realtime": True,
+        },
+    )
+    result = build_report(runs, measured)
+    render(result, Console())
+    if report:
+        write_report(result, report)
+    if old is not None:
+        found = find_regressions(old, result)
+        if found:
+            Console().print(regression_table(found))
+            raise typer.Exit(REGRESSION_EXIT)
+        Console().print(f"no regression against {compare}")
