@@ -26,8 +26,10 @@ class AudioSink:
     def write(self, pcm: np.ndarray) -> None:
         """Called with each sentence's audio."""
 
-    def end_reply(self) -> None:
-        """Called once the whole reply has been written."""
+    def end_reply(self) -> str | None:
+        """Called once the whole reply has been written; a sink that plays it in real time
+        returns once it has been heard, "cut" when it was cut."""
+        return None
 
     def cut(self) -> bool:
         """Stop what is being played now (barge-in, shutdown); True if anything was."""

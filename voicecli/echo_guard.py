@@ -21,12 +21,10 @@ read as speech: with loud speakers use headphones, or leave barge-in off (the de
 from __future__ import annotations
 
 import math
-import re
 from collections import deque
 from collections.abc import Callable
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from voicecli.audio_source import FRAME
 from voicecli.clock import SAMPLE_RATE
@@ -46,19 +44,29 @@ NOISE_FLOOR = 0.003  # residual RMS below this is never speech (about -50 dBFS)
 ECHO_MARGIN = 0.5  # the residual must exceed this fraction of the expected echo's RMS
 DEFAULT_PATH_S = 0.5  # assumed beyond the output buffer until the echo path is measured
 MODEL_WRONG = 1.1  # a residual louder than the microphone means the echo model is stale
-STOP_WORDS = re.compile(r"^(please )?(stop|stop it|stop talking|be quiet|quiet|shut up|cancel)$")
 
 Released = list[tuple[np.ndarray, float]]
 
 
-def is_stop_command(text: str) -> bool:
-    """A turn that only says "stop" (and friends): stop talking, do not answer."""
-    words = re.sub(r"[^a-z ]", "", text.lower()).strip()
-    return bool(STOP_WORDS.match(words))
-
-
 def _rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
+
+
+def _least_squares_taps(reference: np.ndarray, mic: np.ndarray) -> np.ndarray:
+    """Taps h minimising |mic[i] - sum_j h[j] reference[i + j]|^2 (ridge-regularised).
+
+    The normal equations are built from running sums rather than a (window x taps) matrix:
+    no BLAS call, so no thread pool competing with whisper for the cores."""
+    window = len(mic)
+    cross = np.correlate(reference, mic, "valid").astype(np.float64)
+    gram = np.empty((TAPS, TAPS))
+    for lag in range(TAPS):
+        products = reference[: len(reference) - lag] * reference[lag:]
+        prefix = np.concatenate(([0.0], np.cumsum(products, dtype=np.float64)))
+        j = np.arange(TAPS - lag)
+        gram[j, j + lag] = gram[j + lag, j] = prefix[j + window] - prefix[j]
+    gram += np.eye(TAPS) * (1e-3 * np.trace(gram) / TAPS + 1e-9)
+    return np.linalg.solve(gram, cross).astype(np.float32)
 
 
 class EchoGuard:
@@ -157,10 +165,8 @@ class EchoGuard:
         if normalised[best] < MIN_CORRELATION:
             return
         delay = offset + MAX_DELAY - best
-        regressors = sliding_window_view(self._reference_for(delay, WINDOW), TAPS)
-        gram = regressors.T @ regressors
-        gram += np.eye(TAPS) * (1e-3 * np.trace(gram) / TAPS + 1e-9)
-        self.taps = np.linalg.solve(gram, regressors.T @ self._mic).astype(np.float32)
+        reference = self._reference_for(delay, WINDOW)
+        self.taps = _least_squares_taps(reference, self._mic)
         self.delay = delay
 
     def _reference_for(self, delay: int, n: int) -> np.ndarray:

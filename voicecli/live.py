@@ -2,7 +2,7 @@
 
 Why here: the echo guard sits between the microphone and the listener, knows what the speaker
 plays (PlaybackMonitor) and, on barge-in, cuts the speaker and interrupts the reply being made.
-A turn that only says "stop" stops the speech and gets no answer.
+("stop" is a skill: the pipeline interrupts, and the skill answers nothing.)
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from voicecli.audio_events import BargeIn
 from voicecli.audio_sink import AudioSink, open_sink
 from voicecli.clock import SAMPLE_RATE
-from voicecli.echo_guard import EchoGuard, is_stop_command
+from voicecli.echo_guard import EchoGuard
 from voicecli.events import Event
 from voicecli.mic import MicSource
 from voicecli.playback_monitor import PlaybackMonitor
@@ -77,24 +77,14 @@ class LiveAudio:
         return self.sink if isinstance(self.sink, SpeakerSink) else None
 
     def attach(self, pipeline) -> None:
-        """Hook into the pipeline once it exists: barge-in and the "stop" command."""
+        """The pipeline, once it exists: barge-in interrupts the reply being made."""
         self.pipeline = pipeline
-        to_responder = pipeline.listener.on_turn
-
-        def on_turn(turn) -> None:
-            if turn is not None and not turn.typed and is_stop_command(turn.text):
-                self.hush()
-                return
-            to_responder(turn)
-
-        pipeline.listener.on_turn = on_turn
 
     def hush(self) -> bool:
-        """Stop speaking now (the ``s`` key, "stop", barge-in); True when something was."""
-        cut = self.sink.cut()
-        if self.pipeline is not None:
-            cut = self.pipeline.interrupt() or cut
-        return cut
+        """Stop speaking now (the ``s`` key, barge-in); True when something was said."""
+        if self.pipeline is None:
+            return self.sink.cut()
+        return self.pipeline.interrupt()
 
     def _barge_in(self, speech_ms: float, wall: float) -> None:
         self.hush()
@@ -102,6 +92,6 @@ class LiveAudio:
         silent_at = speaker.silent_at if speaker is not None else None
         stop_ms = None
         if silent_at is not None and silent_at >= wall:
-            stop_ms = round((silent_at - wall + speaker.output_latency) * 1000, 1)
+            stop_ms = round((silent_at - wall) * 1000, 1)
         now = self.pipeline.clock.now() if self.pipeline is not None else None
         self.emit(BargeIn(t=now, speech_ms=round(speech_ms, 1), stop_ms=stop_ms))

@@ -186,7 +186,8 @@ class Pipeline:
     def interrupt(self) -> bool:
         """Barge-in or the ``interrupt`` command: stop the reply being made and its playback
         at once (``playback`` cut); False when nothing was being said."""
-        return self.responder.interrupt()
+        interrupted = self.responder.interrupt()
+        return self.sink.cut() or interrupted  # the speaker may still be playing a made reply
 
     def end_input(self) -> None:
         """No more input (typed-only use): finish the pending replies, then end."""

@@ -127,8 +127,8 @@ class Responder:
                 self._current = None
         self.emit(Reply(t=self.clock.now(), text=" ".join(spoken.sentences), final=True))
         if spoken.wall_audio is not None:
-            self.sink.end_reply()
-            state = "cut" if spoken.control.cancelled else "stopped"
+            cut = self.sink.end_reply() == "cut"  # the speaker says whether it was cut
+            state = "cut" if spoken.control.cancelled or cut else "stopped"
             self.emit(Playback(t=self.clock.now(), state=state))
         self.conversation.last_reply = text
 
@@ -183,8 +183,8 @@ class Responder:
         reply = " ".join(spoken.sentences)
         self.emit(Reply(t=self.clock.now(), turn=turn.number, text=reply, final=True))
         if spoken.wall_audio is not None:
-            self.sink.end_reply()
-            state = "cut" if control.cancelled else "stopped"
+            cut = self.sink.end_reply() == "cut"  # the speaker says whether it was cut
+            state = "cut" if control.cancelled or cut else "stopped"
             self.emit(Playback(t=self.clock.now(), turn=turn.number, state=state))
         self.conversation.add(turn.text, reply)
         self.emit(self._metrics(spoken))
