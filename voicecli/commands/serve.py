@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from voicecli.cli import app, fail, handle_errors
-from voicecli.errors import ExitStatus, UsageError
+from voicecli.errors import ExitStatus
 
 
 @app.command()
@@ -29,10 +29,22 @@ def serve(
     ),
     model: str | None = typer.Option(None, "--model", help="STT model: catalogue id or directory."),
     brain: str | None = typer.Option(None, "--brain", help="skills (default) or echo."),
+    llm: str | None = typer.Option(
+        None, "--llm", help="Language model after the skills: none, local (embedded) or openai."
+    ),
+    llm_url: str | None = typer.Option(
+        None, "--llm-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1."
+    ),
+    llm_model: str | None = typer.Option(
+        None, "--llm-model", help="Server model name; with --llm local, a catalogue id or .gguf."
+    ),
+    voice: str | None = typer.Option(None, "--voice", help="Voice id (see: voicecli voices)."),
+    rate: int | None = typer.Option(None, "--rate", help="Speaking rate, words per minute."),
 ) -> None:
     """Serve the assistant over WebSocket to other programs (browsers, phones, hubs)."""
-    from voicecli.brain import BRAINS
+    from voicecli.commands.voices import check_tts_settings
     from voicecli.config import load_config
+    from voicecli.llm import make_brain
     from voicecli.pipeline import Engines
     from voicecli.server.app import ServerOptions, VoiceServer, bind, serve_until_signal
 
@@ -45,21 +57,31 @@ def serve(
         ping_interval_s=ping_interval,
         ping_timeout_s=ping_timeout,
     ).validate()  # before the models load: a refused option or a busy port fails at once
-    config = load_config({"stt.model": model, "brain.name": brain}).config
-    if config.brain.name not in BRAINS:
-        raise UsageError(f"unknown brain {config.brain.name!r}: use {' or '.join(BRAINS)}")
+    flags = {"stt.model": model, "brain.name": brain, "llm.backend": llm, "llm.url": llm_url}
+    flags |= {"llm.model": llm_model, "tts.voice": voice, "tts.rate": rate}
+    config = load_config(flags).config
+    check_tts_settings(config.tts)
     sock = bind(host, port)
     try:
-        server = VoiceServer(options, Engines.load(config), config, sock=sock)
+        reply_brain = make_brain(config)  # one for all sessions, before Engines (LLM threads)
     except BaseException:
         sock.close()
+        raise
+    try:
+        server = VoiceServer(options, Engines.load(config), config, reply_brain, sock=sock)
+    except BaseException:
+        sock.close()
+        reply_brain.close()
         raise
 
     def announce(url: str) -> None:
         auth = "token required" if options.token else "no token"
         typer.echo(f"voicecli: serving on {url} ({auth}, at most {max_sessions} sessions)")
 
-    status = serve_until_signal(server, announce)
+    try:
+        status = serve_until_signal(server, announce)
+    finally:
+        reply_brain.close()
     if status is ExitStatus.RUNTIME_FAILURE:
         raise fail(f"server stopped: {server.failure}", status)
     raise typer.Exit(int(status))

@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from voicecli.brain import BRAINS, Brain
+from voicecli.brain import Brain
 from voicecli.config import Config
 from voicecli.errors import ExitStatus, UsageError
 from voicecli.lifecycle import POLL_S, ManagedThread
+from voicecli.llm import make_brain
 from voicecli.pipeline import Engines
 from voicecli.runner import signals_caught
 from voicecli.server import protocol
@@ -117,7 +118,7 @@ class VoiceServer:
         self.config = config or Config()
         self.engines = engines
         self._own_brain = brain is None
-        self.brain = brain or BRAINS[self.config.brain.name]()
+        self.brain = brain or make_brain(self.config)
         self.store = SessionStore(
             options.session_ttl_s, max_kept=options.max_sessions * KEPT_PER_LIVE
         )
