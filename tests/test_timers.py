@@ -10,6 +10,7 @@ import time
 
 import pytest
 from conftest import of_type, run_pipeline
+from schema import validate_event
 
 from voicecli.audio_file import load_audio
 from voicecli.audio_sink import FileSink
@@ -100,6 +101,8 @@ def test_spoken_timer_acknowledged_then_fires_with_a_spoken_notice(engines, tmp_
     heard = words(engines.stt.transcribe(load_audio(path)).text)
     assert re.search(r"for (2|two) seconds .*timer is done", heard), heard
     assert pipeline.conversation.last_reply == "Your 2 second timer is done."
+    for event in events:  # timer events and turn-less notices follow docs/events.md
+        validate_event(event.to_dict())
 
 
 def test_two_spoken_timers_fire_in_order_of_their_due_time(engines):
