@@ -10,7 +10,6 @@ closes only that connection (1011).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import ipaddress
 import logging
@@ -216,9 +215,10 @@ class VoiceServer:
                 await asyncio.sleep(POLL_S)
         finally:
             reaper.cancel()
-            failed = self.failure is not None
-            code = Close.STAGE_FAILED if failed else Close.GOING_AWAY
-            server.close(code=code, reason="server failure" if failed else "server shutting down")
+            if self.failure is not None:  # sessions learn it was a failure, not a shutdown
+                for connection in list(self._connections):
+                    connection.close(Close.STAGE_FAILED, "server failure")
+            server.close()  # every other connection: 1001 going away
             await server.wait_closed()
 
     async def _reap(self) -> None:
@@ -283,16 +283,6 @@ class VoiceServer:
             brain=self.brain,
             outbox_audio_bytes=self.options.outbox_audio_bytes,
         )
-
-
-@contextlib.contextmanager
-def running(server: VoiceServer):
-    """``with running(VoiceServer(...)) as server:`` -- started, then stopped and joined."""
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def serve_until_signal(server: VoiceServer, announce: Callable[[str], None]) -> ExitStatus:

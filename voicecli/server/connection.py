@@ -80,10 +80,13 @@ class Connection:
     async def run(self, resumed: bool) -> None:
         """Serve the client until the socket closes; the pipeline is closed on the way out."""
         session = self.session
-        async with self.send_lock:
-            await self.ws.send(
-                protocol.ready(session.id, resumed, session.history_turns, self.rate)
-            )
+        try:
+            async with self.send_lock:
+                await self.ws.send(
+                    protocol.ready(session.id, resumed, session.history_turns, self.rate)
+                )
+        except ConnectionClosed:
+            return
         self._start_pipeline()
         tasks = [
             asyncio.create_task(pump(self.outbox, self.ws, self.send_lock, self._audio_sent)),
@@ -95,7 +98,7 @@ class Connection:
             if not self._reader.cancelled():
                 failure = self._reader.exception()
                 if failure is not None and not isinstance(failure, ConnectionClosed):
-                    self._fail(failure)
+                    await self._fail(failure)
         finally:
             for task in tasks:
                 task.cancel()
@@ -117,12 +120,14 @@ class Connection:
         self.close(Close.TAKEN_OVER, "session taken over by a newer connection")
         await self.finished.wait()
 
-    def _fail(self, exc: BaseException) -> None:
+    async def _fail(self, exc: BaseException) -> None:
+        """A bug in this connection's own code: tell the client (fatal) and close with 1011."""
         log.error("session %s failed: %r", self.session.id, exc, exc_info=exc)
         message = f"session failed: {exc!r}"
         self.outbox.put_control(
             ErrorEvent(code="session_failed", message=message, fatal=True).to_json()
         )
+        await self.outbox.drained(2.0)
         self.close(Close.STAGE_FAILED, "session failed")
 
     # -- the pipeline ----------------------------------------------------------------------
@@ -153,8 +158,9 @@ class Connection:
         if pipeline is None:
             return
         self.sink.close()
-        if pipeline.listener.job is not None:  # its queued transcription is no longer wanted
-            pipeline.listener.job.cancel()
+        for job in (pipeline.listener.job, pipeline.listener.partial_job):
+            if job is not None:  # its queued transcription is no longer wanted
+                job.cancel()
         pipeline.stop()
         joining = asyncio.create_task(self._join(pipeline))
         self._joining.add(joining)
