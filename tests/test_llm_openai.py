@@ -9,6 +9,7 @@ and when.
 from __future__ import annotations
 
 import http.server
+import itertools
 import json
 import select
 import socket
@@ -25,6 +26,7 @@ from voicecli.config import Config, load_config
 from voicecli.lifecycle import ManagedThread
 from voicecli.llm import make_brain
 from voicecli.llm.backend import SPOKEN
+from voicecli.llm.composite import history_window
 from voicecli.pipeline import Engines, Pipeline
 
 # -- the fake server ---------------------------------------------------------------------------
@@ -408,3 +410,11 @@ def test_a_bad_url_is_a_usage_error(url):
     config.llm.url = url
     with pytest.raises(UsageError, match="not an http"):
         make_brain(config)
+
+
+def test_the_history_window_is_bounded_and_mostly_appends():
+    windows = [history_window(list(range(n)), 6) for n in range(20)]
+    assert all(len(w) <= 6 for w in windows) and windows[6] == list(range(6))
+    assert all(w[-1] == n - 1 for n, w in enumerate(windows) if n)  # always the latest
+    appends = [len(a) <= len(b) and b[: len(a)] == a for a, b in itertools.pairwise(windows)]
+    assert appends.count(False) <= len(appends) // 3  # the prompt's start rarely changes

@@ -9,18 +9,35 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from voicecli.brain import Brain, Conversation, ReplyControl, skill_answer
+from voicecli.brain import Brain, Conversation, Exchange, ReplyControl, skill_answer
 from voicecli.config import LlmConfig
 from voicecli.llm.backend import LlmBackend, Messages
 from voicecli.skills import SKILLS, Skill
 
 
+def history_window(history: list[Exchange], max_turns: int) -> list[Exchange]:
+    """At most ``max_turns`` recent exchanges, dropped half a window at a time.
+
+    Why not simply the last ``max_turns``: a window that slides by one exchange per turn
+    changes the start of every prompt, and llama.cpp (embedded or server) must then evaluate
+    it all again -- seconds on a small CPU. Dropping in steps keeps the prompt growing by
+    appending, which its prompt cache reuses.
+    """
+    if max_turns <= 0:
+        return []
+    if len(history) <= max_turns:
+        return history
+    step = max(1, max_turns // 2)
+    start = -(-(len(history) - max_turns) // step) * step  # rounded up to a whole step
+    return history[start:]
+
+
 def chat_messages(
     system_prompt: str, conversation: Conversation, text: str, max_turns: int
 ) -> Messages:
-    """System prompt, the last ``max_turns`` exchanges of this conversation, the new question."""
+    """System prompt, recent exchanges of this conversation (bounded), the new question."""
     messages = [{"role": "system", "content": system_prompt}] if system_prompt else []
-    for exchange in conversation.history[-max_turns:] if max_turns > 0 else []:
+    for exchange in history_window(conversation.history, max_turns):
         messages.append({"role": "user", "content": exchange.user})
         messages.append({"role": "assistant", "content": exchange.assistant})
     messages.append({"role": "user", "content": text})

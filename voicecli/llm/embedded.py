@@ -8,8 +8,10 @@ busy-waiting threads were measured to starve STT. llama.cpp's own log is silence
 
 Why a thread per reply: ``handle_chat_completions`` blocks until the answer is complete and
 calls back once per token; a ManagedThread runs it and hands the chunks to the reply's
-generator through a queue, and returning True from the callback stops generation. The
-thread is stopped and joined when the reply ends, so none outlives it.
+generator through a queue, and returning True from the callback stops generation. While
+llama.cpp evaluates the prompt there is no callback, so a thread stopped then (a first-token
+timeout) ends only after the prompt: the reply does not wait for it beyond LET_GO_S, and
+``close()`` joins every thread still running.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from voicecli.lifecycle import ManagedThread
 from voicecli.llm.backend import LlmBackend, Messages, failure
 
 N_CTX = 2048  # tokens: the system prompt, a few exchanges and a short answer
+LET_GO_S = 1.0  # a reply waits this long for its generation thread to end
+CLOSE_S = 30.0  # close() waits this long: a thread may be evaluating a long prompt
 # llama.cpp's repetition penalty: without it SmolLM2 loops ("I love to play games, and I love
 # to play. I love to play games, ...") until max_tokens; 1.1 was measured to stop that.
 REPEAT_PENALTY = 1.1
@@ -121,21 +125,25 @@ class EmbeddedBackend(LlmBackend):
             "repeat_penalty": REPEAT_PENALTY,
         }
         chunks: queue.Queue = queue.Queue()
-        worker = ManagedThread("llm-local", self._generate, request, chunks)
+        ended = threading.Event()
+        worker = ManagedThread("llm-local", self._generate, request, chunks, ended)
         control.on_cancel(lambda: chunks.put(_CANCELLED))
         with self._lock:
             if self._server is None:
                 raise failure("llm_failed", "the embedded model was closed")
+            self._workers = {w for w in self._workers if w.is_alive()}
             self._workers.add(worker)
         worker.start()
         try:
             yield from self._texts(chunks, control)
         finally:
-            worker.stop_and_join()
-            with self._lock:
-                self._workers.discard(worker)
+            worker.stop()
+            if ended.wait(LET_GO_S):
+                worker.join()
 
-    def _generate(self, thread: ManagedThread, request: dict, chunks: queue.Queue) -> None:
+    def _generate(
+        self, thread: ManagedThread, request: dict, chunks: queue.Queue, ended: threading.Event
+    ) -> None:
         def on_chunk(chunk: dict) -> bool:
             if thread.should_stop():
                 return True  # stops generation
@@ -146,7 +154,9 @@ class EmbeddedBackend(LlmBackend):
             self._server.handle_chat_completions(request, on_chunk)
         except Exception as exc:  # a request llama.cpp refuses (e.g. longer than the context)
             chunks.put(exc)
-        chunks.put(_END)
+        finally:
+            chunks.put(_END)
+            ended.set()
 
     def _texts(self, chunks: queue.Queue, control: ReplyControl) -> Iterator[str]:
         started = False
@@ -178,5 +188,5 @@ class EmbeddedBackend(LlmBackend):
             workers, self._workers = list(self._workers), set()
             server, self._server = self._server, None
         for worker in workers:
-            worker.stop_and_join()
+            worker.stop_and_join(CLOSE_S)
         del server  # the last reference: llama.cpp stops its loop and frees the model
