@@ -191,6 +191,8 @@ def test_typed_only_conversation_fires_timers_on_wall_time(engines):
     finally:
         assert pipeline.close()
     assert 0.95 < took < 5.0, took
+    made, fired = (e for e in events if e.type == "timer")
+    assert 0.99 < fired.wall - made.wall < 1.25  # checked every 50 ms; 5x margin
 
 
 class MutedMicrophone(AudioSource):
