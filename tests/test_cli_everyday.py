@@ -211,6 +211,7 @@ def said(events: list) -> list:
     ]
 
 
+@pytest.mark.slow
 def test_stdin_pcm_gives_the_same_turns_as_the_file(conversation_audio, tmp_path):
     wav, raw = conversation_audio
     log = tmp_path / "conversation.txt"
@@ -237,6 +238,7 @@ def test_stdin_pcm_gives_the_same_turns_as_the_file(conversation_audio, tmp_path
     assert spoken[-1] == "assistant: Timer set for 5 minutes."
 
 
+@pytest.mark.slow
 def test_plain_chat_reports_the_timer_left_running_as_cancelled(conversation_audio):
     wav, _ = conversation_audio
     start = time.monotonic()
