@@ -87,6 +87,7 @@ def test_set(board, request_, reply, seconds, label):
         ("set a timer", "How long should the timer run?"),
         ("set a timer for thirty hours", "I can set timers from one second up to 24 hours."),
         ("set a timer for zero seconds", "I can set timers from one second up to 24 hours."),
+        ("set a timer for half a second", "I can set timers from one second up to 24 hours."),
     ],
 )
 def test_set_refuses_what_it_cannot_time(board, request_, reply):

@@ -72,7 +72,7 @@ def _label(words: str) -> str | None:
         match = _BEFORE_TIMER.search(words)
     if match is None:
         return None
-    name = [w for w in match[1].split() if w not in _FILLER and not _PART.search(w)]
+    name = [w for w in match[1].split() if w not in _FILLER]
     if not name or any(re.fullmatch(rf"\d.*|{_UNIT}|-", w) for w in name):
         return None
     return " ".join(name)
@@ -87,7 +87,7 @@ def _set(words: str, board) -> str:
     seconds = parse_duration(words)
     if seconds is None:
         return "How long should the timer run? Say, for example: set a timer for five minutes."
-    if seconds <= 0 or seconds > MAX_S:
+    if not 1 <= seconds <= MAX_S:
         return "I can set timers from one second up to 24 hours."
     name = _label(words)
     board.set(seconds, name or say_duration(seconds, short=True))
