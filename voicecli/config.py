@@ -93,7 +93,7 @@ class LlmConfig:
     )
     connect_timeout_s: float = 3.0
     first_token_timeout_s: float = 10.0
-    max_history_turns: int = 4  # earlier exchanges sent with each question (see history_window)
+    max_history_turns: int = 6  # earlier exchanges sent with each question (see history_window)
     temperature: float = 0.3
     max_tokens: int = 120  # a spoken answer is short (~30 s); this bounds a rambling one
     threads: int = 0  # local: 0 = one less than the CPU cores (leaves one to STT)

@@ -87,6 +87,10 @@ class EmbeddedBackend(LlmBackend):
         params.model.path = str(model_path)
         params.n_ctx = n_ctx
         params.n_parallel = 1
+        # Reuse cached chunks of the previous prompt by shifting them (>= 64 tokens): when the
+        # oldest exchange leaves the history, the rest is not evaluated again (measured: 17
+        # new prompt tokens per turn instead of ~270, 0.5 s instead of 6-8 s on a busy CPU).
+        params.n_cache_reuse = 64
         self.threads = threads or default_threads()
         for cpu in (params.cpuparams, params.cpuparams_batch):
             cpu.n_threads = self.threads
