@@ -191,9 +191,10 @@ def conversation_audio(tmp_path_factory):
         "Set a timer for five minutes.",
         0.5,
     )
+    pcm = np.round(np.clip(audio, -1, 32767 / 32768) * 32768).astype("<i2")  # the same samples
     wav, raw = folder / "questions.wav", folder / "questions.raw"
-    sf.write(str(wav), audio, 16000, subtype="PCM_16")
-    (np.clip(audio, -1, 1) * 32767).astype("<i2").tofile(raw)
+    sf.write(str(wav), pcm, 16000, subtype="PCM_16")
+    pcm.tofile(raw)
     return wav, raw
 
 
