@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -45,6 +46,9 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             raise fail(str(exc), exc.status) from None
         except KeyboardInterrupt:
             raise typer.Exit(int(ExitStatus.SIGINT)) from None
+        except BrokenPipeError:  # `voicecli voices | head`: the reader left, nothing to say
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(int(ExitStatus.OK)) from None
         except Exception as exc:  # a bug: say so plainly, details at --log-level debug
             log.debug("unexpected error", exc_info=exc)
             raise fail(f"internal error: {exc!r}", ExitStatus.RUNTIME_FAILURE) from None
