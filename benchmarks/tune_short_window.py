@@ -34,8 +34,10 @@ VARIANTS = {
     "pad2_b1": ShortWindowOptions(pad_s=2.0, beam_size=1),
     "pad1_b3": ShortWindowOptions(pad_s=1.0, beam_size=3),
     "pad1_b3_nofb": ShortWindowOptions(pad_s=1.0, beam_size=3, **NO_FALLBACK),
-    "pad1_b5": ShortWindowOptions(pad_s=1.0, beam_size=5),
-    "pad2_b3": ShortWindowOptions(pad_s=2.0, beam_size=3),
+    "pad1_b1_retry5": ShortWindowOptions(pad_s=1.0, beam_size=1, retry_beam_size=5),
+    "pad2_b1_retry5": ShortWindowOptions(pad_s=2.0, beam_size=1, retry_beam_size=5),
+    "pad1_b1_nots": ShortWindowOptions(pad_s=1.0, beam_size=1, timestamps=False),
+    "pad1.5_b1_retry5": ShortWindowOptions(pad_s=1.5, beam_size=1, retry_beam_size=5),
 }
 
 

@@ -33,8 +33,10 @@ MAX_INITIAL_TIMESTAMP_INDEX = 50  # the first timestamp is at most 1 s in (faste
 
 @dataclass(frozen=True)
 class ShortWindowOptions:
-    pad_s: float = 1.0  # real silence after the utterance
+    pad_s: float = 2.0  # real silence after the utterance (tuned: benchmarks/RESULTS.md)
     beam_size: int = 1
+    retry_beam_size: int | None = 5  # a doubtful decode is tried again with this beam
+    timestamps: bool = True  # decode timestamp tokens (segments after the speech are dropped)
     tokens_per_s: float = 7.0  # token cap: min_tokens + tokens_per_s * utterance seconds
     min_tokens: int = 12
     max_short_s: float = 25.0  # longer utterances take the full window
@@ -161,25 +163,42 @@ class ShortWindowDecoder:
         self._suppress: dict[str, tuple[int, ...]] = {}
 
     def decode(self, audio: np.ndarray, allow_fallback: bool = True) -> Decoded:
-        """The utterance's text; ``allow_fallback=False`` keeps a doubtful short-window text
-        (partial transcripts must stay cheap)."""
+        """The utterance's text. A doubtful decode is retried with ``retry_beam_size`` on the
+        same encoding, then sent to the full window; ``allow_fallback=False`` skips both and
+        keeps the doubtful text (partial transcripts must stay cheap)."""
         audio = np.asarray(audio, dtype=np.float32)
         seconds = len(audio) / SAMPLE_RATE
         if seconds > self.options.max_short_s:
             return self.full_window(audio, "long")
-        raw = self.raw_decode(audio)
+        encoder_output = self._encode(audio)
+        tokenizer = self._tokenizer(self._language(encoder_output))
+        beams = [self.options.beam_size]
+        if allow_fallback and self.options.retry_beam_size:
+            beams.append(self.options.retry_beam_size)
+        for beam_size in beams:
+            raw = self._generate(encoder_output, tokenizer, seconds, beam_size)
+            decoded = self._judge(raw, seconds)
+            if decoded.reason == "short" or not allow_fallback:
+                return decoded
+        return self.full_window(audio, decoded.reason)
+
+    def raw_decode(self, audio: np.ndarray) -> RawDecode:
+        """The model's output for the short window, before the guard and the checks."""
+        encoder_output = self._encode(audio)
+        tokenizer = self._tokenizer(self._language(encoder_output))
+        return self._generate(encoder_output, tokenizer, len(audio) / SAMPLE_RATE)
+
+    def _judge(self, raw: RawDecode, seconds: float) -> Decoded:
+        """Keep the segments inside the speech, cut repeats, and say whether to doubt it."""
         kept = [s for s in raw.segments if s.start < seconds and (s.closed or not raw.capped)]
         keep = drop_rereads([raw.text([s]) for s in kept])
         text, repeat_cut = cut_repeats(raw.text(kept[:keep]))
         repeat_cut = repeat_cut or keep < len(kept)
         ratio = compression_ratio(text)
-        reason = self._doubt(raw, ratio, repeat_cut)
-        if reason is not None and allow_fallback:
-            return self.full_window(audio, reason)
         return Decoded(
             text=text,
             fallback=False,
-            reason=reason or "short",
+            reason=self._doubt(raw, ratio, repeat_cut) or "short",
             repeat_cut=repeat_cut,
             avg_logprob=raw.avg_logprob,
             compression_ratio=ratio,
@@ -212,21 +231,19 @@ class ShortWindowDecoder:
             without_timestamps=True,
             vad_filter=False,
         )
-        text = " ".join(s.text.strip() for s in segments).strip()
-        return Decoded(text=text, fallback=True, reason=reason)
+        text, repeat_cut = cut_repeats(" ".join(s.text.strip() for s in segments))
+        return Decoded(text=text, fallback=True, reason=reason, repeat_cut=repeat_cut)
 
-    def raw_decode(self, audio: np.ndarray) -> RawDecode:
-        """Encode the utterance plus padding and decode it with timestamps, capped."""
+    def _generate(self, encoder_output, tokenizer, seconds: float, beam_size: int | None = None):
         opts = self.options
-        seconds = len(audio) / SAMPLE_RATE
-        encoder_output = self._encode(audio)
-        tokenizer = self._tokenizer(self._language(encoder_output))
         prompt = list(tokenizer.sot_sequence)
+        if not opts.timestamps:
+            prompt.append(tokenizer.no_timestamps)
         cap = min(448 - len(prompt), math.ceil(opts.min_tokens + opts.tokens_per_s * seconds))
         result = self.model.model.generate(
             encoder_output,
             [prompt],
-            beam_size=opts.beam_size,
+            beam_size=beam_size or opts.beam_size,
             max_length=len(prompt) + cap,
             return_scores=True,
             return_no_speech_prob=True,

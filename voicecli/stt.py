@@ -29,6 +29,7 @@ class SttResult:
     compute_ms: float
     audio_s: float
     fallback: bool = False  # the short window was rejected and the full window used
+    threads: int | None = None  # CPU threads the model ran on (fewer under thermal protection)
 
 
 def resolve_model(name: str, allow_download: bool = False) -> str:
@@ -57,7 +58,6 @@ def resolve_model(name: str, allow_download: bool = False) -> str:
 class SpeechToText:
     def __init__(self, config: SttConfig) -> None:
         import tqdm
-        from faster_whisper import WhisperModel
 
         # faster-whisper makes a (disabled) progress bar per call; tqdm would start a monitor
         # thread that outlives every pipeline.
@@ -65,46 +65,78 @@ class SpeechToText:
 
         self.config = config
         self.model_path = resolve_model(config.model, config.allow_download)
-        threads = config.threads or os.cpu_count() or 1
+        self.threads = config.threads or os.cpu_count() or 1
         start = time.perf_counter()
-        try:
-            self.model = WhisperModel(
-                self.model_path,
-                device="cpu",
-                compute_type="int8",
-                cpu_threads=threads,
-                local_files_only=not config.allow_download,
-            )
-        except (RuntimeError, OSError, ValueError) as exc:
-            raise ModelMissingError(f"cannot load model {config.model}: {exc}") from None
+        self.model = self._load(self.threads)
         self.load_s = time.perf_counter() - start
         self.english_only = not self.model.model.is_multilingual
         self.short_window = ShortWindowDecoder(
             self.model, ShortWindowOptions(beam_size=config.beam_size)
         )
         self._lock = threading.Lock()
+        self.thread_limit: int | None = None  # thermal protection's limit (limit_threads)
+        self._limited: dict[int, tuple] = {}  # threads -> (model, decoder), loaded on first use
 
-    def transcribe(self, audio: np.ndarray, *, vad_filter: bool = False) -> SttResult:
+    def _load(self, threads: int):
+        from faster_whisper import WhisperModel
+
+        try:
+            return WhisperModel(
+                self.model_path,
+                device="cpu",
+                compute_type="int8",
+                cpu_threads=threads,
+                local_files_only=not self.config.allow_download,
+            )
+        except (RuntimeError, OSError, ValueError) as exc:
+            raise ModelMissingError(f"cannot load model {self.config.model}: {exc}") from None
+
+    def limit_threads(self, threads: int | None) -> None:
+        """Thermal protection: transcribe on at most ``threads`` CPU threads (None: as loaded).
+
+        ctranslate2 fixes a model's thread count when it loads, so the first transcription
+        under a limit loads a second copy with that many threads (tiny.en here: ~0.5 s once,
+        ~80 MB kept for the next hot spell); the call in progress is not affected."""
+        self.thread_limit = threads
+
+    def _engine(self) -> tuple:
+        """(model, short-window decoder, threads) for the current limit; under ``_lock``."""
+        limit = self.thread_limit
+        if not limit or limit >= self.threads:
+            return self.model, self.short_window, self.threads
+        if limit not in self._limited:
+            model = self._load(limit)
+            options = ShortWindowOptions(beam_size=self.config.beam_size)
+            self._limited[limit] = (model, ShortWindowDecoder(model, options))
+        return (*self._limited[limit], limit)
+
+    def transcribe(
+        self, audio: np.ndarray, *, vad_filter: bool = False, allow_fallback: bool = True
+    ) -> SttResult:
         """One VAD-trimmed utterance (the pipeline): the short window, which falls back to the
-        full window by itself (``voicecli.short_window``). ``vad_filter=True`` marks a whole
-        recording with silences in it (``voicecli transcribe``): the full window."""
+        full window by itself (``voicecli.short_window``) unless ``allow_fallback`` is False
+        (partials: a doubtful partial is better than a late final). ``vad_filter=True`` marks a
+        whole recording with silences in it (``voicecli transcribe``): the full window."""
         if vad_filter:
             return self.transcribe_full(audio, vad_filter=True)
         start = time.perf_counter()
         with self._lock:
-            decoded = self.short_window.decode(audio)
+            _model, decoder, threads = self._engine()
+            decoded = decoder.decode(audio, allow_fallback=allow_fallback)
         return SttResult(
             text=decoded.text,
             compute_ms=(time.perf_counter() - start) * 1000,
             audio_s=len(audio) / 16000,
             fallback=decoded.fallback,
+            threads=threads,
         )
 
     def transcribe_full(self, audio: np.ndarray, *, vad_filter: bool = False) -> SttResult:
         """Whole-window decode (faster-whisper's own path), temperature 0, no conditioning."""
         start = time.perf_counter()
         with self._lock:
-            segments, _info = self.model.transcribe(
+            model, _decoder, threads = self._engine()
+            segments, _info = model.transcribe(
                 audio,
                 language="en" if self.english_only else None,
                 beam_size=self.config.beam_size,
@@ -118,4 +150,5 @@ class SpeechToText:
             text=text,
             compute_ms=(time.perf_counter() - start) * 1000,
             audio_s=len(audio) / 16000,
+            threads=threads,
         )
