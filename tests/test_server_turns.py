@@ -102,6 +102,30 @@ def test_end_without_audio_is_answered_done_after_the_pending_replies(server):
     assert of(second, "transcript")[0]["turn"] == 2  # turn numbers go on across `end`s
 
 
+def test_a_timer_outlives_end_and_fires_on_the_same_connection(server):
+    async def scenario():
+        client = await open_client(server)
+        started = time.monotonic()
+        turn = await converse(client, texts=("set a timer for 2 seconds",))
+        done_after = time.monotonic() - started
+        fired = await client.until("timer", timeout=10)
+        while not fired[-1].get("fired"):
+            fired += await client.until("timer", timeout=10)
+        notice = await client.until("playback", timeout=10)
+        while notice[-1]["state"] == "started":
+            notice += await client.until("playback", timeout=10)
+        await client.close()
+        return turn, done_after, fired, notice
+
+    turn, done_after, fired, notice = run(scenario())
+    assert final_replies(turn) == ["Timer set for 2 seconds."]
+    assert done_after < 1.5  # `end` does not wait for the timer
+    assert not any(m.get("cancelled") for m in of(turn, "timer"))
+    assert fired[-1]["fired"] is True
+    assert of(notice, "audio")  # the notice is spoken to this client
+    assert notice[-1]["state"] == "stopped"
+
+
 @pytest.mark.parametrize("rate", [22050, 48000])
 def test_other_client_rates_are_resampled_both_ways(server, rate):
     audio = compose(0.5, "What is twelve times eight?", 1.2)

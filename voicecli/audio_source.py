@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import queue
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,14 @@ class Frame:
 
 
 END = None  # put on the queue after the last frame
+
+
+@dataclass(frozen=True)
+class EndOfUtterance:
+    """Put on the queue by a live source (a server session's ``end``): the open turn is
+    declared at once and input goes on; ``then`` runs once the replies before it are made."""
+
+    then: Callable[[], None]
 
 
 def put_blocking(thread: ManagedThread, q: queue.Queue, item: object) -> bool:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voicecli.audio_source import END, FRAME, Frame
+from voicecli.audio_source import END, FRAME, EndOfUtterance, Frame
 from voicecli.clock import SAMPLE_RATE, PipelineClock
 from voicecli.config import Config
 from voicecli.events import ErrorEvent, Event, SpeechEnd, SpeechStart, Transcript
@@ -53,7 +53,7 @@ class Listener:
         stt: SttWorker,
         session: str,
         emit: Callable[[Event], None],
-        on_turn: Callable[[UserTurn | None], None],
+        on_turn: Callable[[UserTurn | EndOfUtterance | None], None],
         next_turn_number: Callable[[], int],
         fast: bool,
     ) -> None:
@@ -107,6 +107,10 @@ class Listener:
             if frame is END:
                 self._end_of_input(thread)
                 return
+            if isinstance(frame, EndOfUtterance):
+                self._declare_open_turn(thread)
+                self.on_turn(frame)
+                continue
             self._process(frame, last_wall)
             last_wall = frame.wall
 
@@ -262,6 +266,11 @@ class Listener:
 
     def _end_of_input(self, thread: ManagedThread) -> None:
         """End of input is endless silence: the open turn is declared at once."""
+        self._declare_open_turn(thread)
+        self.on_turn(None)
+
+    def _declare_open_turn(self, thread: ManagedThread) -> None:
+        """Declare the open turn now, without waiting for more silence."""
         if self.segmenter.in_speech:
             self.segmenter.in_speech = False
             self._speech_ended(
@@ -273,4 +282,3 @@ class Listener:
                 self._submit()
             self._wait_for_transcript(thread)
             self._maybe_declare()
-        self.on_turn(None)

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from voicecli.audio_sink import AudioSink, NullSink
-from voicecli.audio_source import AudioSource
+from voicecli.audio_source import AudioSource, EndOfUtterance
 from voicecli.brain import BRAINS, Brain, Conversation
 from voicecli.bus import EventBus
 from voicecli.clock import PipelineClock
@@ -166,13 +166,18 @@ class Pipeline:
         self._deliver(turn)
         return turn
 
-    def _deliver(self, turn: UserTurn | None) -> None:
+    def _deliver(self, turn: UserTurn | EndOfUtterance | None) -> None:
         """A declared turn to the responder; "stop" first cuts the reply being spoken. None
         (end of input): the clock runs on with wall time, and once the last reply is made the
-        timers due within ``linger_s`` fire; the rest are reported cancelled, then the end."""
+        timers due within ``linger_s`` fire; the rest are reported cancelled, then the end.
+        EndOfUtterance (a live session's ``end``): its ``then`` runs after the pending replies;
+        the pipeline goes on."""
         if turn is None:
             self.clock.run_free()
             self.responder.after_pending(self._linger)
+            return
+        if isinstance(turn, EndOfUtterance):
+            self.responder.after_pending(turn.then)
             return
         if is_stop(turn.text):
             self.interrupt()

@@ -19,7 +19,7 @@ import numpy as np
 
 from voicecli.audio_file import resample, to_int16
 from voicecli.audio_sink import AudioSink
-from voicecli.audio_source import END, FRAME, AudioSource, Frame, put_blocking
+from voicecli.audio_source import FRAME, AudioSource, EndOfUtterance, Frame, put_blocking
 from voicecli.bus import EventBus
 from voicecli.clock import SAMPLE_RATE
 from voicecli.events import Event
@@ -97,7 +97,7 @@ class Inbox:
         return self._resampler.resample_chunk(samples)
 
     def finish(self) -> np.ndarray:
-        """At END: the samples still inside the resampler."""
+        """At the end of an utterance: the samples still inside the resampler."""
         if self._resampler is None:
             return np.zeros(0, np.float32)
         tail = self._resampler.resample_chunk(np.zeros(0, np.float32), last=True)
@@ -106,13 +106,16 @@ class Inbox:
 
 
 class SocketSource(AudioSource):
-    """A live source fed by the client's binary frames; ``end`` becomes END."""
+    """A live source fed by the client's binary frames. The client's ``end`` becomes an
+    EndOfUtterance: the open turn is declared at once, ``on_end`` runs (in the responder)
+    once its replies are made, and listening goes on."""
 
     live = True
     name = "socket"
 
-    def __init__(self, inbox: Inbox) -> None:
+    def __init__(self, inbox: Inbox, on_end: Callable[[], None]) -> None:
         self.inbox = inbox
+        self.on_end = on_end
 
     def run(self, thread: ManagedThread, out: queue.Queue) -> None:
         pending = np.zeros(0, np.float32)
@@ -122,14 +125,13 @@ class SocketSource(AudioSource):
                 continue
             end = item is END_OF_AUDIO
             pending = np.concatenate([pending, self.inbox.finish() if end else item])
-            if end and pending.size % FRAME:  # the last frame is zero-padded
+            if end and pending.size % FRAME:  # the utterance's last frame is zero-padded
                 pending = np.pad(pending, (0, FRAME - pending.size % FRAME))
             while pending.size >= FRAME:
                 frame, pending = pending[:FRAME], pending[FRAME:]
                 if not put_blocking(thread, out, Frame(frame, time.monotonic())):
                     return
-            if end:
-                put_blocking(thread, out, END)
+            if end and not put_blocking(thread, out, EndOfUtterance(self.on_end)):
                 return
 
 

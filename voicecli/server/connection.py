@@ -3,8 +3,8 @@
 Why per connection: each session gets its own pipeline (VAD state, turn detector, responder,
 timers) over the shared models. It starts when the client attaches and is closed when the
 socket goes -- its threads are stopped and joined without blocking the event loop -- so a
-detached session holds no thread. ``end`` ends the pipeline: once its replies are queued the
-client gets ``done``, and a fresh pipeline with the same history and turn numbers listens on.
+detached session holds no thread. ``end`` declares the open turn without ending the pipeline;
+once the replies before it are made the client gets ``done`` and the conversation goes on.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from voicecli.config import Config
 from voicecli.events import ErrorEvent, Event, Playback, SpeechStart, WarningEvent
 from voicecli.pipeline import Engines, Pipeline
 from voicecli.server import protocol
-from voicecli.server.bridge import Inbox, LoopBus, SocketSink, SocketSource
+from voicecli.server.bridge import Inbox, LoopBus, SocketSink, SocketSource, call_in_loop
 from voicecli.server.outbox import MAX_AUDIO_BYTES, Outbox, pump
 from voicecli.server.protocol import BadMessage, Close
 from voicecli.server.session import Session
@@ -46,7 +46,7 @@ class Shared:
 
 async def settle(loop: asyncio.AbstractEventLoop) -> None:
     """Let the callbacks already queued on the loop run first: events that pipeline threads
-    posted before setting ``done`` are then in the outbox before ``done`` itself."""
+    posted before now (a fatal error) are then in the outbox."""
     future = loop.create_future()
     loop.call_soon(future.set_result, None)
     await future
@@ -66,9 +66,6 @@ class Connection:
         self.pipeline: Pipeline | None = None
         self.sink: SocketSink | None = None
         self.finished = asyncio.Event()  # set by the server once the session is detached
-        self._lifecycle = asyncio.Lock()  # one pipeline start/stop at a time
-        self._ends = 0  # `end`s whose `done` is still due
-        self._deferred: list[str] = []  # typed turns waiting for the next pipeline
         self._reader: asyncio.Task | None = None
         self._joining: set[asyncio.Task] = set()  # pipelines being stopped
         self._closing: asyncio.Task | None = None
@@ -103,8 +100,7 @@ class Connection:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            async with self._lifecycle:
-                await self._stop_pipeline()
+            await self._stop_pipeline()
             await asyncio.gather(*self._joining)
 
     def close(self, code: Close, reason: str) -> None:
@@ -137,7 +133,7 @@ class Connection:
         self.pipeline = Pipeline(
             config=shared.config,
             engines=shared.engines,
-            source=SocketSource(self.inbox),
+            source=SocketSource(self.inbox, self._utterance_answered),
             bus=self.bus,
             sink=self.sink,
             brain=shared.brain,
@@ -147,9 +143,11 @@ class Connection:
             system_interval_s=None,
             turn_numbers=self.session.turn_numbers,
         ).start()
-        deferred, self._deferred = self._deferred, []
-        for text in deferred:
-            self.pipeline.submit_text(text)
+
+    def _utterance_answered(self) -> None:
+        """In the responder, once every reply before an ``end`` is made: ``done`` follows
+        their events and audio (same FIFO onto the loop)."""
+        call_in_loop(self.loop, self.outbox.put_control, protocol.DONE)
 
     async def _stop_pipeline(self) -> None:
         """Stop the pipeline's threads and wait for them without blocking the loop; the wait
@@ -175,29 +173,19 @@ class Connection:
             log.warning("session %s: pipeline threads did not stop", self.session.id)
 
     async def _supervise(self) -> None:
-        """Notice a pipeline that ended: after `end`, answer done and start the next one;
-        after a stage failure, close the connection with 1011 (the error event went first).
-        Also notice a connection that is closing (a peer that missed its pong)."""
+        """Close the connection with 1011 after a stage failure (its error event first), and
+        release the session of a connection that is closing (a peer that missed its pong)."""
         while True:
             await asyncio.sleep(SUPERVISE_S)
-            if self.ws.state is not State.OPEN:  # e.g. a missed pong: the close frame is out,
-                self._reader.cancel()  # so release the session now, not after the TCP close
+            if self.ws.state is not State.OPEN:  # the close frame is out: release the session
+                self._reader.cancel()  # now, not once the TCP connection is closed
                 return
             pipeline = self.pipeline
-            if pipeline is None or not pipeline.done.is_set():
-                continue
-            await settle(self.loop)
-            if pipeline.fatal is not None:
+            if pipeline is not None and pipeline.done.is_set():  # set after the fatal error
+                await settle(self.loop)
                 await self.outbox.drained(2.0)
                 self.close(Close.STAGE_FAILED, "stage failed")
                 return
-            async with self._lifecycle:
-                if self.pipeline is not pipeline:  # a reset replaced it meanwhile
-                    continue
-                await self._stop_pipeline()
-                self._ends = max(0, self._ends - 1)
-                self.outbox.put_control(protocol.DONE)
-                self._start_pipeline()
 
     # -- client -> server ------------------------------------------------------------------
     async def _read(self) -> None:
@@ -228,16 +216,12 @@ class Connection:
             self._error(exc.code, exc.message)
             return
         if message.type == "text":
-            if self.pipeline is None or self._ends:
-                self._deferred.append(message.text)  # answered by the next pipeline
-            else:
-                self.pipeline.submit_text(message.text)
+            self.pipeline.submit_text(message.text)
         elif message.type == "interrupt":
             self._cut(always=True)
         elif message.type == "reset":
             await self._reset()
         elif message.type == "end":
-            self._ends += 1
             self.inbox.put_end()
 
     def _error(self, code: str, message: str) -> None:
@@ -245,15 +229,12 @@ class Connection:
         self.outbox.put_control(error.to_json())
 
     async def _reset(self) -> None:
-        """Forget the conversation and any open turn; pending `end`s are cancelled."""
-        async with self._lifecycle:
-            self._deferred.clear()
-            await self._stop_pipeline()
-            self.inbox.clear()
-            self.outbox.purge_audio()
-            self.session.conversation.history.clear()
-            self._ends = 0
-            self._start_pipeline()
+        """Forget the conversation, the open turn, timers and pending `end`s: a new pipeline."""
+        await self._stop_pipeline()
+        self.inbox.clear()
+        self.outbox.purge_audio()
+        self.session.conversation.history.clear()
+        self._start_pipeline()
         self.outbox.put_control(protocol.RESET_DONE)
 
     def _cut(self, always: bool) -> None:
