@@ -95,8 +95,8 @@ class Listener:
     def run(self, thread: ManagedThread, frames: queue.Queue) -> None:
         last_wall = None
         while not thread.should_stop():
-            if self.pending and self.transcript is None and (self.fast or self.force):
-                self._wait_for_transcript(thread)  # fast input waits for the turn decision
+            if self.pending and self.transcript is None and self._decision_due():
+                self._wait_for_transcript(thread)  # the source waits for the turn decision
             self._drain_results()
             self._maybe_declare()
             try:
@@ -113,6 +113,13 @@ class Listener:
                 continue
             self._process(frame, last_wall)
             last_wall = frame.wall
+
+    def _decision_due(self) -> bool:
+        """Must the turn decision wait for the transcript now? Always for --fast input and at
+        the end of input; live, once the silence is as long as any ordinary wait (so a slow
+        transcription cannot merge two questions said 1.25 s apart)."""
+        silence = self.clock.now() - self.t_eos
+        return self.fast or self.force or silence >= self.config.turn.wait_no_punctuation_s
 
     def _process(self, frame: Frame, previous_wall: float | None) -> None:
         t_frame = self.clock.now()  # pipeline time of this frame's first sample
