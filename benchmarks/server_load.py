@@ -141,6 +141,7 @@ def summary(sessions: int, turns: int, result: Result, elapsed: float) -> dict:
         "stt_p50_ms": round(statistics.median(result.stt_ms), 1) if result.stt_ms else None,
         "wall_s": round(elapsed, 1),
         "error_samples": result.errors[:3],
+        "wrong_samples": result.wrong[:3],
     }
 
 
@@ -184,6 +185,7 @@ def main() -> int:
                 for question, _ in questions(args.turns, args.seed + n):
                     spoken(question)
         asyncio.run(load(url, args.token, 1, 1, "text", args.seed))  # warm-up, not counted
+        settle(server)
         if not args.json:
             print(f"{args.mode} turns against {url}")
             print(
@@ -206,6 +208,8 @@ def main() -> int:
                 )
                 for sample in row["error_samples"]:
                     print(f"          error: {sample}")
+                for sample in row["wrong_samples"]:
+                    print(f"          misheard: {sample}")
     finally:
         if server is not None:
             server.stop()
