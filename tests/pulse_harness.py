@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -95,13 +96,18 @@ class PulseDaemon:
         )
 
     def loopback(self) -> str:
-        """Send what the speaker plays into the microphone (an echo path); returns the module id."""
+        """Send what the speaker plays into the microphone (an echo path); returns the module id.
+
+        Both null sinks run on one clock, so the loopback's adaptive resampling is turned off
+        (``adjust_time=0``): it would make the echo path wander, which a sound card's shared
+        clock does not."""
         done = self.pactl(
             "load-module",
             "module-loopback",
             "source=vspeaker.monitor",
             "sink=vmicfeed",
             "latency_msec=60",
+            "adjust_time=0",
         )
         return done.stdout.strip()
 
@@ -160,3 +166,103 @@ def click(seconds: float = 0.15, amplitude: float = 0.6) -> np.ndarray:
     n = round(seconds * RATE)
     envelope = np.exp(-np.linspace(0, 4, n))
     return (rng.uniform(-1, 1, n) * envelope * amplitude).astype(np.float32)
+
+
+_daemon: PulseDaemon | None = None
+
+
+def session_daemon(config) -> PulseDaemon:
+    """One daemon per test session (shared by every live test module), stopped by PID at the
+    end; this process's environment points PortAudio at it."""
+    global _daemon
+    if _daemon is None:
+        daemon = PulseDaemon(Path(tempfile.mkdtemp(prefix="voicecli-pulse-"))).start()
+        saved = {k: os.environ.get(k) for k in ("XDG_RUNTIME_DIR", "PULSE_SERVER")}
+        os.environ["XDG_RUNTIME_DIR"] = str(daemon.run_dir)
+        os.environ["PULSE_SERVER"] = daemon.env["PULSE_SERVER"]
+        reinitialise_sounddevice()
+
+        def cleanup() -> None:
+            global _daemon
+            daemon.stop()
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            shutil.rmtree(daemon.run_dir, ignore_errors=True)
+            _daemon = None
+
+        config.add_cleanup(cleanup)
+        _daemon = daemon
+    return _daemon
+
+
+class LiveRun:
+    """A real pipeline on the virtual microphone and speaker, as ``voicecli chat`` builds it;
+    collects every event. Use as a context manager."""
+
+    def __init__(self, engines, pulse: PulseDaemon, **options) -> None:
+        from voicecli.bus import EventBus
+        from voicecli.config import Config
+        from voicecli.live import LiveAudio, LiveOptions
+        from voicecli.pipeline import Pipeline
+
+        self.pulse = pulse
+        self.bus = EventBus()
+        self._sub = self.bus.subscribe(100_000, "test")
+        self.events: list = []
+        self.audio = LiveAudio(LiveOptions(**options), self.bus.publish)
+        self.pipeline = Pipeline(
+            config=Config(),
+            engines=engines,
+            source=self.audio.source,
+            sink=self.audio.sink,
+            bus=self.bus,
+            system_interval_s=None,
+        )
+        self.audio.attach(self.pipeline)
+
+    def __enter__(self) -> LiveRun:
+        self.pipeline.start()
+        self.wait_for(lambda e: e.type == "level", 10)  # the microphone is open
+        return self
+
+    def __exit__(self, *exc) -> None:
+        assert self.pipeline.close(), "pipeline threads did not stop"
+
+    def drain(self) -> None:
+        while (event := self._sub.get(timeout=0)) is not None:
+            self.events.append(event)
+
+    def wait_for(self, predicate, timeout: float):
+        """The first event (already seen or new) matching ``predicate``, or None."""
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while True:
+            self.drain()
+            for event in self.events[seen:]:
+                if predicate(event):
+                    return event
+            seen = len(self.events)
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.05)
+
+    def settle(self, seconds: float) -> None:
+        """Let the conversation run ``seconds`` more, collecting events."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            time.sleep(0.05)
+        self.drain()
+
+    def of_type(self, kind: str, **match) -> list:
+        self.drain()
+        return [
+            e
+            for e in self.events
+            if e.type == kind and all(getattr(e, k) == v for k, v in match.items())
+        ]
+
+    def say(self, wav: Path) -> subprocess.Popen:
+        return self.pulse.play(wav)

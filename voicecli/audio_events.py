@@ -35,11 +35,13 @@ class BargeIn(Event):
     """The user spoke over the assistant (or said "stop") and playback was cut.
 
     ``speech_ms``: user speech heard when playback was cut; ``stop_ms``: from the moment that
-    speech was captured to the moment the speaker went silent (target 100 ms)."""
+    speech was captured to the moment the speaker went silent (target 100 ms); ``text``: the
+    word, when a word too short to barge in was transcribed and said "stop"."""
 
     type: ClassVar[str] = "barge_in"
     speech_ms: float
     stop_ms: float | None = None
+    text: str | None = None
 
 
 for _cls in (Level, MicState, BargeIn):

@@ -8,13 +8,16 @@ compiler and libspeexdsp-dev), so the guard works on the exact signal the speake
 * default: while a reply is audible (plus an echo tail) the microphone is gated -- the listener
   gets silence, so the assistant never transcribes itself, and cannot be interrupted;
 * ``--barge-in``: the bulk delay from speaker to microphone is found by cross-correlating the
-  microphone with the reference, the delayed, scaled reference is subtracted, and what is left
-  is the user. Speech in that residual (Silero VAD, and louder than half the expected echo)
-  lasting ``min_speech_s`` cuts playback and is handed to the listener from its onset; a
-  shorter sound (a click, a cough) is dropped.
+  microphone with the reference, a short echo path around it is fitted by least squares and
+  subtracted, and what is left is the user. Speech in that residual (Silero VAD, with more
+  energy in the microphone than the echo model predicts) lasting ``min_speech_s`` cuts
+  playback and is handed to the listener from its onset; a shorter sound (a click, a cough)
+  is dropped -- unless it is a word, which is transcribed and, if it says "stop", stops the
+  speech too.
 
-Limits: one delay and one gain model a linear echo path with little reverberation (a virtual
-loopback, a laptop's speakers at low volume). A reverberant room leaves a residual that may
+Limits: a 3 ms echo path around one delay models a linear, stable path with little
+reverberation (a virtual loopback, a laptop's speakers at low volume), and the user must be
+about as loud as the echo. A reverberant room leaves a residual that may
 read as speech: with loud speakers use headphones, or leave barge-in off (the default).
 """
 
@@ -38,12 +41,14 @@ SEARCH_EVERY = 3  # ... while the echo path is unknown
 MIN_CORRELATION = 0.5
 TAPS = 48  # echo path length modelled (3 ms), of which LEAD_TAPS before the bulk delay
 LEAD_TAPS = 8  # a delay estimate is trusted above this normalised correlation
-PREROLL = 4  # frames kept before a speech onset (Silero reacts a little late)
+LOOKBACK = 16  # frames held before a speech onset (0.5 s): Silero reacts late, and the
+# start of what the user says must reach the listener once it proves to be a barge-in
 MAX_GAP = 3  # non-speech frames tolerated inside one stretch of speech
+SHORT_WORD_FRAMES = 5  # a shorter stretch (160 ms voiced) is never checked for "stop"
+BLOCK = 128  # samples per keep-or-subtract decision (8 ms)
 NOISE_FLOOR = 0.003  # residual RMS below this is never speech (about -50 dBFS)
-ECHO_MARGIN = 0.5  # the residual must exceed this fraction of the expected echo's RMS
+NEAR_END_RATIO = 1.25  # microphone RMS over predicted echo RMS when the user talks too
 DEFAULT_PATH_S = 0.5  # assumed beyond the output buffer until the echo path is measured
-MODEL_WRONG = 1.1  # a residual louder than the microphone means the echo model is stale
 
 Released = list[tuple[np.ndarray, float]]
 
@@ -76,6 +81,7 @@ class EchoGuard:
         *,
         barge_in: bool,
         on_barge_in: Callable[[float, float], None],
+        on_short_speech: Callable[[np.ndarray, float], None] | None = None,
         min_speech_s: float = 0.3,
         tail_s: float = 0.3,
         vad_engine: str = "onnx",
@@ -83,6 +89,7 @@ class EchoGuard:
         self.monitor = monitor
         self.barge_in = barge_in
         self.on_barge_in = on_barge_in  # (speech_ms, wall of the deciding frame)
+        self.on_short_speech = on_short_speech  # (audio, wall): a word too short to barge in
         self.min_frames = max(1, math.ceil(min_speech_s * SAMPLE_RATE / FRAME))
         self.tail_s = tail_s
         self._vad = VadStream(vad_engine) if barge_in else None
@@ -92,11 +99,14 @@ class EchoGuard:
         self.taps = np.zeros(TAPS, dtype=np.float32)  # the echo path around that delay
         self._since_estimate = ESTIMATE_EVERY
         self._waiting: deque[tuple[np.ndarray, float]] = deque()
-        self._run = 0  # speech frames in _waiting
-        self._gap = 0
+        self._voiced = 0  # voiced frames in the stretch of speech being judged
+        self._span = 0  # frames from its first voiced frame to its latest
+        self._gap = 0  # unvoiced frames since the latest
         self._barged = False
         self._reply_seen = 0
         self._breaks_seen = 0
+        self._stale = False
+        self._underruns_seen = 0
         self._was_busy = False
         self.gated_frames = 0  # frames replaced by silence (tests and the report read these)
         self.triggers = 0
@@ -106,17 +116,22 @@ class EchoGuard:
         self._mic = np.concatenate((self._mic[len(samples) :], samples))
         self._mic_count += len(samples)
         busy = self._busy()
+        if self.monitor.breaks != self._breaks_seen:  # the stream restarted (a cut): what was
+            self._breaks_seen = self.monitor.breaks  # heard still follows the old path, what
+            self._stale = True  # comes next may not -- re-measure at the next reply
+        if self.monitor.underruns != self._underruns_seen:  # the output ran dry: the echo
+            self._underruns_seen = self.monitor.underruns  # path moved, find it again before
+            self.delay = None  # anything is taken for the user
         if self.monitor.replies != self._reply_seen:  # a new reply: re-arm
             self._reply_seen = self.monitor.replies
             self._barged = False
-        if self.monitor.breaks != self._breaks_seen:  # the stream restarted: new echo path
-            self._breaks_seen = self.monitor.breaks
-            self.delay = None
+            if self._stale:
+                self.delay, self._stale = None, False
         if not busy:
             self._was_busy = False
             flushed = [(s, w) for s, w in self._waiting]
             self._waiting.clear()
-            self._run = self._gap = 0
+            self._voiced = self._span = self._gap = 0
             return [*flushed, (self._cancel(samples), wall)]
         if not self._was_busy:
             self._was_busy = True
@@ -128,10 +143,11 @@ class EchoGuard:
         if not self.barge_in:
             self.gated_frames += 1
             return [(np.zeros_like(samples), wall)]
-        residual = self._cancel(samples)
+        echo = self._predicted_echo(len(samples))
+        residual = self._cancel(samples, echo)
         if self._barged:
             return [(residual, wall)]
-        return self._detect(residual, wall)
+        return self._detect(samples, residual, echo, wall)
 
     # -- echo model ------------------------------------------------------------------------
     def _busy(self) -> bool:
@@ -174,48 +190,75 @@ class EchoGuard:
         extra ``TAPS - 1`` the echo path reaches back and forth)."""
         return self.monitor.window(self._mic_count - delay + LEAD_TAPS, n + TAPS - 1)
 
-    def _cancel(self, samples: np.ndarray) -> np.ndarray:
+    def _predicted_echo(self, n: int) -> np.ndarray:
+        """What the echo model expects the microphone to hear of the speaker (zeros while
+        the echo path is unknown)."""
+        if self.delay is None:
+            return np.zeros(n, dtype=np.float32)
+        return np.correlate(self._reference_for(self.delay, n), self.taps, "valid")
+
+    def _cancel(self, samples: np.ndarray, echo: np.ndarray | None = None) -> np.ndarray:
+        """The microphone minus the predicted echo. Where subtracting adds energy, that echo
+        never came (its audio was dropped by a cut, or the path moved): the microphone is
+        kept there, decided per 8 ms block so a frame straddling the end of what was heard
+        is handled."""
         if self.delay is None:
             return samples
-        echo = np.correlate(self._reference_for(self.delay, len(samples)), self.taps, "valid")
+        if echo is None:
+            echo = self._predicted_echo(len(samples))
         residual = samples - echo
-        if _rms(residual) > MODEL_WRONG * _rms(samples):  # subtracting added energy: the echo
-            self._since_estimate = ESTIMATE_EVERY  # path moved; estimate again, pass as is
-            return samples
-        return residual
+        if len(residual) % BLOCK:
+            return samples if _rms(residual) > _rms(samples) else residual
+        blocks, raw = residual.reshape(-1, BLOCK), samples.reshape(-1, BLOCK)
+        worse = np.einsum("ij,ij->i", blocks, blocks) > np.einsum("ij,ij->i", raw, raw)
+        return np.where(worse[:, None], raw, blocks).reshape(-1)
 
     # -- barge-in decision -----------------------------------------------------------------
-    def _is_speech(self, residual: np.ndarray, mic: np.ndarray) -> bool:
+    def _is_speech(self, residual: np.ndarray, mic: np.ndarray, echo: np.ndarray) -> bool:
+        """The user is talking in this frame: the residual sounds like speech, and the
+        microphone holds more energy than the echo model predicts (a stale model misplaces
+        the echo, leaving a speech-like residual, but does not add energy)."""
         probability = self._vad.probability(residual)
         if self.delay is None:  # echo path unknown yet: the user cannot be told apart
             return False
-        level = _rms(residual)
-        echo_level = _rms(mic - residual)
-        return probability >= 0.5 and level >= max(NOISE_FLOOR, ECHO_MARGIN * echo_level)
+        return (
+            probability >= 0.5
+            and _rms(residual) >= NOISE_FLOOR
+            and _rms(mic) >= NEAR_END_RATIO * _rms(echo)
+        )
 
-    def _detect(self, residual: np.ndarray, wall: float) -> Released:
-        mic = self._mic[-len(residual) :]
-        speech = self._is_speech(residual, mic)
+    def _detect(
+        self, mic: np.ndarray, residual: np.ndarray, echo: np.ndarray, wall: float
+    ) -> Released:
+        """Hold frames while deciding. Speech that has lasted ``min_speech_s`` (from its first
+        voiced frame to the latest, pauses of up to MAX_GAP frames included, at least half of
+        it voiced) is a barge-in: everything held goes to the listener. Anything shorter is
+        released as silence."""
+        speech = self._is_speech(residual, mic, echo)
         self._waiting.append((residual, wall))
         released: Released = []
         if speech:
-            self._run += 1
+            self._voiced += 1
+            self._span += self._gap + 1
             self._gap = 0
-        elif self._run:
+        elif self._voiced:
             self._gap += 1
-            if self._gap > MAX_GAP:  # too short to be the user: a click, a cough
+            if self._gap > MAX_GAP:  # too short for a barge-in: a click, a cough -- or "stop"
+                if self._voiced >= SHORT_WORD_FRAMES and self.on_short_speech is not None:
+                    held = [s for s, _ in self._waiting][-(self._span + self._gap + 3) :]
+                    self.on_short_speech(np.concatenate(held), wall)
                 released = [(np.zeros_like(s), w) for s, w in self._waiting]
                 self._waiting.clear()
-                self._run = self._gap = 0
-        while self._run == 0 and len(self._waiting) > PREROLL:
+                self._voiced = self._span = self._gap = 0
+        while self._voiced == 0 and len(self._waiting) > LOOKBACK:
             s, w = self._waiting.popleft()
             released.append((np.zeros_like(s), w))
         self.gated_frames += len(released)
-        if self._run >= self.min_frames:
+        if self._span >= self.min_frames and 2 * self._voiced >= self._span:
             self._barged = True
             self.triggers += 1
-            self.on_barge_in(self._run * FRAME / SAMPLE_RATE * 1000, wall)
+            self.on_barge_in(self._span * FRAME / SAMPLE_RATE * 1000, wall)
             released += list(self._waiting)
             self._waiting.clear()
-            self._run = self._gap = 0
+            self._voiced = self._span = self._gap = 0
         return released

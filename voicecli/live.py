@@ -17,6 +17,8 @@ from voicecli.echo_guard import EchoGuard
 from voicecli.events import Event
 from voicecli.mic import MicSource
 from voicecli.playback_monitor import PlaybackMonitor
+from voicecli.skills.stop import is_stop
+from voicecli.stt_worker import FINAL, SttJob
 
 
 @dataclass
@@ -44,6 +46,7 @@ class LiveAudio:
                 self.monitor,
                 barge_in=options.barge_in,
                 on_barge_in=self._barge_in,
+                on_short_speech=self._short_speech,
                 min_speech_s=options.min_speech_s,
                 tail_s=options.echo_tail_s,
             )
@@ -86,12 +89,37 @@ class LiveAudio:
             return self.sink.cut()
         return self.pipeline.interrupt()
 
+    def _stop_ms(self, wall: float) -> float | None:
+        """From ``wall`` (when the deciding audio was captured) to the speaker's silence."""
+        speaker = self.speaker
+        if speaker is None or speaker.silent_at is None or speaker.silent_at < wall:
+            return None
+        return round((speaker.silent_at - wall) * 1000, 1)
+
     def _barge_in(self, speech_ms: float, wall: float) -> None:
         self.hush()
-        speaker = self.speaker
-        silent_at = speaker.silent_at if speaker is not None else None
-        stop_ms = None
-        if silent_at is not None and silent_at >= wall:
-            stop_ms = round((silent_at - wall) * 1000, 1)
         now = self.pipeline.clock.now() if self.pipeline is not None else None
-        self.emit(BargeIn(t=now, speech_ms=round(speech_ms, 1), stop_ms=stop_ms))
+        self.emit(BargeIn(t=now, speech_ms=round(speech_ms, 1), stop_ms=self._stop_ms(wall)))
+
+    def _short_speech(self, audio, wall: float) -> None:
+        """A word too short to barge in: transcribe it (on the STT worker, never blocking the
+        microphone) and stop speaking if it says "stop"."""
+        if self.pipeline is None:
+            return
+        speech_ms = round(len(audio) / SAMPLE_RATE * 1000, 1)
+
+        def heard(job: SttJob) -> None:
+            text = job.result.text if job.error is None and job.result else ""
+            if is_stop(text) and self.hush():
+                self.emit(
+                    BargeIn(
+                        t=self.pipeline.clock.now(),
+                        speech_ms=speech_ms,
+                        stop_ms=self._stop_ms(wall),
+                        text=text,
+                    )
+                )
+
+        self.pipeline.stt.submit(
+            SttJob(audio=audio, kind=FINAL, session="echo-guard", on_done=heard)
+        )

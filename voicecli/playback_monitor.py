@@ -29,6 +29,7 @@ class PlaybackMonitor:
         self.pending = False  # audio queued and not yet played
         self.replies = 0  # bumped at the start of every reply (the echo guard re-arms)
         self.breaks = 0  # bumped when the stream was restarted (the echo path changed)
+        self.underruns = 0  # bumped by the speaker when its output ran dry
         self.latency_s = 0.0  # the output stream's buffer (set by the speaker)
 
     # -- speaker side (output callback) ----------------------------------------------------
@@ -48,14 +49,16 @@ class PlaybackMonitor:
                 self.last_audible = time.monotonic()
                 self.last_audible_count = self._count
 
-    def discard_unplayed(self, n: int) -> None:
-        """The last ``n`` samples sent were dropped before being heard (a cut): zero them, and
-        count a break -- the delay from speaker to microphone has changed."""
+    def stream_restarted(self) -> None:
+        """The speaker's stream was aborted and started again (a cut): some of the last
+        samples sent were never heard, and the delay to the microphone may have changed."""
         with self._lock:
-            size = len(self._ring)
-            n = min(n, size, self._count)
-            self._ring[np.arange(self._count - n, self._count) % size] = 0.0
             self.breaks += 1
+
+    def underrun(self) -> None:
+        """The output ran dry: the delay from speaker to microphone changed."""
+        with self._lock:
+            self.underruns += 1
 
     def reply_started(self) -> None:
         with self._lock:

@@ -133,7 +133,7 @@ class SpeakerSink(AudioSink):
                 return
             self._stream.abort()
             self.silent_at = time.monotonic()
-            self.monitor.discard_unplayed(round(self.output_latency * SAMPLE_RATE))
+            self.monitor.stream_restarted()
             self._stream.start()
 
     def close(self) -> None:
@@ -144,7 +144,9 @@ class SpeakerSink(AudioSink):
             self._stream.close()
 
     # -- PortAudio thread: never blocks, never logs -----------------------------------------
-    def _callback(self, outdata, frames, _time, _status) -> None:
+    def _callback(self, outdata, frames, _time, status) -> None:
+        if status.output_underflow:  # samples were lost or inserted: the echo path moved
+            self.monitor.underrun()
         out = outdata[:, 0]
         references = []
         filled = 0
