@@ -49,18 +49,19 @@ def run_chat(pipeline, audio, *, json_: bool, plain: bool) -> ExitStatus:
         typing_allowed=dashboard,
     )
     if not dashboard:
-        printer = JsonPrinter() if json_ else PlainPrinter()
+        printer = JsonPrinter() if json_ else with_thermal_lines(PlainPrinter(), pipeline.thermal)
         with keys_read(controls):
             return run_foreground(pipeline, printer, controls.quit)
 
     from voicecli.dashboard import Dashboard
 
     lines: list[str] = []
-    screen = Dashboard(controls, title=pipeline.source.name if pipeline.source else "")
+    title = pipeline.source.name if pipeline.source else ""
+    screen = Dashboard(controls, title=title, monitor=pipeline.thermal)
 
     def handle(event) -> None:
         screen.handle(event)
-        line = format_plain(event)
+        line = format_plain(event) or _thermal_line(event, pipeline.thermal)
         if line is not None:
             lines.append(line)
 
@@ -69,3 +70,28 @@ def run_chat(pipeline, audio, *, json_: bool, plain: bool) -> ExitStatus:
     for line in lines:  # the conversation stays readable once the screen is gone
         print(line)
     return status
+
+
+def _thermal_line(event, monitor) -> str | None:
+    """A ``thermal`` event as a line; entering ``hot``, with the protection banner."""
+    from voicecli.thermal_monitor import ThermalEvent, describe
+
+    if not isinstance(event, ThermalEvent):
+        return None
+    line = f"          {describe(event)}"
+    banner = monitor.protection.banner if monitor is not None else None
+    return f"{line}\n          {banner}" if event.actions and banner else line
+
+
+def with_thermal_lines(printer: PlainPrinter, monitor):
+    """The plain printer, plus lines for each ``thermal`` event (the banner in plain mode)."""
+
+    def handle(event) -> None:
+        line = _thermal_line(event, monitor)
+        if line is None:
+            printer(event)
+        else:
+            printer.out.write(line + "\n")
+            printer.out.flush()
+
+    return handle

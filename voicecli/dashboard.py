@@ -20,9 +20,11 @@ from rich.text import Text
 
 from voicecli.controls import Controls
 from voicecli.dashboard_state import MUTED, SPEAKING, THINKING, DashboardState
+from voicecli.dashboard_thermal import banner, thermal_panel
 from voicecli.events import Event
 from voicecli.lifecycle import ManagedThread
 from voicecli.printer import LATENCY_LABELS
+from voicecli.thermal_monitor import ThermalMonitor
 
 REFRESH_HZ = 10
 METER_CELLS = 24
@@ -56,8 +58,16 @@ def sparkline(values: list[float]) -> str:
 
 
 class Dashboard:
-    def __init__(self, controls: Controls, console: Console | None = None, title: str = "") -> None:
+    def __init__(
+        self,
+        controls: Controls,
+        console: Console | None = None,
+        title: str = "",
+        monitor: ThermalMonitor | None = None,  # the thermal panel, banner and slow refresh
+    ) -> None:
         self.controls = controls
+        self.monitor = monitor
+        self._drawn_at = 0.0
         self.console = console or Console()
         self.title = title
         self.state = DashboardState()
@@ -75,6 +85,7 @@ class Dashboard:
         with self.state.lock:
             return Group(
                 self._header(),
+                *banner(self.monitor),
                 self._conversation(),
                 self._numbers(),
                 *self._alerts(),
@@ -105,7 +116,11 @@ class Dashboard:
         grid = Table.grid(expand=True, padding=(0, 1))
         grid.add_column(ratio=3)
         grid.add_column(ratio=2)
-        grid.add_row(self._latency(), self._system())
+        cells = [self._latency(), self._system()]
+        if self.monitor is not None:
+            grid.add_column(ratio=3)
+            cells.append(thermal_panel(self.monitor))
+        grid.add_row(*cells)
         return grid
 
     def _latency(self) -> Panel:
@@ -151,18 +166,25 @@ class Dashboard:
 
     # -- running ---------------------------------------------------------------------------
     def _dirty(self) -> bool:
-        key = (self.state.version, self.controls.typing)
+        polls = self.monitor.polls if self.monitor is not None else 0
+        key = (self.state.version, self.controls.typing, polls)
         changed = key != self._drawn
         self._drawn = key
         return changed
 
+    def _too_soon(self) -> bool:
+        """Thermal protection slows the redraws down to ``dashboard_hz``."""
+        hz = self.monitor.protection.dashboard_hz if self.monitor is not None else None
+        return hz is not None and time.monotonic() - self._drawn_at < 1 / hz
+
     def _refresh(self, thread: ManagedThread, live) -> None:
         while not thread.wait(1 / REFRESH_HZ):
-            if self._dirty():
+            if not self._too_soon() and self._dirty():
                 started = time.thread_time()
                 live.update(self.render(), refresh=True)
                 self.cpu_s += time.thread_time() - started
                 self.frames += 1
+                self._drawn_at = time.monotonic()
 
     @contextlib.contextmanager
     def shown(self) -> Iterator[Dashboard]:

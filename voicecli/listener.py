@@ -69,14 +69,19 @@ class Listener:
         self.segmenter = SpeechSegmenter(config.vad)
         self.tail_frames = round(config.vad.tail_ms / 1000 * SAMPLE_RATE / FRAME)
         # partials are for people watching live; --fast input has no one to show them to.
-        # Thermal protection switches them off while the machine is hot.
-        self.partials_enabled = config.stt.partials and not fast
+        # Thermal protection switches them off while the machine is hot (apply_thermal).
+        self.partials_wanted = config.stt.partials and not fast
+        self.partials_enabled = self.partials_wanted
         self.partial_frames = max(1, round(config.stt.partial_interval_s * SAMPLE_RATE / FRAME))
         self._results: queue.Queue[SttJob] = queue.Queue()
         self._recent: deque[np.ndarray] = deque(maxlen=PREROLL_FRAMES + self.segmenter.min_frames)
         self._frames = 0
         self._reset_turn()
         self._turn_number: int | None = None
+
+    def apply_thermal(self, protection) -> None:
+        """Thermal protection (docs/thermal.md): no partials while the processor is hot."""
+        self.partials_enabled = self.partials_wanted and protection.partials_enabled
 
     # -- per-turn state --------------------------------------------------------------------
     def _reset_turn(self) -> None:

@@ -29,6 +29,7 @@ from voicecli.skills.stop import is_stop
 from voicecli.stt import SpeechToText
 from voicecli.stt_worker import SttWorker
 from voicecli.system_stats import run_sampler
+from voicecli.thermal_monitor import ThermalMonitor, active_monitor
 from voicecli.timers import TimerBoard
 from voicecli.tts import TextToSpeech
 from voicecli.vad import VadStream
@@ -70,6 +71,7 @@ class Pipeline:
         system_interval_s: float | None = 1.0,
         turn_numbers: Iterator[int] | None = None,  # a server session's, across its pipelines
         linger_s: float = 10.0,  # at the end of input, wait this long for timers due by then
+        thermal: ThermalMonitor | None = None,  # default: the running one (active_monitor)
     ) -> None:
         self.config = config
         self.bus = bus
@@ -111,6 +113,8 @@ class Pipeline:
         self.frames: queue.Queue = queue.Queue(FRAME_QUEUE)
         self.threads: list[ManagedThread] = []
         self._system_interval_s = system_interval_s
+        self.thermal = thermal
+        self._own_thermal = False  # started by this pipeline: stopped by it too
 
     # -- wiring ----------------------------------------------------------------------------
     def emit(self, event: Event) -> None:
@@ -137,7 +141,23 @@ class Pipeline:
             self.emit(self.fatal)
         self.done.set()
 
+    def apply_thermal(self, protection) -> None:
+        """Thermal protection on or off (from the monitor thread, in the poll that changed
+        the state): each stage takes its own action (docs/thermal.md)."""
+        self.listener.apply_thermal(protection)
+        self.responder.apply_thermal(protection)
+        self.stt.engine.limit_threads(protection.stt_threads)
+        if hasattr(self.responder.brain, "apply_thermal"):  # an LLM brain
+            self.responder.brain.apply_thermal(protection)
+
     def start(self) -> Pipeline:
+        if self.thermal is None:
+            self.thermal = active_monitor()
+        elif not self.thermal.running:  # given a monitor not yet started: it lives with us
+            self.thermal.start()
+            self._own_thermal = True
+        if self.thermal is not None:
+            self.thermal.watch(self.apply_thermal)
         if self._own_stt:
             self.stt.start()
         if self.source is not None:
@@ -146,7 +166,7 @@ class Pipeline:
         self._thread("responder", self.responder.run, self.done.set)
         self._thread("timers", self.timers.run)
         if self._system_interval_s:
-            self._thread("system", run_sampler, self.emit, self._system_interval_s)
+            self._thread("system", run_sampler, self.emit, self._system_interval_s, self.thermal)
         for thread in self.threads:
             thread.start()
         return self
@@ -214,6 +234,10 @@ class Pipeline:
         self.timers.cancel_all()
         self.stop()
         ok = all([thread.join(timeout) for thread in self.threads])
+        if self.thermal is not None:
+            if self._own_thermal:  # stopping releases the protection (and tells us)
+                ok = self.thermal.stop(timeout) and ok
+            self.thermal.unwatch(self.apply_thermal)
         if self._own_stt:
             ok = self.stt.stop(timeout) and ok
         self.sink.close()

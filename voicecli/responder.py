@@ -83,6 +83,7 @@ class Responder:
         self.emit = emit
         self.fast = fast
         self.turns: queue.Queue[UserTurn | None] = queue.Queue()
+        self.first_sentence_only = False  # thermal protection: replies cut after one sentence
         self._current: ReplyControl | None = None  # the reply being made, for interrupt()
         self._current_lock = threading.Lock()
 
@@ -94,6 +95,10 @@ class Responder:
             return False
         control.cancel()
         return True
+
+    def apply_thermal(self, protection) -> None:
+        """Thermal protection (docs/thermal.md): replies cut after their first sentence."""
+        self.first_sentence_only = protection.first_sentence_only
 
     def run(self, thread: ManagedThread, on_end: Callable[[], None]) -> None:
         while not thread.should_stop():
@@ -143,15 +148,17 @@ class Responder:
             with contextlib.closing(deltas):  # closing it stops generation (HTTP stream, model)
                 for delta in deltas:
                     for sentence in splitter.feed(delta):
-                        self._say(spoken, sentence)
+                        if not self._enough(spoken):
+                            self._say(spoken, sentence)
                     if thread.should_stop():
                         control.cancel()
                         return
-                    if control.cancelled:
+                    if control.cancelled or self._enough(spoken):
                         break
             if not control.cancelled:
                 for sentence in splitter.flush():
-                    self._say(spoken, sentence)
+                    if not self._enough(spoken):
+                        self._say(spoken, sentence)
         except ReplyFailed as exc:  # the LLM failed: say so briefly, the conversation goes on
             self.emit(
                 ErrorEvent(
@@ -188,6 +195,10 @@ class Responder:
             self.emit(Playback(t=self.clock.now(), turn=turn.number, state=state))
         self.conversation.add(turn.text, reply)
         self.emit(self._metrics(spoken))
+
+    def _enough(self, spoken: _SpokenReply) -> bool:
+        """Under thermal protection one sentence is the whole reply."""
+        return self.first_sentence_only and bool(spoken.sentences)
 
     def _say(self, spoken: _SpokenReply, sentence: str) -> None:
         number = spoken.turn.number

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from voicecli.thermal_sources import CpuFreq, Layout, Malformed, Problem, Temper
 from voicecli.thermal_state import HOT, LABELS, NO_SENSOR, StateMachine, Thresholds, ThrottleTracker
 
 RESCAN_S = 30.0  # how often the sysfs tree is searched again for new sources
+HISTORY = 120  # temperatures kept for sparklines (two minutes at 1 Hz)
 
 
 @register
@@ -40,6 +42,19 @@ class ThermalEvent(Event):
     actions: list[str] = field(default_factory=list)  # protection actions now in force
     throttle_reasons: list[str] = field(default_factory=list)
     previous: str | None = None  # the state before (None on the first poll)
+
+
+def describe(event: ThermalEvent) -> str:
+    """One line for people (plain chat output, the serve log)."""
+    heat = f" at {event.temp_c:.0f} °C ({event.source})" if event.temp_c is not None else ""
+    line = f"thermal: {LABELS[event.state]}{heat}"
+    if event.actions:
+        line += f"; protection on: {', '.join(event.actions)}"
+    elif event.previous == HOT:
+        line += "; protection off"
+    if event.throttled:
+        line += f"; throttled ({', '.join(event.throttle_reasons)})"
+    return line
 
 
 @dataclass(frozen=True)
@@ -116,6 +131,22 @@ class ThermalMonitor:
         self.polls = 0
         self.cpu_s = 0.0  # CPU time of the monitor thread so far
         self.wall_s = 0.0  # its wall time so far
+        self.history: deque[float | None] = deque(maxlen=HISTORY)  # temp_c of recent polls
+        self._watchers: list[Callable[[ThermalProtection], None]] = []
+
+    # -- who applies the protection --------------------------------------------------------
+    def watch(self, apply: Callable[[ThermalProtection], None]) -> None:
+        """Call ``apply(protection)`` now and each time protection engages or is released,
+        in that poll, before its ``thermal`` event: a stage that sees the event already runs
+        under the new limits. ``apply`` runs in the monitor thread: it must only set flags."""
+        with self._lock:
+            self._watchers.append(apply)
+            apply(self.protection)
+
+    def unwatch(self, apply: Callable[[ThermalProtection], None]) -> None:
+        with self._lock:
+            if apply in self._watchers:
+                self._watchers.remove(apply)
 
     # -- one poll --------------------------------------------------------------------------
     def _read_vcgencmd(self) -> tuple[int | None, list[Problem]]:
@@ -146,8 +177,10 @@ class ThermalMonitor:
                 self.protection.engage(
                     hottest.celsius if hottest else None, self.thresholds.resume_c
                 )
+                self._notify()
             elif state != HOT and self.protection.active:
                 self.protection.release()
+                self._notify()
             status = ThermalStatus(
                 state=state,
                 temp_c=hottest.celsius if hottest else None,
@@ -162,11 +195,16 @@ class ThermalMonitor:
                 wall=now,
             )
             self.status = status
+            self.history.append(status.temp_c)
             self.polls += 1
             self._announce(previous, status)
         if self._on_status is not None:
             self._on_status(status)
         return status
+
+    def _notify(self) -> None:
+        for apply in list(self._watchers):
+            apply(self.protection)
 
     def _announce(self, previous: ThermalStatus | None, status: ThermalStatus) -> None:
         """A ``thermal`` event on the first poll and when the state or throttled flag changes."""
@@ -220,10 +258,20 @@ class ThermalMonitor:
         return self
 
     def stop(self, timeout: float = 5.0) -> bool:
+        """Stop and join the thread; protection in force is released (no one watches now)."""
         global _active
         if _active is self:
             _active = None
-        return self._thread.stop_and_join(timeout) if self._thread else True
+        stopped = self._thread.stop_and_join(timeout) if self._thread else True
+        with self._lock:
+            if self.protection.active:
+                self.protection.release()
+                self._notify()
+        return stopped
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     @property
     def cpu_percent(self) -> float | None:

@@ -100,9 +100,12 @@ def chat(
     if loaded.config.brain.name not in ("skills", "echo"):
         raise UsageError(f"unknown brain {loaded.config.brain.name!r}: use skills or echo")
     from voicecli.llm import make_brain
+    from voicecli.thermal_monitor import ThermalMonitor
 
-    reply_brain = make_brain(loaded.config)  # before Engines: the LLM's thread settings first
     bus = EventBus()
+    # started and stopped by the pipeline; bad thresholds fail here, before any model loads
+    monitor = ThermalMonitor(loaded.config.thermal, emit=bus.publish)
+    reply_brain = make_brain(loaded.config)  # before Engines: the LLM's thread settings first
     if live:
         from voicecli.live import LiveAudio, LiveOptions
 
@@ -132,6 +135,7 @@ def chat(
             fast=fast,
             brain=reply_brain,
             linger_s=linger,
+            thermal=monitor,
         )
     except BaseException:
         sink.close()

@@ -61,6 +61,7 @@ def serve(
     flags |= {"llm.model": llm_model, "tts.voice": voice, "tts.rate": rate}
     config = load_config(flags).config
     check_tts_settings(config.tts)
+    monitor = _thermal_monitor(config)  # bad thresholds fail here, before anything starts
     sock = bind(host, port)
     try:
         reply_brain = make_brain(config)  # one for all sessions, before Engines (LLM threads)
@@ -78,10 +79,25 @@ def serve(
         auth = "token required" if options.token else "no token"
         typer.echo(f"voicecli: serving on {url} ({auth}, at most {max_sessions} sessions)")
 
+    monitor.start()  # every session's pipeline applies its protection (active_monitor)
     try:
         status = serve_until_signal(server, announce)
     finally:
+        monitor.stop()
         reply_brain.close()
     if status is ExitStatus.RUNTIME_FAILURE:
         raise fail(f"server stopped: {server.failure}", status)
     raise typer.Exit(int(status))
+
+
+def _thermal_monitor(config):
+    """The process's thermal monitor; its ``thermal`` events and warnings go to the log."""
+    from voicecli.thermal_monitor import ThermalEvent, ThermalMonitor, describe
+
+    def log(event) -> None:
+        if isinstance(event, ThermalEvent):
+            typer.echo(f"voicecli: {describe(event)}", err=True)
+        elif event.type in ("warning", "error"):
+            typer.echo(f"voicecli: {event.type}: {event.message}", err=True)
+
+    return ThermalMonitor(config.thermal, emit=log)

@@ -7,11 +7,13 @@ exchanges (bounded) so that follow-up questions make sense.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 from voicecli.brain import Brain, Conversation, Exchange, ReplyControl, skill_answer
 from voicecli.config import LlmConfig
 from voicecli.llm.backend import LlmBackend, Messages
+from voicecli.sentences import SentenceSplitter
 from voicecli.skills import SKILLS, Skill
 
 
@@ -53,6 +55,11 @@ class SkillsThenLlm(Brain):
         self.backend = backend
         self.config = config
         self.skills = skills
+        self.llm_paused = False  # thermal protection: no tokens beyond the first sentence
+
+    def apply_thermal(self, protection) -> None:
+        """Thermal protection (docs/thermal.md): generation stops after the first sentence."""
+        self.llm_paused = protection.llm_paused
 
     def reply(self, text: str, conversation: Conversation) -> Iterator[str]:
         return self.stream(text, conversation, ReplyControl())
@@ -65,7 +72,25 @@ class SkillsThenLlm(Brain):
         messages = chat_messages(
             self.config.system_prompt, conversation, text, self.config.max_history_turns
         )
-        yield from self.backend.stream(messages, control)
+        with contextlib.closing(self.backend.stream(messages, control)) as deltas:
+            yield from _first_sentence_when(lambda: self.llm_paused, deltas)
 
     def close(self) -> None:
         self.backend.close()
+
+
+def _first_sentence_when(paused, deltas: Iterator[str]) -> Iterator[str]:
+    """``deltas`` as they come; once ``paused()`` and the first sentence is complete, the text
+    ends there and the stream is left (its owner closes it: generation stops)."""
+    splitter, text, sent, first_end = SentenceSplitter(), "", 0, None
+    for delta in deltas:
+        text += delta
+        done = splitter.feed(delta)
+        if first_end is None and done:
+            first_end = text.index(done[0]) + len(done[0])
+        if first_end is not None and paused():
+            if first_end > sent:
+                yield text[sent:first_end]
+            return
+        yield delta
+        sent = len(text)
