@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from voicecli.audio_devices import pick
 from voicecli.audio_events import BargeIn
 from voicecli.audio_sink import AudioSink, open_sink
 from voicecli.clock import SAMPLE_RATE
@@ -39,6 +40,7 @@ class LiveAudio:
         self.emit = emit
         self.monitor = PlaybackMonitor()
         self.pipeline = None
+        pick(options.input_device, "input")  # no microphone: say so first, before the speaker
         self.sink = self._open_sink(options)
         self.guard = None
         if self.speaker is not None:
