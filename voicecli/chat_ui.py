@@ -9,8 +9,10 @@ stops every thread; the key thread and the dashboard restore the terminal after 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 
 from voicecli.controls import Controls
@@ -65,11 +67,35 @@ def run_chat(pipeline, audio, *, json_: bool, plain: bool) -> ExitStatus:
         if line is not None:
             lines.append(line)
 
-    with screen.shown(), keys_read(controls):
+    with stderr_held() as held, screen.shown(), keys_read(controls):
         status = run_foreground(pipeline, handle, controls.quit)
     for line in lines:  # the conversation stays readable once the screen is gone
         print(line)
+    sys.stderr.write(held.read())
     return status
+
+
+NOISE = "underrun occurred"  # alsa-lib prints this on every output underrun: not shown
+
+
+@contextlib.contextmanager
+def stderr_held() -> Iterator:
+    """While the dashboard owns the screen, what is written on stderr (log lines, alsa-lib's
+    messages) goes to a temporary file; it is shown after the screen is restored."""
+    shown = io.StringIO()
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as held:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(held.fileno(), 2)
+        try:
+            yield shown
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            shown.write("".join(line for line in held if NOISE not in line))
+            shown.seek(0)
 
 
 def _thermal_line(event, monitor) -> str | None:

@@ -23,7 +23,6 @@ from voicecli.dashboard_state import MUTED, SPEAKING, THINKING, DashboardState
 from voicecli.dashboard_thermal import banner, thermal_panel
 from voicecli.events import Event
 from voicecli.lifecycle import ManagedThread
-from voicecli.printer import LATENCY_LABELS
 from voicecli.thermal_monitor import ThermalMonitor
 
 REFRESH_HZ = 10
@@ -31,6 +30,14 @@ METER_CELLS = 24
 METER_FLOOR_DB = -60.0
 SPARKS = "▁▂▃▄▅▆▇█"
 STATE_STYLES = {SPEAKING: "bold magenta", THINKING: "bold yellow", MUTED: "bold red"}
+LATENCY_COLUMNS = (
+    ("eos_to_transcript_ms", "eos→transcript"),
+    ("turn_wait_ms", "turn wait"),
+    ("reply_ms", "reply"),
+    ("tts_first_audio_ms", "TTS first audio"),
+    ("voice_to_voice_ms", "voice-to-voice"),
+)
+THERMAL_FIELDS = ("temp_c", "thermal_state", "throttled")  # the thermal panel shows these
 SYSTEM_FIELDS = {
     "cpu_percent": ("CPU", "{:.0f} %"),
     "cpu_freq_mhz": ("frequency", "{:.0f} MHz"),
@@ -112,24 +119,24 @@ class Dashboard:
             lines.append(line.text + "\n", style=style if line.final else f"{style} italic dim")
         return Panel(lines, title="conversation", title_align="left")
 
-    def _numbers(self) -> Table:
+    def _numbers(self) -> Group:
+        """Latency across the screen; the system panel (and thermal, when monitored) below."""
         grid = Table.grid(expand=True, padding=(0, 1))
-        grid.add_column(ratio=3)
         grid.add_column(ratio=2)
-        cells = [self._latency(), self._system()]
+        cells = [self._system()]
         if self.monitor is not None:
             grid.add_column(ratio=3)
             cells.append(thermal_panel(self.monitor))
         grid.add_row(*cells)
-        return grid
+        return Group(self._latency(), grid)
 
     def _latency(self) -> Panel:
         table = Table(expand=True, box=None, padding=(0, 1))
         table.add_column("turn", justify="right")
-        for _name, label in LATENCY_LABELS[:5]:
+        for _name, label in LATENCY_COLUMNS:
             table.add_column(label, justify="right")
         for metrics in self.state.metrics:
-            cells = [getattr(metrics, name) for name, _label in LATENCY_LABELS[:5]]
+            cells = [getattr(metrics, name) for name, _label in LATENCY_COLUMNS]
             table.add_row(str(metrics.turn), *("–" if v is None else f"{v:.0f}" for v in cells))
         history = list(self.state.history)
         caption = f"voice-to-voice {sparkline(history)}" if history else "no turn yet"
@@ -144,6 +151,8 @@ class Dashboard:
             text.append("waiting for the first sample", style="dim")
         else:
             for name, (label, fmt) in SYSTEM_FIELDS.items():
+                if self.monitor is not None and name in THERMAL_FIELDS:
+                    continue
                 value = getattr(stats, name, None)
                 if value is not None:
                     text.append(f"{label:>13} ", style="dim")
