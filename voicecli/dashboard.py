@@ -26,6 +26,7 @@ from voicecli.lifecycle import ManagedThread
 from voicecli.thermal_monitor import ThermalMonitor
 
 REFRESH_HZ = 10
+LEVEL_HZ = 5
 METER_CELLS = 24
 METER_FLOOR_DB = -60.0
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -80,7 +81,8 @@ class Dashboard:
         self.state = DashboardState()
         self.cpu_s = 0.0  # CPU time the refresh thread spent drawing
         self.frames = 0
-        self._drawn = -1
+        self._drawn = None
+        self._level_drawn = -1
         self._typing: str | None = None
 
     # -- event consumer --------------------------------------------------------------------
@@ -175,11 +177,18 @@ class Dashboard:
 
     # -- running ---------------------------------------------------------------------------
     def _dirty(self) -> bool:
+        """Something shown changed: the words, numbers or typing at once (up to REFRESH_HZ),
+        the level meter alone at most LEVEL_HZ (it moves all the time: half the cost)."""
         polls = self.monitor.polls if self.monitor is not None else 0
         key = (self.state.version, self.controls.typing, polls)
-        changed = key != self._drawn
-        self._drawn = key
-        return changed
+        level_due = (
+            self.state.level_version != self._level_drawn
+            and time.monotonic() - self._drawn_at >= 1 / LEVEL_HZ
+        )
+        if key == self._drawn and not level_due:
+            return False
+        self._drawn, self._level_drawn = key, self.state.level_version
+        return True
 
     def _too_soon(self) -> bool:
         """Thermal protection slows the redraws down to ``dashboard_hz``."""

@@ -53,7 +53,8 @@ class DashboardState:
     system: SystemStats | None = None
     alerts: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=4))
     barge_ins: int = 0
-    version: int = 0  # bumped by every change the screen shows
+    version: int = 0  # bumped by every change the screen shows, but the level's
+    level_version: int = 0  # bumped when the level moved by 1 dB or more
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -67,9 +68,10 @@ class DashboardState:
 
     def _apply(self, event: Event) -> bool:  # noqa: C901 - one branch per event type
         if isinstance(event, Level):
-            changed = abs(event.rms_db - self.level_db) >= 1.0
+            if abs(event.rms_db - self.level_db) >= 1.0:
+                self.level_version += 1
             self.level_db, self.peak_db = event.rms_db, event.peak_db
-            return changed
+            return False
         if isinstance(event, MicState):
             self.muted = event.muted
         elif isinstance(event, SpeechStart):
