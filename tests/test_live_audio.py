@@ -7,12 +7,14 @@ from ``vspeaker.monitor`` and transcribed). Mute and push-to-talk keep the micro
 
 from __future__ import annotations
 
+import json
 import queue
 import re
 import time
 
 import pytest
 from pulse_harness import LiveRun, session_daemon, stop_recording
+from schema import validate_event
 
 from voicecli.audio_file import load_audio, write_wav
 from voicecli.lifecycle import ManagedThread
@@ -56,6 +58,8 @@ def test_spoken_question_is_answered_and_heard_on_the_speaker(engines, pulse, qu
     levels = run.of_type("level")
     assert max(e.rms_db for e in levels) > -40, "the level meter saw the question"
     assert not run.of_type("warning"), "no capture overflow"
+    for event in run.events:
+        validate_event(json.loads(event.to_json()))  # docs/events.md's schema
     heard = engines.stt.transcribe_full(load_audio(recording), vad_filter=True).text
     assert "plus" in heard.lower() and "2" in digits(heard), heard
 

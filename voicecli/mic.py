@@ -33,7 +33,8 @@ WARN_EVERY_S = 1.0
 
 
 def _db(value: float) -> float:
-    return round(20 * math.log10(value), 1) if value > 1e-5 else -100.0
+    """dBFS of a level in [0, 1] (a clipping input counts as 1), -100 for digital silence."""
+    return round(20 * math.log10(min(value, 1.0)), 1) if value > 1e-5 else -100.0
 
 
 class MicSource(AudioSource):
