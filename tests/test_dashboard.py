@@ -249,3 +249,59 @@ def test_dashboard_in_a_real_terminal(pulse, tmp_path):
         )
         after = term.wait_for(r"^usable-42", 10)
     assert re.search(r"^icanon$", after, re.MULTILINE) and re.search(r"^echo$", after, re.MULTILINE)
+
+
+# -- keys ----------------------------------------------------------------------------------
+
+
+class FakeMic:
+    """Records what the keys asked of the microphone (MicSource's two controls)."""
+
+    push_to_talk = True
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def toggle_mute(self) -> None:
+        self.calls.append("mute")
+
+    def toggle_talk(self) -> None:
+        self.calls.append("talk")
+
+
+def test_keys_quit_mute_talk_hush_and_type():
+    typed, hushed, mic = [], [], FakeMic()
+    controls = Controls(submit_text=typed.append, mic=mic, hush=lambda: hushed.append(1))
+    for key in ["m", " ", "s", "t", *"hello therx", "\x7f", "e", "\r", "q"]:
+        controls.on_key(key)
+    assert mic.calls == ["mute", "talk"]
+    assert hushed == [1]
+    assert typed == ["hello there"]
+    assert controls.quit.is_set()
+    controls.on_key("t")
+    controls.on_key("x")
+    controls.on_key("\x1b")  # Esc cancels the message
+    assert controls.typing is None and typed == ["hello there"]
+
+
+def test_keys_are_read_with_a_timeout_and_the_terminal_mode_restored():
+    import os
+    import termios
+
+    from voicecli.keys import cbreak, read_keys, split_keys
+
+    main, terminal = os.openpty()
+    try:
+        before = termios.tcgetattr(terminal)
+        with cbreak(terminal):
+            started = time.monotonic()
+            assert read_keys(terminal, timeout=0.1) == ""
+            assert time.monotonic() - started < 0.5
+            os.write(main, b"q")
+            assert read_keys(terminal, timeout=1.0) == "q"
+            os.write(main, b"\x1b[A")
+            assert split_keys(read_keys(terminal, timeout=1.0)) == ["\x1b[A"]
+        assert termios.tcgetattr(terminal) == before
+    finally:
+        os.close(main)
+        os.close(terminal)
