@@ -129,7 +129,8 @@ class EchoGuard:
                 self.delay, self._stale = None, False
         if not busy:
             self._was_busy = False
-            flushed = [(s, w) for s, w in self._waiting]
+            # what was held: the start of the user's words if they began speaking, else echo
+            flushed = [(s if self._voiced else np.zeros_like(s), w) for s, w in self._waiting]
             self._waiting.clear()
             self._voiced = self._span = self._gap = 0
             return [*flushed, (self._cancel(samples), wall)]
