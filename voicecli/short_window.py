@@ -9,9 +9,13 @@ with). A naively cut window makes the decoder repeat itself ("X. X. X."), so:
 - timestamp tokens are kept: a segment that starts after the speech ended is dropped;
 - the decode is capped at ``min_tokens + tokens_per_s * seconds`` tokens;
 - a repetition guard cuts a phrase that starts re-reading the words just before it;
-- a quality check like faster-whisper's (compression ratio, average log-probability) sends a
-  doubtful utterance to the full window (``WhisperModel.transcribe``), as does one longer than
+- a quality check like faster-whisper's (compression ratio, average log-probability) doubts a
+  decode: it is decoded again with a wider beam on the same encoding, and if still doubtful the
+  utterance goes to the full window (``WhisperModel.transcribe``), as does one longer than
   ``max_short_s``.
+
+Greedy decoding, 2 s of padding and the beam-5 retry measured best on the benchmark corpus
+(benchmarks/RESULTS.md, ``benchmarks/tune_short_window.py``).
 
 Works with any CTranslate2 Whisper model directory: English-only models decode in English,
 multilingual ones detect the language on the short window unless one is given.
