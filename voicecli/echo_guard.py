@@ -139,8 +139,9 @@ class EchoGuard:
             if self._vad is not None:
                 self._vad.reset()
         self._since_estimate += 1
-        if self._since_estimate >= (ESTIMATE_EVERY if self.delay is not None else SEARCH_EVERY):
-            self._estimate(reference_count)
+        due = self._since_estimate >= (ESTIMATE_EVERY if self.delay is not None else SEARCH_EVERY)
+        if due and not self._barged and not self._voiced:  # never fit while the user talks:
+            self._estimate(reference_count)  # their voice would bend the echo model
         if not self.barge_in:
             self.gated_frames += 1
             return [(np.zeros_like(samples), wall)]
