@@ -6,8 +6,12 @@ small OpenAI-compatible server); only the sensor is made up: a sysfs tree the te
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import statistics
+import subprocess
+import sys
 import time
 
 import pytest
@@ -153,3 +157,67 @@ def test_a_pipeline_starts_and_stops_the_monitor_it_is_given(engines, tmp_path):
     assert engines.stt.thread_limit is None
     systems = of_type(events, "system")
     assert systems and {(e.thermal_state, e.temp_c) for e in systems} == {("hot", 88.0)}
+
+
+def hot_env(tmp_path, **extra) -> dict:
+    tree = FakeSysfs(tmp_path / "sys")
+    tree.zone(0, "x86_pkg_temp", 90.0)
+    return dict(
+        os.environ,
+        VOICECLI_CONFIG=str(tmp_path / "none.toml"),
+        VOICECLI_SYSFS_ROOT=str(tree.root),
+        VOICECLI_THERMAL_VCGENCMD="",
+        VOICECLI_THERMAL_INTERVAL_S="0.1",
+        **extra,
+    )
+
+
+@pytest.mark.slow
+def test_serve_runs_a_monitor_and_stops_it(tmp_path):
+    """``voicecli serve`` logs the thermal state and ends cleanly on SIGTERM."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "voicecli", "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=hot_env(tmp_path),
+    )
+    try:
+        line = process.stderr.readline()
+        assert line.startswith("voicecli: thermal: hot at 90 °C (thermal_zone0:x86_pkg_temp)")
+        assert "protection on: partials_off, stt_one_thread" in line
+        assert "serving on ws://127.0.0.1:" in process.stdout.readline()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=15)
+    assert process.returncode == 143, err
+    assert "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_chat_plain_says_the_state_and_the_banner(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "voicecli", "chat", "--demo", "--fast", "--plain"],
+        capture_output=True,
+        text=True,
+        env=hot_env(tmp_path),
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].strip().startswith("thermal: hot at 90 °C (thermal_zone0:x86_pkg_temp)")
+    assert lines[1].strip() == "Processor hot (90 °C): short answers until it cools below 80 °C"
+    assert "assistant: 12 times 8 is 96." in result.stdout
+
+
+def test_chat_refuses_thresholds_that_never_release(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "voicecli", "chat", "--demo", "--fast", "--plain"],
+        capture_output=True,
+        text=True,
+        env=hot_env(tmp_path, VOICECLI_THERMAL_RESUME_C="90"),
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "thermal.resume_c (90) must be below thermal.hot_c (85)" in result.stderr
+    assert "Traceback" not in result.stderr

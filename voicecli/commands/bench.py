@@ -38,8 +38,20 @@ def bench(
     warmup: bool = typer.Option(True, "--warmup/--no-warmup", help="Run one utterance first."),
     tail_s: float = typer.Option(1.5, "--tail", help="Seconds of silence fed after each file."),
     model: str | None = typer.Option(None, "--model", help="STT model: catalogue id or directory."),
+    thermal: bool = typer.Option(
+        False, "--thermal", help="Loop the corpus for --duration next to the temperature."
+    ),
+    duration: str | None = typer.Option(
+        None, "--duration", help="With --thermal: how long, e.g. 20s, 2m, 10m (default 10m)."
+    ),
+    load: int = typer.Option(0, "--load", help="With --thermal: N CPU-burning helper processes."),
+    csv: Path | None = typer.Option(
+        None, "--csv", help="With --thermal: write the samples and turns as CSV here."
+    ),
 ) -> None:
-    """Measure each pipeline stage (p50/p95/p99), WER and resources on a speech corpus."""
+    """Measure each pipeline stage (p50/p95/p99), WER and resources on a speech corpus.
+
+    With --thermal: latency against temperature, throttling and time (docs/thermal.md)."""
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -63,6 +75,23 @@ def bench(
         raise UsageError("--limit must be at least 1")
     if tail_s < 0:
         raise UsageError("--tail must not be negative")
+    if thermal:
+        if repeat != 1 or baseline or compare is not None:
+            raise UsageError("--repeat, --baseline and --compare do not go with --thermal")
+        from voicecli.bench_thermal_cli import run_command
+
+        options = {"duration": duration, "load": load, "report": report, "csv": csv}
+        run_command(
+            load_config({"stt.model": model}),
+            corpus=corpus,
+            limit=limit,
+            tail_s=tail_s,
+            warmup=warmup,
+            **options,
+        )
+        return
+    if duration is not None or load or csv is not None:
+        raise UsageError("--duration, --load and --csv go with --thermal")
     old = read_report(compare) if compare else None  # a bad --compare fails before the run
     loaded = load_config({"stt.model": model})
     items = load_corpus(corpus, limit) if corpus else default_corpus(limit)
