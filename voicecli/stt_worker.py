@@ -114,7 +114,11 @@ class SttWorker:
                 self._last_session = job.session
             try:
                 if not job.cancelled:
-                    job.result = self.engine.transcribe(job.audio)
+                    # a partial never takes the slow full-window fallback: the final may be
+                    # waiting behind it
+                    job.result = self.engine.transcribe(
+                        job.audio, allow_fallback=job.kind == FINAL
+                    )
             except Exception as exc:  # one bad job fails that job only (fatal:false upstream)
                 job.error = exc
             finally:
