@@ -68,14 +68,17 @@ def test_recall_answers_the_previous_question(engines):
 
 def test_reply_audio_in_output_file_says_the_answer(engines, two_questions, tmp_path):
     path = tmp_path / "replies.wav"
-    run_pipeline(engines, two_questions, sink=FileSink(path))
+    _, events = run_pipeline(engines, two_questions, sink=FileSink(path))
     info = sf.info(str(path))
     assert info.samplerate == 22050 and info.channels == 1 and info.subtype == "PCM_16"
     from voicecli.audio_file import load_audio
 
     heard = words(engines.stt.transcribe(load_audio(path)).text)
     assert "96" in heard or "ninety six" in heard  # the answer to the first question
-    assert re.search(r"(?<![a-z])(am|pm)\b", heard)  # the time, from the second
+    # both replies are in it, in order, each followed by the documented 0.5 s gap
+    replies = [e for e in events if e.type == "reply" and e.final]
+    spoken = sum(len(engines.tts.synthesize(r.text)) for r in replies) / 22050
+    assert info.duration == pytest.approx(spoken + 0.5 * len(replies), abs=0.3)
 
 
 @pytest.mark.slow
