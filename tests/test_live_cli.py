@@ -94,9 +94,9 @@ def test_devices_lists_the_virtual_devices(pulse):
     assert any("pulse" in line for line in lines)
 
 
-def interrupt_during_speech(pulse, story) -> tuple[int, float]:
-    """Start ``voicecli chat --plain``, ask for a long reply, press Ctrl-C while it is spoken;
-    returns the exit code and the seconds from SIGINT to the end of the process."""
+def interrupt_during_speech(pulse, story, signum=signal.SIGINT) -> tuple[int, float]:
+    """Start ``voicecli chat --plain``, ask for a long reply, send ``signum`` (Ctrl-C) while it
+    is spoken; returns the exit code and the seconds from the signal to the process's end."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "voicecli", "chat", "--plain"],
         env=pulse.env,
@@ -123,7 +123,7 @@ def interrupt_during_speech(pulse, story) -> tuple[int, float]:
         assert answered.is_set(), "the assistant never answered"
         time.sleep(1.0)  # well into the spoken reply
         sent = time.monotonic()
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         code = proc.wait(10)
         elapsed = time.monotonic() - sent
         reader.join(5)
@@ -142,6 +142,13 @@ def test_ctrl_c_during_speech_exits_130_promptly(pulse, story):
     print(f"\nSIGINT to exit (s): {[round(t, 2) for t in times]}")
     print(f"median {statistics.median(times):.2f} s")
     assert max(times) < 5.0
+
+
+@pytest.mark.slow
+def test_sigterm_during_speech_exits_143(pulse, story):
+    code, elapsed = interrupt_during_speech(pulse, story, signal.SIGTERM)
+    assert code == 143
+    assert elapsed < 5.0
 
 
 @pytest.mark.slow

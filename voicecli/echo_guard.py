@@ -247,7 +247,7 @@ class EchoGuard:
             self._gap += 1
             if self._gap > MAX_GAP:  # too short for a barge-in: a click, a cough -- or "stop"
                 if self._voiced >= SHORT_WORD_FRAMES and self.on_short_speech is not None:
-                    held = [s for s, _ in self._waiting][-(self._span + self._gap + 3) :]
+                    held = [s for s, _ in self._waiting][-(self._span + self._gap + 8) :]
                     self.on_short_speech(np.concatenate(held), wall)
                 released = [(np.zeros_like(s), w) for s, w in self._waiting]
                 self._waiting.clear()

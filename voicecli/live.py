@@ -7,6 +7,7 @@ plays (PlaybackMonitor) and, on barge-in, cuts the speaker and interrupts the re
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -112,7 +113,9 @@ class LiveAudio:
 
         def heard(job: SttJob) -> None:
             text = job.result.text if job.error is None and job.result else ""
-            if is_stop(text) and self.hush():
+            words = re.sub(r"[^a-z ]", " ", text.lower()).split()
+            said_stop = is_stop(text) or words[:1] == ["stop"]  # "Stop you." is still a stop
+            if said_stop and self.hush():
                 self.emit(
                     BargeIn(
                         t=self.pipeline.clock.now(),
