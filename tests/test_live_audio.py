@@ -61,7 +61,8 @@ def test_spoken_question_is_answered_and_heard_on_the_speaker(engines, pulse, qu
     for event in run.events:
         validate_event(json.loads(event.to_json()))  # docs/events.md's schema
     heard = engines.stt.transcribe_full(load_audio(recording), vad_filter=True).text
-    assert "plus" in heard.lower() and "2" in digits(heard), heard
+    words = digits(heard).split()  # "2 plus 2 is 4." at the TTS's 175 words a minute
+    assert "plus" in words and len(words) >= 4, heard
 
 
 def test_muted_microphone_hears_nothing(engines, pulse, question):

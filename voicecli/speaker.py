@@ -107,11 +107,6 @@ class SpeakerSink(AudioSink):
         return "cut" if cut else None
 
     # -- control ---------------------------------------------------------------------------
-    @property
-    def playing(self) -> bool:
-        with self._lock:
-            return bool(self._chunks)
-
     def cut(self) -> bool:
         """Stop what is playing now (and the rest of this reply); True if anything was."""
         with self._lock:
