@@ -234,8 +234,8 @@ class EchoGuard:
     ) -> Released:
         """Hold frames while deciding. Speech that has lasted ``min_speech_s`` (from its first
         voiced frame to the latest, pauses of up to MAX_GAP frames included, at least half of
-        it voiced) is a barge-in: everything held goes to the listener. Anything shorter is
-        released as silence."""
+        it voiced) is a barge-in: everything held (up to LOOKBACK frames before it) goes to the
+        listener. What is not a barge-in leaves as silence once older than LOOKBACK."""
         speech = self._is_speech(residual, mic, echo)
         self._waiting.append((residual, wall))
         released: Released = []
@@ -249,8 +249,8 @@ class EchoGuard:
                 if self._voiced >= SHORT_WORD_FRAMES and self.on_short_speech is not None:
                     held = [s for s, _ in self._waiting][-(self._span + self._gap + 8) :]
                     self.on_short_speech(np.concatenate(held), wall)
-                released = [(np.zeros_like(s), w) for s, w in self._waiting]
-                self._waiting.clear()
+                # not released yet: if more speech follows within LOOKBACK, these were its
+                # first words ("what is ... seven times six"); else they leave as silence
                 self._voiced = self._span = self._gap = 0
         while self._voiced == 0 and len(self._waiting) > LOOKBACK:
             s, w = self._waiting.popleft()
