@@ -6,6 +6,7 @@ stderr, the documented exit code, no traceback (``--log-level debug`` shows trac
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -80,13 +81,39 @@ def main(
 
 
 def register_commands() -> None:
-    from voicecli.commands import chat, devices, doctor, transcribe  # noqa: F401 - they register
-    from voicecli.commands import connect, serve  # noqa: F401
-    from voicecli.commands import config_cmd, say, voices  # noqa: F401
-    from voicecli.commands import models  # noqa: F401
-    from voicecli.commands import bench  # noqa: F401
+    """Import the command modules: each registers itself on ``app``."""
+    from voicecli.commands import (  # noqa: F401
+        bench,
+        chat,
+        config_cmd,
+        connect,
+        devices,
+        doctor,
+        models,
+        say,
+        serve,
+        transcribe,
+        voices,
+    )
 
 
 def run() -> None:
+    """The console entry point. Every command joins its threads and closes its files before
+    it returns, so the exit skips the interpreter's teardown: unloading torch and ctranslate2
+    took 0.65 s here, most of the time Ctrl-C took to end a conversation."""
     register_commands()
-    app()
+    try:
+        app()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
+            stream.flush()
+    logging.shutdown()
+    os._exit(code)
