@@ -53,6 +53,7 @@ def report(engines) -> dict:
         "warmup": True,
         "tail_s": 1.5,
         "realtime": True,
+        "llm": {"backend": "none", "model": "", "url": ""},
     }
     return build_report(runs, Measurement(vad_ms, wall_s, cpu_s, 300.0, config))
 
@@ -77,6 +78,10 @@ def test_real_time_run_reports_every_stage_and_validates(report):
     assert first["reference"] == "What time is it?"
     assert first["turns"][0]["latencies_ms"]["eos_to_transcript_ms"] > 0
     assert first["turns"][0]["baseline"]["stt_compute_ms"] > 0
+    assert list(summary["reply_by_backend"]) == ["skills"]  # no LLM: the skills answer all
+    assert summary["reply_by_backend"]["skills"]["first_token_ms"] is None
+    assert summary["reply_by_backend"]["skills"]["n"] == summary["turns"]
+    assert {t["backend"] for r in report["utterances"] for t in r["turns"]} == {"skills"}
 
 
 def test_compare_flags_a_planted_regression(report):

@@ -1,7 +1,9 @@
-"""Benchmark corpora: audio files with reference transcripts, or the bundled default set.
+"""Benchmark corpora: audio files with reference transcripts, or a bundled set.
 
-Why generated: audio is not committed, so the default corpus is spoken on the fly by espeak-ng
-(``voicecli.synth``) from a fixed phrase list, the same on every machine. ``--corpus DIR`` takes
+Why generated: audio is not committed, so the bundled sets are spoken on the fly by espeak-ng
+(``voicecli.synth``) from fixed phrase lists, the same on every machine: ``DEFAULT_PHRASES``
+for the pipeline, ``LLM_PHRASES`` (open questions mixed with skill questions) when a language
+model is benchmarked. ``--corpus DIR`` takes
 any folder of audio files, each with a ``.txt`` reference beside it (``a.wav`` + ``a.txt``);
 sub-folders become named sets (``clean``, ``noisy``, ...) that the report keeps apart.
 """
@@ -31,6 +33,20 @@ DEFAULT_PHRASES = (
 )
 DEFAULT_VOICES = ("gmw/en-us", "gmw/en")
 
+# The bundled LLM set (``--llm`` without ``--corpus``): open questions no skill takes, mixed
+# with skill questions so that both reply paths are measured in the same run. An open question
+# comes first, so the warm-up run also warms the language model.
+LLM_PHRASES = (
+    "What is the capital of France?",
+    "What time is it?",
+    "Tell me a fun fact about octopuses.",
+    "What is twelve times seven?",
+    "Why is the sky blue?",
+    "Convert ten miles to kilometers.",
+    "How do bees make honey?",
+    "Who wrote Romeo and Juliet?",
+)
+
 
 @dataclass(frozen=True)
 class CorpusItem:
@@ -56,15 +72,16 @@ def add_white_noise(audio: np.ndarray, snr_db: float, rng: np.random.Generator) 
     return (mixed / peak * 0.95 if peak > 0.99 else mixed).astype(np.float32)
 
 
-def default_corpus(limit: int | None = None) -> list[CorpusItem]:
-    """The bundled set: each phrase spoken by espeak-ng, voices alternating."""
+def default_corpus(limit: int | None = None, *, llm: bool = False) -> list[CorpusItem]:
+    """A bundled set (``llm``: the LLM set), each phrase spoken by espeak-ng, voices alternating."""
     from voicecli.synth import compose
 
+    name, phrases = ("llm", LLM_PHRASES) if llm else ("default", DEFAULT_PHRASES)
     items = []
-    for index, phrase in enumerate(DEFAULT_PHRASES[:limit]):
+    for index, phrase in enumerate(phrases[:limit]):
         voice = DEFAULT_VOICES[index % len(DEFAULT_VOICES)]
         audio = compose(0.3, phrase, 0.3, voice=voice, rate=160)
-        items.append(CorpusItem(f"default/{index + 1:02d}", "default", phrase, audio))
+        items.append(CorpusItem(f"{name}/{index + 1:02d}", name, phrase, audio))
     return items
 
 

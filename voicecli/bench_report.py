@@ -1,8 +1,9 @@
-"""The bench report: per-stage percentiles, WER per set, and the versioned JSON document.
+"""The bench report: per-stage percentiles, WER per set, reply latency per backend, and the
+versioned JSON document.
 
 Why one builder: the Rich table, ``--report`` and ``--compare`` all read the same dict, whose
 schema is documented (and validated by the tests) in docs/bench.md. Bump ``REPORT_VERSION``
-when a field changes meaning.
+when a field changes meaning; ``READABLE_VERSIONS`` are those ``--compare`` still reads.
 """
 
 from __future__ import annotations
@@ -17,14 +18,17 @@ from pathlib import Path
 import numpy as np
 
 from voicecli import __version__
-from voicecli.bench_run import LATENCY_FIELDS, UtteranceRun
+from voicecli.bench_run import LATENCY_FIELDS, TurnResult, UtteranceRun
+from voicecli.brain import BRAINS
 from voicecli.errors import UsageError
 from voicecli.short_window import find_repeat
 from voicecli.wer import WordErrors, word_errors
 
 REPORT_SCHEMA = "voicecli-bench"
-REPORT_VERSION = 1
+REPORT_VERSION = 2  # 2: turns' backend and first_token_ms, summary.reply_by_backend, config.llm
+READABLE_VERSIONS = (1, 2)  # what --compare reads: version 2 only added fields
 STAGES = ("vad_frame_ms", *LATENCY_FIELDS)
+REPLY_FIELDS = ("first_token_ms", "reply_ms", "tts_first_audio_ms", "voice_to_voice_ms")
 
 
 @dataclass
@@ -86,6 +90,8 @@ def _utterance(run: UtteranceRun) -> dict:
                 "text": t.text,
                 "utterance_s": None if t.utterance_s is None else round(t.utterance_s, 3),
                 "fallback": t.fallback,
+                "backend": t.backend,
+                "first_token_ms": t.first_token_ms,
                 "latencies_ms": t.latencies,
                 "baseline": None
                 if t.baseline is None
@@ -144,6 +150,25 @@ def _baseline_summary(runs: list[UtteranceRun], records: list[dict], short_compu
     }
 
 
+def _reply_by_backend(turns: list[TurnResult]) -> dict:
+    """Per label (what answered the turn): turns, and the reply latencies' percentiles; the
+    first token's only for a language model (a label that is not a plain brain's name)."""
+    groups: dict[str, list[TurnResult]] = {}
+    for turn in turns:
+        groups.setdefault(turn.backend, []).append(turn)
+    rows = {}
+    for label, group in sorted(groups.items()):
+        row: dict = {"n": len(group)}
+        for name in REPLY_FIELDS:
+            if name == "first_token_ms":
+                llm = label not in BRAINS
+                row[name] = percentiles([t.first_token_ms for t in group]) if llm else None
+            else:
+                row[name] = percentiles([t.latencies.get(name) for t in group])
+        rows[label] = row
+    return rows
+
+
 def build_report(runs: list[UtteranceRun], measured: Measurement) -> dict:
     """The whole report as a JSON-ready dict (schema: docs/bench.md)."""
     records = [_utterance(run) for run in runs]
@@ -161,6 +186,7 @@ def build_report(runs: list[UtteranceRun], measured: Measurement) -> dict:
         "utterances": len(runs),
         "turns": len(turns),
         "stages": stages,
+        "reply_by_backend": _reply_by_backend(turns),
         "rtf": percentiles(rtf),
         "wer": _wer_by_set(
             [(r.item.set, word_errors(r.item.reference, r.hypothesis)) for r in runs]
@@ -211,9 +237,10 @@ def read_report(path: Path) -> dict:
         raise UsageError(f"--compare {path}: not a readable JSON report ({exc})") from None
     if not isinstance(data, dict) or data.get("schema") != REPORT_SCHEMA:
         raise UsageError(f"--compare {path}: not a voicecli bench report")
-    if data.get("version") != REPORT_VERSION:
+    if data.get("version") not in READABLE_VERSIONS:
+        readable = " and ".join(str(v) for v in READABLE_VERSIONS)
         raise UsageError(
             f"--compare {path}: report version {data.get('version')}, "
-            f"this voicecli reads version {REPORT_VERSION}"
+            f"this voicecli reads versions {readable}"
         )
     return data

@@ -7,6 +7,8 @@ addition is an observer around the STT engine that keeps the VAD-trimmed audio t
 sent and whether the short window fell back, so ``--baseline`` can run
 ``WhisperModel.transcribe()`` on exactly the same audio. VAD cost per frame is measured apart,
 by running a ``VadStream`` over the same audio (timing it inside the listener would disturb it).
+With a language model (``brain``), each turn is labelled with what answered it: the skills, or
+the LLM backend (its first token time, or its failure, shows it was asked).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 
 from voicecli.audio_source import FRAME, ArraySource
 from voicecli.bench_corpus import CorpusItem
+from voicecli.brain import BRAINS, Brain
 from voicecli.bus import EventBus
 from voicecli.config import Config
 from voicecli.pipeline import Engines, Pipeline
@@ -84,6 +87,8 @@ class TurnResult:
     latencies: dict[str, float | None]
     utterance_s: float | None  # length of the VAD-trimmed audio the STT was given
     fallback: bool
+    backend: str = "skills"  # what answered: the brain's own name, or the LLM backend's
+    first_token_ms: float | None = None  # null when no LLM token came
     audio: np.ndarray | None = field(default=None, repr=False)
     baseline: BaselineResult | None = None
 
@@ -115,8 +120,14 @@ def run_utterance(
     tail_s: float = 1.5,
     realtime: bool = True,
     timeout_s: float = 120.0,
+    brain: Brain | None = None,
 ) -> UtteranceRun:
-    """Feed ``item`` (plus ``tail_s`` of silence, so the turn ends by itself) to a pipeline."""
+    """Feed ``item`` (plus ``tail_s`` of silence, so the turn ends by itself) to a pipeline.
+
+    ``brain`` (shared between runs, closed by its owner) answers; default: the configured one.
+    """
+    if brain is None:
+        brain = BRAINS[config.brain.name]()
     recorder = RecordingStt(engines.stt)
     bus = EventBus()
     sub = bus.subscribe(100_000, "bench")
@@ -129,6 +140,7 @@ def run_utterance(
         fast=not realtime,
         session=f"bench-{run}",
         system_interval_s=None,
+        brain=brain,
     )
     pipeline.start()
     finished = pipeline.wait(timeout_s + len(audio) / 16000)
@@ -139,15 +151,27 @@ def run_utterance(
     errors = [f"{e.code}: {e.message}" for e in events if e.type == "error"]
     if not finished:
         errors.append(f"timeout: the pipeline did not finish within {timeout_s:.0f} s")
-    return UtteranceRun(item=item, run=run, turns=_turns(events, recorder), errors=errors)
+    turns = _turns(events, recorder, *reply_labels(brain))
+    return UtteranceRun(item=item, run=run, turns=turns, errors=errors)
 
 
-def _turns(events: list, recorder: RecordingStt) -> list[TurnResult]:
+def reply_labels(brain: Brain) -> tuple[str, str | None]:
+    """The label of turns no LLM answered ("skills", or "echo"), and that of the LLM's turns
+    (its backend's name: "local", "openai"; None without one)."""
+    backend = getattr(brain, "backend", None)
+    if backend is None:
+        return brain.name, None
+    return "skills", backend.name
+
+
+def _turns(events: list, recorder: RecordingStt, plain: str, llm: str | None) -> list[TurnResult]:
     texts = {e.turn: e.text for e in events if e.type == "transcript" and e.final}
+    llm_failed = {e.turn for e in events if e.type == "error" and e.code.startswith("llm_")}
     turns = []
     for metrics in (e for e in events if e.type == "turn_metrics"):
         text = texts.get(metrics.turn, "")
         call = recorder.take(text)
+        asked_llm = metrics.first_token_ms is not None or metrics.turn in llm_failed
         turns.append(
             TurnResult(
                 turn=metrics.turn,
@@ -155,6 +179,8 @@ def _turns(events: list, recorder: RecordingStt) -> list[TurnResult]:
                 latencies={name: getattr(metrics, name) for name in LATENCY_FIELDS},
                 utterance_s=len(call.audio) / 16000 if call else None,
                 fallback=call.result.fallback if call else False,
+                backend=llm if llm and asked_llm else plain,
+                first_token_ms=metrics.first_token_ms,
                 audio=call.audio if call else None,
             )
         )
@@ -198,25 +224,27 @@ def run_corpus(
     baseline: bool = False,
     warmup: bool = True,
     tail_s: float = 1.5,
+    brain: Brain | None = None,
     on_progress: Callable[[str], None] = lambda name: None,
 ) -> tuple[list[UtteranceRun], list[float], float, float]:
     """Every item ``repeat`` times through the pipeline (plus the baseline on the same audio).
 
-    Returns the runs, VAD milliseconds per frame, and the wall and process CPU seconds spent
-    in the pipeline runs (baseline and warm-up excluded).
+    ``brain`` answers every utterance (default: the configured brain, new for each). Returns
+    the runs, VAD milliseconds per frame, and the wall and process CPU seconds spent in the
+    pipeline runs (baseline and warm-up excluded).
     """
     import psutil
 
     process = psutil.Process()
     if warmup and items:
-        run_utterance(engines, config, items[0], run=-1, tail_s=tail_s)
+        run_utterance(engines, config, items[0], run=-1, tail_s=tail_s, brain=brain)
         if baseline:
             run_baseline(engines.stt, items[0].audio)
     runs, wall_s, cpu_s = [], 0.0, 0.0
     for run in range(repeat):
         for item in items:
             start_wall, start_cpu = time.perf_counter(), sum(process.cpu_times()[:2])
-            result = run_utterance(engines, config, item, run=run, tail_s=tail_s)
+            result = run_utterance(engines, config, item, run=run, tail_s=tail_s, brain=brain)
             wall_s += time.perf_counter() - start_wall
             cpu_s += sum(process.cpu_times()[:2]) - start_cpu
             if baseline:

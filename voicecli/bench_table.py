@@ -1,8 +1,9 @@
 """Show a bench report as Rich tables, and compare it with an earlier one.
 
 Why apart from the report: the report is data (JSON, schema in docs/bench.md); this is only
-how a person reads it. ``compare`` flags a stage whose p50 grew by more than ``tolerance``
-(relative) plus ``slack_ms``, a WER more than ``wer_points`` worse, or more fallbacks.
+how a person reads it. ``compare`` flags a stage (or a backend's first token) whose p50 grew
+by more than ``tolerance`` (relative) plus ``slack_ms``, a WER more than ``wer_points`` worse,
+or more fallbacks.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from rich.console import Console, Group
 from rich.table import Table
 
-from voicecli.bench_report import STAGES
+from voicecli.bench_report import REPLY_FIELDS, STAGES
 
 STAGE_LABELS = {
     "vad_frame_ms": "VAD per frame",
@@ -22,6 +23,7 @@ STAGE_LABELS = {
     "reply_ms": "reply",
     "tts_first_audio_ms": "TTS first audio",
     "voice_to_voice_ms": "voice to voice",
+    "first_token_ms": "first token",
 }
 
 
@@ -52,6 +54,25 @@ def stage_table(summary: dict) -> Table:
             *(_ms(row[k]) for k in ("p50", "p95", "p99")),
             str(row["n"]),
         )
+    return table
+
+
+def reply_table(summary: dict) -> Table:
+    """Reply latencies per backend label ("skills", "local", "openai", ...)."""
+    table = Table(title="Reply by backend (ms)", title_justify="left")
+    for column in ("backend", "measure", "p50", "p95", "p99", "n"):
+        table.add_column(column, justify="left" if column in ("backend", "measure") else "right")
+    for label, row in summary["reply_by_backend"].items():
+        measures = [name for name in REPLY_FIELDS if row[name] is not None]
+        for index, name in enumerate(measures):
+            values = row[name]
+            table.add_row(
+                f"{label} ({row['n']} turns)" if index == 0 else "",
+                STAGE_LABELS[name],
+                *(_ms(values[k]) for k in ("p50", "p95", "p99")),
+                str(values["n"]),
+                end_section=index == len(measures) - 1,
+            )
     return table
 
 
@@ -105,7 +126,8 @@ def totals_table(summary: dict) -> Table:
 
 def render(report: dict, console: Console) -> None:
     summary = report["summary"]
-    console.print(Group(stage_table(summary), quality_table(summary), totals_table(summary)))
+    tables = [stage_table(summary), reply_table(summary), quality_table(summary)]
+    console.print(Group(*tables, totals_table(summary)))
 
 
 @dataclass(frozen=True)
@@ -126,6 +148,16 @@ def compare(
         slack = slack_ms if name != "vad_frame_ms" else 0.1
         if a is not None and b is not None and b > a * (1 + tolerance) + slack:
             found.append(Regression(f"{name} p50", a, b, a * (1 + tolerance) + slack))
+    old_backends = old["summary"].get("reply_by_backend", {})  # absent in version 1
+    for label, row in new["summary"]["reply_by_backend"].items():
+        before = (old_backends.get(label) or {}).get("first_token_ms")
+        if before is None or row["first_token_ms"] is None:
+            continue
+        a, b = before["p50"], row["first_token_ms"]["p50"]
+        if a is not None and b is not None and b > a * (1 + tolerance) + slack_ms:
+            found.append(
+                Regression(f"{label} first_token_ms p50", a, b, a * (1 + tolerance) + slack_ms)
+            )
     old_wer, new_wer = old["summary"]["wer"], new["summary"]["wer"]
     pairs = [("wer", old_wer["all"], new_wer["all"])]
     pairs += [(f"wer {s}", old_wer["sets"].get(s), v) for s, v in new_wer["sets"].items()]

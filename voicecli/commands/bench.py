@@ -1,4 +1,5 @@
-"""``voicecli bench``: latency and accuracy of the real pipeline on a corpus fed in real time.
+"""``voicecli bench``: latency and accuracy of the real pipeline on a corpus fed in real time;
+with ``--llm``, the reply latencies (first token, first audio) of each backend that answered.
 
 Exit codes: 0 done; 1 ``--compare`` found a regression; 2 bad options or corpus; 3 an
 unreadable audio file; 5 model missing. Report format: docs/bench.md.
@@ -38,6 +39,15 @@ def bench(
     warmup: bool = typer.Option(True, "--warmup/--no-warmup", help="Run one utterance first."),
     tail_s: float = typer.Option(1.5, "--tail", help="Seconds of silence fed after each file."),
     model: str | None = typer.Option(None, "--model", help="STT model: catalogue id or directory."),
+    llm: str | None = typer.Option(
+        None, "--llm", help="Language model after the skills: none, local (embedded) or openai."
+    ),
+    llm_url: str | None = typer.Option(
+        None, "--llm-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1."
+    ),
+    llm_model: str | None = typer.Option(
+        None, "--llm-model", help="Server model name; with --llm local, a catalogue id or .gguf."
+    ),
     thermal: bool = typer.Option(
         False, "--thermal", help="Loop the corpus for --duration next to the temperature."
     ),
@@ -51,22 +61,17 @@ def bench(
 ) -> None:
     """Measure each pipeline stage (p50/p95/p99), WER and resources on a speech corpus.
 
+    With --llm: first token and first audio per backend, on open questions mixed with skill
+    questions unless --corpus is given.
     With --thermal: latency against temperature, throttling and time (docs/thermal.md)."""
     from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
 
     from voicecli.bench_corpus import default_corpus, load_corpus
     from voicecli.bench_report import Measurement, build_report, read_report, write_report
-    from voicecli.bench_run import run_corpus
     from voicecli.bench_table import compare as find_regressions
     from voicecli.bench_table import regression_table, render
     from voicecli.config import load_config
+    from voicecli.llm import backend_kind, make_brain
     from voicecli.pipeline import Engines
 
     if repeat < 1:
@@ -78,6 +83,8 @@ def bench(
     if thermal:
         if repeat != 1 or baseline or compare is not None:
             raise UsageError("--repeat, --baseline and --compare do not go with --thermal")
+        if llm is not None or llm_url is not None or llm_model is not None:
+            raise UsageError("--llm, --llm-url and --llm-model do not go with --thermal")
         from voicecli.bench_thermal_cli import run_command
 
         options = {"duration": duration, "load": load, "report": report, "csv": csv}
@@ -93,28 +100,19 @@ def bench(
     if duration is not None or load or csv is not None:
         raise UsageError("--duration, --load and --csv go with --thermal")
     old = read_report(compare) if compare else None  # a bad --compare fails before the run
-    loaded = load_config({"stt.model": model})
-    items = load_corpus(corpus, limit) if corpus else default_corpus(limit)
-    engines = Engines.load(loaded.config)
-    err = Console(stderr=True)
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
+    loaded = load_config(
+        {"stt.model": model, "llm.backend": llm, "llm.url": llm_url, "llm.model": llm_model}
     )
-    with Progress(*columns, console=err, transient=True) as progress:
-        task = progress.add_task("bench", total=len(items) * repeat)
-        runs, vad_ms, wall_s, cpu_s = run_corpus(
-            engines,
-            loaded.config,
-            items,
-            repeat=repeat,
-            baseline=baseline,
-            warmup=warmup,
-            tail_s=tail_s,
-            on_progress=lambda name: progress.update(task, advance=1, description=name),
+    kind = backend_kind(loaded.config.llm)
+    items = load_corpus(corpus, limit) if corpus else default_corpus(limit, llm=kind != "none")
+    reply_brain = make_brain(loaded.config)  # before Engines: the LLM's thread settings first
+    try:
+        engines = Engines.load(loaded.config)
+        runs, vad_ms, wall_s, cpu_s = _run(
+            engines, loaded.config, items, reply_brain, repeat, baseline, warmup, tail_s
         )
+    finally:
+        reply_brain.close()
     import resource
 
     measured = Measurement(
@@ -123,7 +121,7 @@ def bench(
         cpu_s=cpu_s,
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         config={
-            "corpus": str(corpus) if corpus else "default",
+            "corpus": str(corpus) if corpus else "default-llm" if kind != "none" else "default",
             "model": loaded.config.stt.model,
             "beam_size": loaded.config.stt.beam_size,
             "repeat": repeat,
@@ -132,6 +130,7 @@ def bench(
             "warmup": warmup,
             "tail_s": tail_s,
             "realtime": True,
+            "llm": _llm_settings(kind, loaded.config.llm),
         },
     )
     result = build_report(runs, measured)
@@ -139,8 +138,57 @@ def bench(
     if report:
         write_report(result, report)
     if old is not None:
+        if old["config"].get("corpus") != result["config"]["corpus"]:
+            Console().print(
+                f"note: {compare} was measured on the corpus {old['config'].get('corpus')!r}, "
+                f"this run on {result['config']['corpus']!r}"
+            )
         found = find_regressions(old, result)
         if found:
             Console().print(regression_table(found))
             raise typer.Exit(REGRESSION_EXIT)
         Console().print(f"no regression against {compare}")
+
+
+def _run(engines, config, items, brain, repeat, baseline, warmup, tail_s):
+    """``run_corpus`` under a progress bar on stderr."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from voicecli.bench_run import run_corpus
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("bench", total=len(items) * repeat)
+        return run_corpus(
+            engines,
+            config,
+            items,
+            repeat=repeat,
+            baseline=baseline,
+            warmup=warmup,
+            tail_s=tail_s,
+            brain=brain,
+            on_progress=lambda name: progress.update(task, advance=1, description=name),
+        )
+
+
+def _llm_settings(kind: str, config) -> dict:
+    """What the report records of the LLM (never the API key)."""
+    model = config.model
+    if kind == "local" and not model:
+        from voicecli import catalogue
+
+        model = catalogue.default("llm").id
+    return {"backend": kind, "model": model, "url": config.url if kind == "openai" else ""}
