@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from voicecli.cli import app, fail, handle_errors
+from voicecli.commands import options
 from voicecli.errors import ExitStatus, UsageError
 
 DEMO = "demo.flac"
@@ -49,19 +50,13 @@ def chat(
     json_: bool = typer.Option(False, "--json", help="Print events as JSON Lines."),
     plain: bool = typer.Option(False, "--plain", help="Print plain lines, not the dashboard."),
     fast: bool = typer.Option(False, "--fast", help="Feed file input as fast as possible."),
-    model: str | None = typer.Option(None, "--model", help="STT model: catalogue id or directory."),
-    brain: str | None = typer.Option(None, "--brain", help="skills (default) or echo."),
-    llm: str | None = typer.Option(
-        None, "--llm", help="Language model after the skills: none, local (embedded) or openai."
-    ),
-    llm_url: str | None = typer.Option(
-        None, "--llm-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1."
-    ),
-    llm_model: str | None = typer.Option(
-        None, "--llm-model", help="Server model name; with --llm local, a catalogue id or .gguf."
-    ),
-    voice: str | None = typer.Option(None, "--voice", help="Voice id (see: voicecli voices)."),
-    rate: int | None = typer.Option(None, "--rate", help="Speaking rate, words per minute."),
+    model: str | None = options.MODEL,
+    brain: str | None = options.BRAIN,
+    llm: str | None = options.LLM,
+    llm_url: str | None = options.LLM_URL,
+    llm_model: str | None = options.LLM_MODEL,
+    voice: str | None = options.VOICE,
+    rate: int | None = options.RATE,
     linger: float = typer.Option(
         10.0, "--linger", help="At the end of the input, wait this long for timers due by then."
     ),
@@ -82,15 +77,15 @@ def chat(
     if not live and (input_device or barge_in or push_to_talk):
         raise UsageError("--input-device, --barge-in and --push-to-talk need --input mic")
     loaded = load_config(
-        {
-            "stt.model": model,
-            "brain.name": brain,
-            "llm.backend": llm,
-            "llm.url": llm_url,
-            "llm.model": llm_model,
-            "tts.voice": voice,
-            "tts.rate": rate,
-        }
+        options.assistant_flags(
+            model=model,
+            brain=brain,
+            llm=llm,
+            llm_url=llm_url,
+            llm_model=llm_model,
+            voice=voice,
+            rate=rate,
+        )
     )
     if linger < 0:
         raise UsageError("--linger must be 0 or more seconds")

@@ -11,6 +11,7 @@ import numpy as np
 import typer
 
 from voicecli.cli import app, handle_errors
+from voicecli.commands import options
 from voicecli.errors import AudioDeviceError, UsageError
 
 BLOCK_S = 0.1  # playback is written in blocks this long, so Ctrl-C is honoured
@@ -49,8 +50,8 @@ def write_wav(path: str, pcm: np.ndarray, rate: int) -> None:
 def say(
     text: str = typer.Argument(..., help="What to say."),
     output: str | None = typer.Option(None, "--output", "-o", help="Also write a WAV file."),
-    voice: str | None = typer.Option(None, "--voice", help="Voice id (see: voicecli voices)."),
-    rate: int | None = typer.Option(None, "--rate", help="Words per minute (80-450)."),
+    voice: str | None = options.VOICE,
+    rate: int | None = options.RATE,
     device: str | None = typer.Option(None, "--device", help="Speaker: index or part of a name."),
 ) -> None:
     """Speak TEXT on the speakers, and/or into a WAV file with -o."""

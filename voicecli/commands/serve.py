@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from voicecli.cli import app, fail, handle_errors
+from voicecli.commands import options
 from voicecli.errors import ExitStatus
 
 
@@ -27,19 +28,13 @@ def serve(
     ping_timeout: float = typer.Option(
         5.0, "--ping-timeout", help="A client that misses its pong this long is dropped."
     ),
-    model: str | None = typer.Option(None, "--model", help="STT model: catalogue id or directory."),
-    brain: str | None = typer.Option(None, "--brain", help="skills (default) or echo."),
-    llm: str | None = typer.Option(
-        None, "--llm", help="Language model after the skills: none, local (embedded) or openai."
-    ),
-    llm_url: str | None = typer.Option(
-        None, "--llm-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1."
-    ),
-    llm_model: str | None = typer.Option(
-        None, "--llm-model", help="Server model name; with --llm local, a catalogue id or .gguf."
-    ),
-    voice: str | None = typer.Option(None, "--voice", help="Voice id (see: voicecli voices)."),
-    rate: int | None = typer.Option(None, "--rate", help="Speaking rate, words per minute."),
+    model: str | None = options.MODEL,
+    brain: str | None = options.BRAIN,
+    llm: str | None = options.LLM,
+    llm_url: str | None = options.LLM_URL,
+    llm_model: str | None = options.LLM_MODEL,
+    voice: str | None = options.VOICE,
+    rate: int | None = options.RATE,
 ) -> None:
     """Serve the assistant over WebSocket to other programs (browsers, phones, hubs)."""
     from voicecli.commands.voices import check_tts_settings
@@ -48,7 +43,7 @@ def serve(
     from voicecli.pipeline import Engines
     from voicecli.server.app import ServerOptions, VoiceServer, bind, serve_until_signal
 
-    options = ServerOptions(
+    server_options = ServerOptions(
         host=host,
         port=port,
         token=token or None,
@@ -57,8 +52,15 @@ def serve(
         ping_interval_s=ping_interval,
         ping_timeout_s=ping_timeout,
     ).validate()  # before the models load: a refused option or a busy port fails at once
-    flags = {"stt.model": model, "brain.name": brain, "llm.backend": llm, "llm.url": llm_url}
-    flags |= {"llm.model": llm_model, "tts.voice": voice, "tts.rate": rate}
+    flags = options.assistant_flags(
+        model=model,
+        brain=brain,
+        llm=llm,
+        llm_url=llm_url,
+        llm_model=llm_model,
+        voice=voice,
+        rate=rate,
+    )
     config = load_config(flags).config
     check_tts_settings(config.tts)
     monitor = _thermal_monitor(config)  # bad thresholds fail here, before anything starts
@@ -69,14 +71,14 @@ def serve(
         sock.close()
         raise
     try:
-        server = VoiceServer(options, Engines.load(config), config, reply_brain, sock=sock)
+        server = VoiceServer(server_options, Engines.load(config), config, reply_brain, sock=sock)
     except BaseException:
         sock.close()
         reply_brain.close()
         raise
 
     def announce(url: str) -> None:
-        auth = "token required" if options.token else "no token"
+        auth = "token required" if server_options.token else "no token"
         typer.echo(f"voicecli: serving on {url} ({auth}, at most {max_sessions} sessions)")
 
     monitor.start()  # every session's pipeline applies its protection (active_monitor)

@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 
 from voicecli.cli import app, handle_errors
+from voicecli.commands import options
 from voicecli.errors import AudioInputError, ExitStatus
 
 
@@ -20,7 +21,7 @@ from voicecli.errors import AudioInputError, ExitStatus
 def transcribe(
     files: list[Path] = typer.Argument(..., help="Audio files (WAV, FLAC, OGG, ...)."),
     json_: bool = typer.Option(False, "--json", help="Print JSON Lines records."),
-    model: str | None = typer.Option(None, "--model", help="STT model: catalogue id or directory."),
+    model: str | None = options.MODEL,
 ) -> None:
     """Transcribe audio files."""
     from voicecli.audio_file import load_audio
