@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 
 from voicecli.cli import app, handle_errors
+from voicecli.commands import options
 from voicecli.errors import UsageError
 
 REGRESSION_EXIT = 1
@@ -38,16 +39,10 @@ def bench(
     ),
     warmup: bool = typer.Option(True, "--warmup/--no-warmup", help="Run one utterance first."),
     tail_s: float = typer.Option(1.5, "--tail", help="Seconds of silence fed after each file."),
-    model: str | None = typer.Option(None, "--model", help="STT model: catalogue id or directory."),
-    llm: str | None = typer.Option(
-        None, "--llm", help="Language model after the skills: none, local (embedded) or openai."
-    ),
-    llm_url: str | None = typer.Option(
-        None, "--llm-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1."
-    ),
-    llm_model: str | None = typer.Option(
-        None, "--llm-model", help="Server model name; with --llm local, a catalogue id or .gguf."
-    ),
+    model: str | None = options.MODEL,
+    llm: str | None = options.LLM,
+    llm_url: str | None = options.LLM_URL,
+    llm_model: str | None = options.LLM_MODEL,
     thermal: bool = typer.Option(
         False, "--thermal", help="Loop the corpus for --duration next to the temperature."
     ),
@@ -61,8 +56,8 @@ def bench(
 ) -> None:
     """Measure each pipeline stage (p50/p95/p99), WER and resources on a speech corpus.
 
-    With --llm: first token and first audio per backend, on open questions mixed with skill
-    questions unless --corpus is given.
+    With --llm: first token and first audio per backend (open and skill questions by default).
+
     With --thermal: latency against temperature, throttling and time (docs/thermal.md)."""
     from rich.console import Console
 
