@@ -13,6 +13,7 @@ from test_llm_openai import FakeLlm, http_error, llm_config, stream
 from typer.testing import CliRunner
 
 from voicecli.bench_corpus import LLM_PHRASES, default_corpus
+from voicecli.bench_report import read_report
 from voicecli.bench_run import run_utterance
 from voicecli.bench_table import compare
 from voicecli.cli import app, register_commands
@@ -98,6 +99,8 @@ def test_compare_reads_version_1_and_flags_a_slower_first_token(llm_run, cli, tm
     old = copy.deepcopy(report)
     old["version"] = 1
     del old["summary"]["reply_by_backend"]
+    (tmp_path / "v1.json").write_text(json.dumps(old))
+    assert read_report(tmp_path / "v1.json")["version"] == 1
     assert compare(old, report) == []  # a version 1 report has no per-backend rows
     slower = copy.deepcopy(report)
     first_token = slower["summary"]["reply_by_backend"]["openai"]["first_token_ms"]
