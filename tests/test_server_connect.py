@@ -80,8 +80,6 @@ def test_connect_prints_plain_lines_by_default(cli, server):
 @pytest.mark.parametrize(
     ("args", "status", "fragment"),
     [
-        (["--input", "mic"], ExitStatus.USAGE, "--input mic"),
-        (["--output", "speaker", "--text", "hi"], ExitStatus.USAGE, "--output speaker"),
         ([], ExitStatus.USAGE, "nothing to send"),
         (["--input", "/no/such/file.wav"], ExitStatus.BAD_AUDIO, "no such file"),
     ],

@@ -2,15 +2,17 @@
 
 Why one client: the protocol (docs/protocol.md) is spoken the same way everywhere, so the
 server's tests exercise the client users run. ``ClientSession`` is one connection;
-``Streamer`` is ``voicecli connect``: it streams audio in real time, sends ``end`` at the end
-of the input, prints what comes back and, when the connection drops, reconnects with backoff
-(1 s doubling to 30 s, 10 attempts) and resumes its session where it was.
+``Streamer`` is ``voicecli connect``: it streams audio in real time (a file, a pipe or the
+microphone), sends ``end`` at the end of the input, prints what comes back and, when the
+connection drops, reconnects with backoff (1 s doubling to 30 s, 10 attempts) and resumes its
+session where it was.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import queue
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
@@ -21,7 +23,9 @@ from urllib.parse import urlsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
+from voicecli.audio_file import to_int16
 from voicecli.errors import ExitStatus, UsageError
+from voicecli.lifecycle import ManagedThread
 from voicecli.server import protocol
 from voicecli.server.protocol import MAX_MESSAGE_BYTES, Close
 
@@ -240,18 +244,31 @@ class Streamer:
         self.on_message(ready)
 
     async def _converse(self, client: ClientSession) -> ExitStatus:
+        """Send and receive until ``done``. A failing input (the microphone's thread) ends the
+        run with its error; a closed connection surfaces from the receiving side."""
         sender = asyncio.create_task(self._send(client))
+        receiver = asyncio.create_task(self._receive(client))
         try:
-            while True:
-                message = await client.receive()
-                self.on_message(message)
-                if message["type"] == "done":
-                    await client.close()
-                    return ExitStatus.OK
+            pending = {sender, receiver}
+            while receiver in pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                error = sender.exception() if sender in done else None
+                if error is not None and not isinstance(error, ServerClosed):
+                    raise error
+            return receiver.result()
         finally:
-            sender.cancel()
-            await asyncio.gather(sender, return_exceptions=True)
+            for task in (sender, receiver):
+                task.cancel()
+            await asyncio.gather(sender, receiver, return_exceptions=True)
             await client.ws.close()
+
+    async def _receive(self, client: ClientSession) -> ExitStatus:
+        while True:
+            message = await client.receive()
+            self.on_message(message)
+            if message["type"] == "done":
+                await client.close()
+                return ExitStatus.OK
 
     async def _send(self, client: ClientSession) -> None:
         """Audio from where we were, then the typed turns, then ``end`` (sent again after a
@@ -294,3 +311,30 @@ async def pipe_chunks(reader: asyncio.StreamReader, rate: int, frame_ms: int):
                 yield exc.partial[: len(exc.partial) // 2 * 2]
             return
         yield chunk
+
+
+class LiveChunks:
+    """The frames a live source's thread (the microphone) puts on ``frames``, as s16le; the
+    source sets the pace. The queue is polled, so the thread never waits on the event loop,
+    and a cancelled wait (a dropped connection) loses nothing: streaming goes on after the
+    reconnect. A failed source raises its error; a stopped one ends the input."""
+
+    def __init__(self, frames: queue.Queue, source: ManagedThread, poll_s: float = 0.01):
+        self.frames = frames
+        self.source = source
+        self.poll_s = poll_s
+
+    def __aiter__(self) -> LiveChunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        while True:
+            try:
+                frame = self.frames.get_nowait()
+            except queue.Empty:
+                self.source.raise_if_failed()
+                if not self.source.is_alive():
+                    raise StopAsyncIteration from None
+                await asyncio.sleep(self.poll_s)
+                continue
+            return to_int16(frame.samples).astype("<i2").tobytes()

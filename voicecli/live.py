@@ -1,4 +1,5 @@
-"""Live audio for ``voicecli chat``: the microphone, the speaker and the echo guard, wired.
+"""Live audio for ``voicecli chat`` (and ``connect``): the microphone, the speaker and the
+echo guard, wired.
 
 Why here: the echo guard sits between the microphone and the listener, knows what the speaker
 plays (PlaybackMonitor) and, on barge-in, cuts the speaker and interrupts the reply being made.
@@ -21,6 +22,7 @@ from voicecli.mic import MicSource
 from voicecli.playback_monitor import PlaybackMonitor
 from voicecli.skills.stop import is_stop
 from voicecli.stt_worker import FINAL, SttJob
+from voicecli.tts import TTS_RATE
 
 
 @dataclass
@@ -32,6 +34,7 @@ class LiveOptions:
     push_to_talk: bool = False
     min_speech_s: float = 0.3
     echo_tail_s: float = 0.3
+    reply_rate: int = TTS_RATE  # the rate of the reply audio played (connect: the hello's)
 
 
 class LiveAudio:
@@ -73,7 +76,12 @@ class LiveAudio:
             # With barge-in the speaker runs at the microphone's rate when it can: no
             # resampler then sits in the echo path, and the reference matches what is played.
             rate = SAMPLE_RATE if options.barge_in else None
-            return SpeakerSink(options.output_device, self.monitor, prefer_rate=rate)
+            return SpeakerSink(
+                options.output_device,
+                self.monitor,
+                prefer_rate=rate,
+                source_rate=options.reply_rate,
+            )
         return open_sink(output)
 
     @property

@@ -6,6 +6,7 @@ still hold) -- silent within milliseconds, not after a blocking write returns. T
 also feeds the PlaybackMonitor a 16 kHz copy of every block it sends (zeros while idle), the
 reference the echo guard compares the microphone against. The responder thread blocks in
 ``end_reply`` until the reply has been heard (or cut), so the ``playback`` events tell the truth.
+``voicecli connect`` feeds it the server's reply audio (``source_rate``: the hello's rate).
 """
 
 from __future__ import annotations
@@ -46,8 +47,10 @@ class SpeakerSink(AudioSink):
         device: str | None = None,
         monitor: PlaybackMonitor | None = None,
         prefer_rate: int | None = None,
+        source_rate: int = TTS_RATE,
     ) -> None:
         sd = sounddevice()
+        self.source_rate = source_rate  # the rate of the PCM given to ``write``
         self.device = pick(device, "output")
         self.name = f"speaker:{self.device.name}"
         self.rate = self.device.rate
@@ -87,7 +90,10 @@ class SpeakerSink(AudioSink):
     # -- responder side --------------------------------------------------------------------
     def write(self, pcm: np.ndarray) -> None:
         audio = pcm.astype(np.float32) / 32768.0
-        chunk = _Chunk(resample(audio, TTS_RATE, self.rate), resample(audio, TTS_RATE, SAMPLE_RATE))
+        chunk = _Chunk(
+            resample(audio, self.source_rate, self.rate),
+            resample(audio, self.source_rate, SAMPLE_RATE),
+        )
         with self._lock:
             if self._discard or self._closed:
                 return
@@ -98,9 +104,10 @@ class SpeakerSink(AudioSink):
             self._chunks.append(chunk)
             self._drained.clear()
 
-    def end_reply(self) -> str | None:
-        """Wait until the reply has been played or cut; "cut" when it was cut."""
-        while not self._drained.wait(POLL_S) and not self._closed:
+    def end_reply(self, wait: bool = True) -> str | None:
+        """Wait until the reply has been played or cut; "cut" when it was cut. ``wait=False``
+        only marks the reply's end (an event loop must not block while it plays)."""
+        while wait and not self._drained.wait(POLL_S) and not self._closed:
             pass
         with self._lock:
             cut, self._discard, self._in_reply = self._discard, False, False
