@@ -46,7 +46,9 @@ def test_llm_bench_reports_skills_and_openai_rows(llm_run):
     assert report["config"]["corpus"] == "default-llm"
     assert report["config"]["llm"]["backend"] == "openai" and report["config"]["llm"]["model"]
     rows = report["summary"]["reply_by_backend"]
-    assert set(rows) == {"skills", "openai"}
+    heard = [(t["text"], t["backend"]) for u in report["utterances"] for t in u["turns"]]
+    errors = [e for u in report["utterances"] for e in u["pipeline_errors"]]
+    assert set(rows) == {"skills", "openai"}, (heard, errors)
     assert rows["skills"]["n"] == 1 and rows["skills"]["first_token_ms"] is None
     first_token = rows["openai"]["first_token_ms"]
     print(f"openai first token p50 {first_token['p50']} ms, skills reply {rows['skills']}")

@@ -127,12 +127,13 @@ def test_flapping_sensor_emits_no_events_once_hot(tmp_path):
     monitor = watch.monitor.start()
     try:
         assert watch.next_thermal().state == "hot"
-        deadline = time.monotonic() + 2.0
-        flip = False
-        while time.monotonic() < deadline:
-            watch.tree.set(watch.sensor, 85.0 if flip else 80.0)
-            flip = not flip
-            time.sleep(POLL_S / 2)
+        for flip in range(10):  # each reading held until the monitor has polled it
+            celsius = 85.0 if flip % 2 else 80.0
+            watch.tree.set(watch.sensor, celsius)
+            deadline = time.monotonic() + 5.0
+            while statuses[-1].temp_c != celsius and time.monotonic() < deadline:
+                time.sleep(POLL_S / 4)
+            assert statuses[-1].temp_c == celsius, f"{celsius} °C not read within 5 s"
         assert monitor.polls >= 10
         assert monitor.status.state == "hot"
         assert [e for e in list(watch.events.queue) if e.type == "thermal"] == []

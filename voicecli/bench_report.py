@@ -205,8 +205,18 @@ def build_report(runs: list[UtteranceRun], measured: Measurement) -> dict:
     if runs and all(rec["baseline"] is not None for rec in records):
         summary["baseline"] = _baseline_summary(runs, records, stages["stt_compute_ms"])
     return {
-        "schema": REPORT_SCHEMA,
-        "version": REPORT_VERSION,
+        **envelope(REPORT_SCHEMA, REPORT_VERSION),
+        "config": measured.config,
+        "summary": summary,
+        "utterances": records,
+    }
+
+
+def envelope(schema: str, version: int) -> dict:
+    """The head every bench report starts with: what it is, when, by what, on what."""
+    return {
+        "schema": schema,
+        "version": version,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "voicecli_version": __version__,
         "machine": {
@@ -214,17 +224,18 @@ def build_report(runs: list[UtteranceRun], measured: Measurement) -> dict:
             "platform": platform.platform(),
             "python": platform.python_version(),
         },
-        "config": measured.config,
-        "summary": summary,
-        "utterances": records,
     }
 
 
-def write_report(report: dict, path: Path) -> None:
+def write_text(path: Path, text: str, what: str = "report") -> None:
     try:
-        path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise UsageError(f"cannot write report {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+
+
+def write_report(report: dict, path: Path) -> None:
+    write_text(path, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
 
 
 def read_report(path: Path) -> dict:

@@ -12,17 +12,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import platform
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from voicecli import __version__
-from voicecli.bench_report import percentiles
+from voicecli.bench_report import envelope, percentiles, write_text
 from voicecli.bench_thermal import Sample, ThermalRun, TurnSample
-from voicecli.errors import UsageError
 from voicecli.thermal_state import HOT, LABELS, NO_SENSOR, STATES
 
 REPORT_SCHEMA = "voicecli-bench-thermal"
@@ -173,15 +168,7 @@ def build_report(run: ThermalRun, config: dict) -> dict:
         "warnings": run.warnings,
     }
     return {
-        "schema": REPORT_SCHEMA,
-        "version": REPORT_VERSION,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "voicecli_version": __version__,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-        },
+        **envelope(REPORT_SCHEMA, REPORT_VERSION),
         "config": config,
         "summary": summary,
         "samples": [_sample(s) for s in run.samples],
@@ -233,7 +220,7 @@ CSV_COLUMNS = (
 
 
 def write_report(report: dict, path: Path) -> None:
-    _write(path, json.dumps(report, indent=2, ensure_ascii=False) + "\n", "report")
+    write_text(path, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
 
 
 def write_csv(report: dict, path: Path) -> None:
@@ -256,11 +243,4 @@ def write_csv(report: dict, path: Path) -> None:
     writer = csv.DictWriter(out, CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    _write(path, out.getvalue(), "CSV")
-
-
-def _write(path: Path, text: str, what: str) -> None:
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+    write_text(path, out.getvalue(), "CSV")
