@@ -18,13 +18,21 @@ from schema import validate_event
 
 from voicecli.audio_file import load_audio
 
-JFK = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
+JFK = (
+    "And so my fellow Americans, ask not what your country can do for you, "
+    "ask what you can do for your country."
+)
 
 
-def voicecli(*args: str, env: dict | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
+def voicecli(
+    *args: str, env: dict | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "voicecli", *args],
-        capture_output=True, text=True, timeout=timeout, env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
     )
 
 
@@ -126,8 +134,9 @@ def test_demo_plain_runs_where_sounddevice_cannot_be_imported(tmp_path):
         "raise OSError('PortAudio library not found (simulated by the test)')\n"
     )
     env = dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
-    check = subprocess.run([sys.executable, "-c", "import sounddevice"], env=env,
-                           capture_output=True, text=True)
+    check = subprocess.run(
+        [sys.executable, "-c", "import sounddevice"], env=env, capture_output=True, text=True
+    )
     assert "PortAudio library not found" in check.stderr  # the trap is armed
     result = voicecli("chat", "--demo", "--plain", env=env)
     assert result.returncode == 0, result.stderr
@@ -140,7 +149,9 @@ def test_demo_plain_runs_where_sounddevice_cannot_be_imported(tmp_path):
 def test_signals_during_a_real_time_run(sig, code):
     process = subprocess.Popen(
         [sys.executable, "-m", "voicecli", "chat", "--demo", "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     first = process.stdout.readline()  # the pipeline is running (its thermal monitor polled)
     assert json.loads(first)["type"] in ("speech_start", "system", "thermal")

@@ -96,8 +96,14 @@ def test_real_time_latencies_add_up_and_match_fast_mode(engines, two_questions):
         e.text for e in of_type(fast_events, "reply", final=True)
     ]
     for m in of_type(rt_events, "turn_metrics"):
-        fields = ("eos_to_transcript_ms", "turn_wait_ms", "reply_ms", "tts_first_audio_ms",
-                  "voice_to_voice_ms", "stt_compute_ms")
+        fields = (
+            "eos_to_transcript_ms",
+            "turn_wait_ms",
+            "reply_ms",
+            "tts_first_audio_ms",
+            "voice_to_voice_ms",
+            "stt_compute_ms",
+        )
         assert all(getattr(m, f) is not None for f in fields), m
         parts = m.turn_wait_ms + m.reply_ms + m.tts_first_audio_ms
         assert abs(m.voice_to_voice_ms - parts) <= 0.3
@@ -113,8 +119,14 @@ class ExplodingSink(AudioSink):
 
 
 def test_a_stage_exception_is_one_fatal_error_and_a_clean_end(engines, two_questions):
-    pipeline = Pipeline(config=Config(), engines=engines, bus=EventBus(), fast=True,
-                        source=ArraySource(two_questions, realtime=False), sink=ExplodingSink())
+    pipeline = Pipeline(
+        config=Config(),
+        engines=engines,
+        bus=EventBus(),
+        fast=True,
+        source=ArraySource(two_questions, realtime=False),
+        sink=ExplodingSink(),
+    )
     seen = []
     status = run_foreground(pipeline, seen.append)
     assert status is ExitStatus.RUNTIME_FAILURE
@@ -146,8 +158,9 @@ def test_a_failing_reply_is_not_fatal_and_the_next_turn_works(engines, two_quest
 def test_typed_turns_have_no_speech_latencies(engines):
     bus = EventBus()
     sub = bus.subscribe(1000, "test")
-    pipeline = Pipeline(config=Config(), engines=engines, bus=bus, source=None,
-                        system_interval_s=None).start()
+    pipeline = Pipeline(
+        config=Config(), engines=engines, bus=bus, source=None, system_interval_s=None
+    ).start()
     pipeline.submit_text("what is six times seven")
     pipeline.end_input()
     assert pipeline.wait(30)
@@ -166,8 +179,14 @@ def test_100_start_stop_cycles_leave_no_thread(engines):
     baseline = {t.ident for t in threading.enumerate()}
     rng = random.Random(7)
     for _ in range(100):
-        pipeline = Pipeline(config=Config(), engines=engines, bus=EventBus(), fast=True,
-                            source=ArraySource(clip, realtime=False), system_interval_s=0.05)
+        pipeline = Pipeline(
+            config=Config(),
+            engines=engines,
+            bus=EventBus(),
+            fast=True,
+            source=ArraySource(clip, realtime=False),
+            system_interval_s=0.05,
+        )
         pipeline.start()
         pipeline.wait(rng.choice([0.0, 0.01, 0.05, 0.2]))
         assert pipeline.close(timeout=5.0)

@@ -116,9 +116,7 @@ class SttWorker:
                 if not job.cancelled:
                     # a partial never takes the slow full-window fallback: the final may be
                     # waiting behind it
-                    job.result = self.engine.transcribe(
-                        job.audio, allow_fallback=job.kind == FINAL
-                    )
+                    job.result = self.engine.transcribe(job.audio, allow_fallback=job.kind == FINAL)
             except Exception as exc:  # one bad job fails that job only (fatal:false upstream)
                 job.error = exc
             finally:
