@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
 from pathlib import Path
 
@@ -14,6 +15,12 @@ from voicecli.bus import EventBus
 from voicecli.config import Config
 from voicecli.lifecycle import alive_threads
 from voicecli.pipeline import Engines, Pipeline
+
+# A shell starts a background job (`pytest &`, `nohup pytest &`) with SIGINT ignored, and an
+# ignored signal stays ignored in every program it starts: the Ctrl-C tests would then wait for
+# an exit that never comes. Give this process (and so its children) the usual Ctrl-C.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 SHARED_AUDIO = Path(__file__).resolve().parents[1].parent / "shared" / "audio"
 if not SHARED_AUDIO.is_dir():  # CI keeps ../shared beside the clone
