@@ -12,8 +12,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+from voicecli.bench_report import write_report
 from voicecli.bench_thermal import check_load, parse_duration, run_thermal
-from voicecli.bench_thermal_report import build_report, write_csv, write_report
+from voicecli.bench_thermal_report import build_report, write_csv
 from voicecli.bench_thermal_view import render
 from voicecli.config import LoadedConfig
 

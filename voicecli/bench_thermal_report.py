@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 
 import numpy as np
@@ -217,10 +216,6 @@ CSV_COLUMNS = (
     "protected",
     *METRICS,
 )
-
-
-def write_report(report: dict, path: Path) -> None:
-    write_text(path, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
 
 
 def write_csv(report: dict, path: Path) -> None:

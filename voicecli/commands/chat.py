@@ -28,18 +28,9 @@ def chat(
         "-i",
         help="'mic' (the default), an audio file, or - for raw s16le 16 kHz mono PCM on stdin.",
     ),
-    input_device: str | None = typer.Option(
-        None, "--input-device", help="Microphone: index or part of its name (voicecli devices)."
-    ),
-    output: str | None = typer.Option(
-        None,
-        "--output",
-        "-o",
-        help="'speaker', a WAV file or 'none' (default: speaker with the mic, else none).",
-    ),
-    output_device: str | None = typer.Option(
-        None, "--output-device", help="Speaker: index or part of its name (voicecli devices)."
-    ),
+    input_device: str | None = options.INPUT_DEVICE,
+    output: str | None = options.OUTPUT,
+    output_device: str | None = options.OUTPUT_DEVICE,
     barge_in: bool = typer.Option(
         False, "--barge-in", help="Speaking over the assistant stops it (headphones advised)."
     ),

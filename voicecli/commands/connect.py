@@ -21,6 +21,7 @@ import numpy as np
 import typer
 
 from voicecli.cli import app, handle_errors
+from voicecli.commands import options
 from voicecli.errors import ExitStatus, UsageError
 
 MIC, SPEAKER = "mic", "speaker"
@@ -161,18 +162,9 @@ def connect(
         "-i",
         help="'mic', an audio file, or '-' for raw 16-bit 16 kHz mono PCM on stdin.",
     ),
-    input_device: str | None = typer.Option(
-        None, "--input-device", help="Microphone: index or part of its name (voicecli devices)."
-    ),
-    output: str | None = typer.Option(
-        None,
-        "--output",
-        "-o",
-        help="'speaker', a WAV file or 'none' (default: speaker with the mic, else none).",
-    ),
-    output_device: str | None = typer.Option(
-        None, "--output-device", help="Speaker: index or part of its name (voicecli devices)."
-    ),
+    input_device: str | None = options.INPUT_DEVICE,
+    output: str | None = options.OUTPUT,
+    output_device: str | None = options.OUTPUT_DEVICE,
     text: list[str] = typer.Option(
         [], "--text", "-t", help="A typed turn, sent after the audio (repeatable)."
     ),

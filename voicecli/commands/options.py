@@ -15,6 +15,18 @@ LLM_URL = typer.Option(
 LLM_MODEL = typer.Option(
     None, "--llm-model", help="Server model name; with --llm local, a catalogue id or .gguf."
 )
+INPUT_DEVICE = typer.Option(
+    None, "--input-device", help="Microphone: index or part of its name (voicecli devices)."
+)
+OUTPUT = typer.Option(
+    None,
+    "--output",
+    "-o",
+    help="'speaker', a WAV file or 'none' (default: speaker with the mic, else none).",
+)
+OUTPUT_DEVICE = typer.Option(
+    None, "--output-device", help="Speaker: index or part of its name (voicecli devices)."
+)
 VOICE = typer.Option(None, "--voice", help="Voice id (see: voicecli voices).")
 RATE = typer.Option(None, "--rate", help="Speaking rate, words per minute (80-450).")
 
