@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecli.audio_file import load_audio, resample, write_wav
-from voicecli.bench_corpus import add_white_noise
-from voicecli.clock import SAMPLE_RATE
+from voicecli.audio.file import load_audio, resample, write_wav
+from voicecli.bench.corpus import add_white_noise
+from voicecli.core.clock import SAMPLE_RATE
 
 HERE = Path(__file__).resolve().parent
 SNR_DB = 10.0

@@ -26,9 +26,9 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from voicecli.audio_file import to_int16
-from voicecli.client import ClientSession, ServerClosed
-from voicecli.synth import compose, speak
+from voicecli.audio.file import to_int16
+from voicecli.reply.synth import compose, speak
+from voicecli.server.client import ClientSession, ServerClosed
 
 NUMBERS = ["three", "five", "six", "seven", "eight", "nine", "eleven", "twelve"]
 VALUES = dict(zip(NUMBERS, [3, 5, 6, 7, 8, 9, 11, 12], strict=True))  # no "two"/"four": to/for
@@ -170,8 +170,8 @@ def main() -> int:
     server = None
     url = args.url
     if url is None:
-        from voicecli.config import Config
-        from voicecli.pipeline import Engines
+        from voicecli.core.config import Config
+        from voicecli.pipeline.pipeline import Engines
         from voicecli.server.app import ServerOptions, VoiceServer
 
         server = VoiceServer(

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecli.bench_corpus import load_corpus
-from voicecli.bench_run import run_baseline, run_utterance
-from voicecli.config import Config
-from voicecli.pipeline import Engines
-from voicecli.short_window import ShortWindowDecoder, ShortWindowOptions, find_repeat
-from voicecli.wer import word_errors
+from voicecli.bench.corpus import load_corpus
+from voicecli.bench.run import run_baseline, run_utterance
+from voicecli.bench.wer import word_errors
+from voicecli.core.config import Config
+from voicecli.listen.short_window import ShortWindowDecoder, ShortWindowOptions, find_repeat
+from voicecli.pipeline.pipeline import Engines
 
 HERE = Path(__file__).resolve().parent
 NO_FALLBACK = {"compression_ratio_threshold": 1e9, "log_prob_threshold": -1e9}

@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecli.audio_source import ArraySource
-from voicecli.bus import EventBus
-from voicecli.config import Config
-from voicecli.lifecycle import alive_threads
-from voicecli.pipeline import Engines, Pipeline
+from voicecli.audio.source import ArraySource
+from voicecli.core.bus import EventBus
+from voicecli.core.config import Config
+from voicecli.core.lifecycle import alive_threads
+from voicecli.pipeline.pipeline import Engines, Pipeline
 
 # A shell starts a background job (`pytest &`, `nohup pytest &`) with SIGINT ignored, and an
 # ignored signal stays ignored in every program it starts: the Ctrl-C tests would then wait for

@@ -203,10 +203,10 @@ class LiveRun:
     collects every event. Use as a context manager."""
 
     def __init__(self, engines, pulse: PulseDaemon, **options) -> None:
-        from voicecli.bus import EventBus
-        from voicecli.config import Config
-        from voicecli.live import LiveAudio, LiveOptions
-        from voicecli.pipeline import Pipeline
+        from voicecli.core.bus import EventBus
+        from voicecli.core.config import Config
+        from voicecli.pipeline.live import LiveAudio, LiveOptions
+        from voicecli.pipeline.pipeline import Pipeline
 
         self.pulse = pulse
         self.bus = EventBus()

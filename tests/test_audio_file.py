@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from voicecli.audio_file import load_audio
-from voicecli.errors import AudioInputError
+from voicecli.audio.file import load_audio
+from voicecli.core.errors import AudioInputError
 
 
 def _tone(rate: int, seconds: float = 1.0, channels: int = 1) -> np.ndarray:

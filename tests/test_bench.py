@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from voicecli.audio_file import write_wav
-from voicecli.bench_corpus import default_corpus, load_corpus
-from voicecli.bench_report import Measurement, build_report
-from voicecli.bench_run import run_corpus
-from voicecli.bench_table import compare
-from voicecli.cli import app, register_commands
-from voicecli.config import Config
-from voicecli.synth import compose
+from voicecli.audio.file import write_wav
+from voicecli.bench.corpus import default_corpus, load_corpus
+from voicecli.bench.report import Measurement, build_report
+from voicecli.bench.run import run_corpus
+from voicecli.bench.table import compare
+from voicecli.cli.app import app, register_commands
+from voicecli.core.config import Config
+from voicecli.reply.synth import compose
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 

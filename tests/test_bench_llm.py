@@ -12,12 +12,12 @@ from test_bench import report_schema
 from test_llm_openai import FakeLlm, http_error, llm_config, stream
 from typer.testing import CliRunner
 
-from voicecli.bench_corpus import LLM_PHRASES, default_corpus
-from voicecli.bench_report import read_report
-from voicecli.bench_run import run_utterance
-from voicecli.bench_table import compare
-from voicecli.cli import app, register_commands
-from voicecli.llm import make_brain
+from voicecli.bench.corpus import LLM_PHRASES, default_corpus
+from voicecli.bench.report import read_report
+from voicecli.bench.run import run_utterance
+from voicecli.bench.table import compare
+from voicecli.cli.app import app, register_commands
+from voicecli.reply.llm import make_brain
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +69,8 @@ def test_llm_bench_reports_skills_and_openai_rows(llm_run):
 
 
 def test_the_llm_set_mixes_open_and_skill_questions():
-    from voicecli.brain import Conversation, skill_answer
-    from voicecli.skills import SKILLS
+    from voicecli.reply.brain import Conversation, skill_answer
+    from voicecli.reply.skills import SKILLS
 
     answered = [skill_answer(SKILLS, q, Conversation()) is not None for q in LLM_PHRASES]
     assert answered[0] is False  # an open question first: the warm-up warms the LLM

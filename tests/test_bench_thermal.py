@@ -18,13 +18,13 @@ import pytest
 from test_thermal_fakes import FakeSysfs
 from typer.testing import CliRunner
 
-from voicecli.bench_thermal import Sample, TurnSample, parse_duration
-from voicecli.bench_thermal_load import LoadHelpers
-from voicecli.bench_thermal_report import drift, pearson, state_times
-from voicecli.cli import app, register_commands
-from voicecli.errors import UsageError
-from voicecli.lifecycle import ManagedThread
-from voicecli.thermal_monitor import active_monitor
+from voicecli.bench.thermal import Sample, TurnSample, parse_duration
+from voicecli.bench.thermal_load import LoadHelpers
+from voicecli.bench.thermal_report import drift, pearson, state_times
+from voicecli.cli.app import app, register_commands
+from voicecli.core.errors import UsageError
+from voicecli.core.lifecycle import ManagedThread
+from voicecli.thermal.monitor import active_monitor
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "thermal.md"
 
@@ -124,7 +124,7 @@ def _not_zombie(pid: int) -> bool:
 def test_load_helpers_die_with_a_killed_bench():
     """A bench killed with SIGKILL cannot clean up: the kernel kills its helpers."""
     code = (
-        "import sys, time; from voicecli.bench_thermal_load import LoadHelpers; "
+        "import sys, time; from voicecli.bench.thermal_load import LoadHelpers; "
         "h = LoadHelpers(2).start(); print(*h.pids, flush=True); time.sleep(60)"
     )
     parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)

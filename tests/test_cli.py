@@ -16,7 +16,7 @@ import pytest
 import soundfile as sf
 from schema import validate_event
 
-from voicecli.audio_file import load_audio
+from voicecli.audio.file import load_audio
 
 JFK = (
     "And so my fellow Americans, ask not what your country can do for you, "

@@ -17,14 +17,14 @@ import pytest
 import soundfile as sf
 from pulse_harness import PulseDaemon, stop_recording
 
-from voicecli.audio_file import load_audio
-from voicecli.audio_source import END, FRAME
-from voicecli.errors import UsageError
-from voicecli.events import Reply, Transcript
-from voicecli.lifecycle import ManagedThread
-from voicecli.stdin_source import StdinSource
-from voicecli.synth import compose
-from voicecli.transcript_log import TranscriptLog
+from voicecli.audio.file import load_audio
+from voicecli.audio.source import END, FRAME
+from voicecli.audio.stdin_source import StdinSource
+from voicecli.cli.transcript_log import TranscriptLog
+from voicecli.core.errors import UsageError
+from voicecli.core.events import Reply, Transcript
+from voicecli.core.lifecycle import ManagedThread
+from voicecli.reply.synth import compose
 
 
 def voicecli(*args: str, env: dict | None = None, stdin=None, timeout: float = 180):
@@ -139,7 +139,8 @@ def test_say_plays_on_the_speaker(engines, tmp_path):
 
 def test_importing_the_commands_does_not_import_sounddevice():
     code = (
-        "import sys, voicecli.cli as c; c.register_commands(); print('sounddevice' in sys.modules)"
+        "import sys, voicecli.cli.app as c; c.register_commands(); "
+        "print('sounddevice' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "False", done.stderr

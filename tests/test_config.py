@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from voicecli.config import config_path, env_name, load_config
-from voicecli.errors import UsageError
+from voicecli.core.config import config_path, env_name, load_config
+from voicecli.core.errors import UsageError
 
 
 def test_precedence_file_env_flag(tmp_path):

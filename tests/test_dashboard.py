@@ -18,11 +18,11 @@ import pytest
 from pulse_harness import session_daemon
 from rich.console import Console
 
-from voicecli.audio_events import Level, MicState
-from voicecli.audio_file import write_wav
-from voicecli.controls import Controls
-from voicecli.dashboard import Dashboard, meter, sparkline
-from voicecli.events import (
+from voicecli.audio.file import write_wav
+from voicecli.cli.controls import Controls
+from voicecli.cli.dashboard import Dashboard, meter, sparkline
+from voicecli.core.audio_events import Level, MicState
+from voicecli.core.events import (
     Playback,
     Reply,
     SpeechStart,
@@ -31,7 +31,7 @@ from voicecli.events import (
     TurnMetrics,
     WarningEvent,
 )
-from voicecli.synth import compose
+from voicecli.reply.synth import compose
 
 
 def dashboard(width: int = 100) -> tuple[Dashboard, Console]:
@@ -288,7 +288,7 @@ def test_keys_are_read_with_a_timeout_and_the_terminal_mode_restored():
     import os
     import termios
 
-    from voicecli.keys import cbreak, read_keys, split_keys
+    from voicecli.cli.keys import cbreak, read_keys, split_keys
 
     main, terminal = os.openpty()
     try:

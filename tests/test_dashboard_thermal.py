@@ -8,11 +8,11 @@ import time
 from rich.console import Console
 from test_thermal_fakes import FakeSysfs, fake_vcgencmd, realistic_machine
 
-from voicecli.controls import Controls
-from voicecli.dashboard import REFRESH_HZ, Dashboard
-from voicecli.dashboard_thermal import sparkline, thermal_panel
-from voicecli.events import Reply
-from voicecli.thermal_monitor import ThermalMonitor
+from voicecli.cli.controls import Controls
+from voicecli.cli.dashboard import REFRESH_HZ, Dashboard
+from voicecli.cli.dashboard_thermal import sparkline, thermal_panel
+from voicecli.core.events import Reply
+from voicecli.thermal.monitor import ThermalMonitor
 
 
 def shown(renderable, width: int = 110) -> str:

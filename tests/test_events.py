@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 from schema import validate_event
 
-from voicecli import events as ev
+from voicecli.core import events as ev
 
 SAMPLES = [
     ev.SpeechStart(t=0.5, turn=1),

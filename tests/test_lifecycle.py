@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from voicecli.lifecycle import POLL_S, ManagedThread, alive_threads, stop_all
+from voicecli.core.lifecycle import POLL_S, ManagedThread, alive_threads, stop_all
 
 
 def _loop(thread: ManagedThread) -> None:

@@ -16,11 +16,11 @@ import pytest
 from pulse_harness import LiveRun, session_daemon, stop_recording
 from schema import validate_event
 
-from voicecli.audio_file import load_audio, write_wav
-from voicecli.lifecycle import ManagedThread
-from voicecli.mic import MicSource
-from voicecli.numbers import words_to_digits
-from voicecli.synth import compose
+from voicecli.audio.file import load_audio, write_wav
+from voicecli.audio.mic import MicSource
+from voicecli.core.lifecycle import ManagedThread
+from voicecli.reply.numbers import words_to_digits
+from voicecli.reply.synth import compose
 
 pytestmark = pytest.mark.slow
 

@@ -18,18 +18,18 @@ import time
 import pytest
 from pulse_harness import LiveRun, session_daemon
 
-from voicecli.audio_file import write_wav
-from voicecli.chat_ui import run_chat
-from voicecli.errors import ExitStatus
-from voicecli.lifecycle import ManagedThread
-from voicecli.synth import compose
+from voicecli.audio.file import write_wav
+from voicecli.cli.chat_ui import run_chat
+from voicecli.core.errors import ExitStatus
+from voicecli.core.lifecycle import ManagedThread
+from voicecli.reply.synth import compose
 
 # Runs the CLI with PortAudio made unfindable: sounddevice's import then raises OSError.
 NO_PORTAUDIO = (
     "import ctypes.util, sys\n"
     "real = ctypes.util.find_library\n"
     "ctypes.util.find_library = lambda name: None if 'portaudio' in name else real(name)\n"
-    "from voicecli.cli import run\n"
+    "from voicecli.cli.app import run\n"
     "sys.argv = ['voicecli', *sys.argv[1:]]\n"
     "run()\n"
 )

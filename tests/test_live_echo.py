@@ -13,9 +13,9 @@ import re
 import pytest
 from pulse_harness import LiveRun, click, session_daemon
 
-from voicecli.audio_file import write_wav
-from voicecli.numbers import words_to_digits
-from voicecli.synth import compose
+from voicecli.audio.file import write_wav
+from voicecli.reply.numbers import words_to_digits
+from voicecli.reply.synth import compose
 
 pytestmark = pytest.mark.slow
 

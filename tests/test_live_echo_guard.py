@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voicecli.audio_source import FRAME
-from voicecli.echo_guard import EchoGuard
-from voicecli.playback_monitor import PlaybackMonitor
-from voicecli.synth import compose
+from voicecli.audio.echo_guard import EchoGuard
+from voicecli.audio.playback_monitor import PlaybackMonitor
+from voicecli.audio.source import FRAME
+from voicecli.reply.synth import compose
 
 PATH_DELAY = 3000  # samples from the speaker's reference to the microphone (187 ms)
 AHEAD = 800  # the speaker's callback runs this far ahead of the microphone's

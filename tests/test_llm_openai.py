@@ -20,14 +20,14 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from voicecli.audio_sink import AudioSink
-from voicecli.bus import EventBus
-from voicecli.config import Config, load_config
-from voicecli.lifecycle import ManagedThread
-from voicecli.llm import make_brain
-from voicecli.llm.backend import SPOKEN
-from voicecli.llm.composite import history_window
-from voicecli.pipeline import Engines, Pipeline
+from voicecli.audio.sink import AudioSink
+from voicecli.core.bus import EventBus
+from voicecli.core.config import Config, load_config
+from voicecli.core.lifecycle import ManagedThread
+from voicecli.pipeline.pipeline import Engines, Pipeline
+from voicecli.reply.llm import make_brain
+from voicecli.reply.llm.backend import SPOKEN
+from voicecli.reply.llm.composite import history_window
 
 # -- the fake server ---------------------------------------------------------------------------
 
@@ -404,7 +404,7 @@ def test_markdown_from_the_llm_is_shown_as_written_and_spoken_sensibly(engines):
 
 @pytest.mark.parametrize("url", ["ftp://example.com/v1", "localhost:11434", "http://:80/v1"])
 def test_a_bad_url_is_a_usage_error(url):
-    from voicecli.errors import UsageError
+    from voicecli.core.errors import UsageError
 
     config = Config()
     config.llm.url = url

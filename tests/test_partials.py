@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import of_type, run_pipeline
 
-from voicecli.stt_worker import FINAL, SttWorker
-from voicecli.synth import compose
+from voicecli.listen.stt_worker import FINAL, SttWorker
+from voicecli.reply.synth import compose
 
 
 class RecordingWorker(SttWorker):

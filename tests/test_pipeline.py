@@ -12,16 +12,16 @@ import pytest
 import soundfile as sf
 from conftest import of_type, run_pipeline
 
-from voicecli.audio_sink import AudioSink, FileSink
-from voicecli.audio_source import ArraySource
-from voicecli.brain import Brain, EchoBrain
-from voicecli.bus import EventBus
-from voicecli.config import Config
-from voicecli.errors import ExitStatus
-from voicecli.pipeline import Pipeline
-from voicecli.runner import run_foreground
-from voicecli.skills.clock_time import say_time
-from voicecli.synth import compose
+from voicecli.audio.sink import AudioSink, FileSink
+from voicecli.audio.source import ArraySource
+from voicecli.core.bus import EventBus
+from voicecli.core.config import Config
+from voicecli.core.errors import ExitStatus
+from voicecli.pipeline.pipeline import Pipeline
+from voicecli.pipeline.runner import run_foreground
+from voicecli.reply.brain import Brain, EchoBrain
+from voicecli.reply.skills.clock_time import say_time
+from voicecli.reply.synth import compose
 
 
 def words(text: str) -> str:
@@ -71,7 +71,7 @@ def test_reply_audio_in_output_file_says_the_answer(engines, two_questions, tmp_
     _, events = run_pipeline(engines, two_questions, sink=FileSink(path))
     info = sf.info(str(path))
     assert info.samplerate == 22050 and info.channels == 1 and info.subtype == "PCM_16"
-    from voicecli.audio_file import load_audio
+    from voicecli.audio.file import load_audio
 
     heard = words(engines.stt.transcribe(load_audio(path)).text)
     assert "96" in heard or "ninety six" in heard  # the answer to the first question

@@ -21,12 +21,12 @@ from test_server_support import (
 )
 from typer.testing import CliRunner
 
-from voicecli.audio_file import write_wav
-from voicecli.cli import app, register_commands
-from voicecli.client import Streamer, StreamOptions
-from voicecli.errors import ExitStatus
-from voicecli.lifecycle import ManagedThread
-from voicecli.synth import compose
+from voicecli.audio.file import write_wav
+from voicecli.cli.app import app, register_commands
+from voicecli.core.errors import ExitStatus
+from voicecli.core.lifecycle import ManagedThread
+from voicecli.reply.synth import compose
+from voicecli.server.client import Streamer, StreamOptions
 
 RECALL = "You asked: What is 12 times 8?"
 
@@ -203,7 +203,7 @@ def test_a_dropped_connection_is_resumed_and_the_conversation_goes_on(cli, serve
 
 
 def test_events_from_the_server_read_back_as_events(server):
-    from voicecli.events import from_dict
+    from voicecli.core.events import from_dict
 
     result = CliRunner().invoke(
         app, ["connect", server.url, "--text", "what is ten minus three", "--json"]

@@ -30,12 +30,12 @@ from test_server_support import (
 )
 from typer.testing import CliRunner
 
-from voicecli.audio_file import load_audio, write_wav
-from voicecli.cli import app, register_commands
-from voicecli.errors import ExitStatus
-from voicecli.lifecycle import ManagedThread
-from voicecli.synth import compose
-from voicecli.tts import TTS_RATE
+from voicecli.audio.file import load_audio, write_wav
+from voicecli.cli.app import app, register_commands
+from voicecli.core.errors import ExitStatus
+from voicecli.core.lifecycle import ManagedThread
+from voicecli.reply.synth import compose
+from voicecli.reply.tts import TTS_RATE
 
 
 @pytest.fixture(scope="session")

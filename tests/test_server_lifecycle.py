@@ -24,12 +24,12 @@ from test_server_support import (
     start_server_fixture,  # noqa: F401 - fixture
 )
 
-from voicecli.brain import SkillsBrain
-from voicecli.client import ServerClosed
-from voicecli.errors import ExitStatus
-from voicecli.lifecycle import ManagedThread, alive_threads
-from voicecli.pipeline import Engines
+from voicecli.core.errors import ExitStatus
+from voicecli.core.lifecycle import ManagedThread, alive_threads
+from voicecli.pipeline.pipeline import Engines
+from voicecli.reply.brain import SkillsBrain
 from voicecli.server.app import ServerOptions, VoiceServer, serve_until_signal
+from voicecli.server.client import ServerClosed
 from voicecli.server.protocol import Close
 
 
@@ -241,6 +241,6 @@ def test_a_signal_closes_every_session_with_1001_and_the_server_exits(signum, st
 
 
 async def open_client_url(url: str):
-    from voicecli.client import ClientSession
+    from voicecli.server.client import ClientSession
 
     return await ClientSession.open(url)

@@ -10,8 +10,8 @@ from pathlib import Path
 from test_llm_openai import FakeLlm, stream
 from test_server_support import converse, final_replies, index_of, of, open_client, run
 
-from voicecli.config import load_config
-from voicecli.llm import make_brain
+from voicecli.core.config import load_config
+from voicecli.reply.llm import make_brain
 from voicecli.server.app import ServerOptions, VoiceServer
 
 

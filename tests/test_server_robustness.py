@@ -27,9 +27,9 @@ from test_server_support import (
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from voicecli.client import ServerClosed
-from voicecli.errors import ExitStatus
+from voicecli.core.errors import ExitStatus
 from voicecli.server import protocol
+from voicecli.server.client import ServerClosed
 from voicecli.server.protocol import MAX_MESSAGE_BYTES, Close
 
 

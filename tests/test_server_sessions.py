@@ -20,7 +20,7 @@ from test_server_support import (
     start_server_fixture,  # noqa: F401 - fixture
 )
 
-from voicecli.client import ServerClosed
+from voicecli.server.client import ServerClosed
 from voicecli.server.protocol import Close
 
 

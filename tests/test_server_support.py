@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
-from voicecli.audio_file import to_int16
-from voicecli.client import ClientSession
-from voicecli.events import WarningEvent
+from voicecli.audio.file import to_int16
+from voicecli.core.events import WarningEvent
+from voicecli.reply.synth import compose
 from voicecli.server import protocol
 from voicecli.server.app import ServerOptions, VoiceServer, is_loopback
+from voicecli.server.client import ClientSession
 from voicecli.server.outbox import Outbox
 from voicecli.server.protocol import BadMessage, Close, HelloRejected
 from voicecli.server.session import SessionStore
-from voicecli.synth import compose
 
 QUESTION = "What is twelve times eight?"
 ANSWER = "12 times 8 is 96."

@@ -24,11 +24,11 @@ from test_server_support import (
     start_server_fixture,  # noqa: F401 - fixture
 )
 
-from voicecli.audio_file import resample
-from voicecli.brain import SkillsBrain
-from voicecli.events import from_dict
+from voicecli.audio.file import resample
+from voicecli.core.events import from_dict
+from voicecli.reply.brain import SkillsBrain
+from voicecli.reply.synth import compose
 from voicecli.server.protocol import MAX_AUDIO_CHUNK
-from voicecli.synth import compose
 
 
 def words(text: str) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from voicecli.audio_file import load_audio
-from voicecli.short_window import (
+from voicecli.audio.file import load_audio
+from voicecli.bench.wer import normalize
+from voicecli.listen.short_window import (
     ShortWindowDecoder,
     ShortWindowOptions,
     cut_repeats,
@@ -13,8 +14,7 @@ from voicecli.short_window import (
     find_repeat,
     split_segments,
 )
-from voicecli.synth import compose
-from voicecli.wer import normalize
+from voicecli.reply.synth import compose
 
 
 @pytest.fixture(scope="module")

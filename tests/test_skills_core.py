@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from voicecli.brain import FALLBACK, Conversation, EchoBrain, SkillsBrain
-from voicecli.numbers import say_number, words_to_digits
-from voicecli.skills import arithmetic, clock_time, recall
+from voicecli.reply.brain import FALLBACK, Conversation, EchoBrain, SkillsBrain
+from voicecli.reply.numbers import say_number, words_to_digits
+from voicecli.reply.skills import arithmetic, clock_time, recall
 
 
 def reply(text: str, conversation: Conversation | None = None) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from voicecli.brain import FALLBACK, Conversation, SkillsBrain
-from voicecli.skills import SKILLS, repeat, stop
-from voicecli.skills import help as help_skill
+from voicecli.reply.brain import FALLBACK, Conversation, SkillsBrain
+from voicecli.reply.skills import SKILLS, repeat, stop
+from voicecli.reply.skills import help as help_skill
 
 
 def reply(text: str, conversation: Conversation) -> str:

@@ -6,7 +6,7 @@ import datetime
 
 from conftest import of_type, run_pipeline
 
-from voicecli.synth import compose
+from voicecli.reply.synth import compose
 
 
 def test_spoken_conversions_and_date(engines):

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from voicecli.brain import Conversation, SkillsBrain
-from voicecli.clock import SAMPLE_RATE, PipelineClock
-from voicecli.skills import timers as skill
-from voicecli.timers import TimerBoard
+from voicecli.core.clock import SAMPLE_RATE, PipelineClock
+from voicecli.reply.brain import Conversation, SkillsBrain
+from voicecli.reply.skills import timers as skill
+from voicecli.reply.timers import TimerBoard
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from voicecli.brain import Conversation, SkillsBrain
-from voicecli.skills import units
+from voicecli.reply.brain import Conversation, SkillsBrain
+from voicecli.reply.skills import units
 
 
 @pytest.mark.parametrize(

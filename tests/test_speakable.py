@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from voicecli.sentences import split_sentences
-from voicecli.speakable import CODE_NOTE, Speakable, speakable
+from voicecli.reply.sentences import split_sentences
+from voicecli.reply.speakable import CODE_NOTE, Speakable, speakable
 
 
 @pytest.mark.parametrize(

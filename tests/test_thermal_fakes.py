@@ -10,7 +10,7 @@ import os
 import stat
 from pathlib import Path
 
-from voicecli.config import ThermalConfig
+from voicecli.core.config import ThermalConfig
 
 
 def write(path: Path, text: str) -> Path:

@@ -15,10 +15,10 @@ import psutil
 import pytest
 from test_thermal_fakes import FakeSysfs, realistic_machine
 
-from voicecli import events as ev
-from voicecli.system_stats import sample
-from voicecli.thermal_monitor import ThermalEvent, ThermalMonitor, active_monitor
-from voicecli.thermal_protection import ACTIONS, HOT_DASHBOARD_HZ, ThermalProtection
+from voicecli.core import events as ev
+from voicecli.thermal.monitor import ThermalEvent, ThermalMonitor, active_monitor
+from voicecli.thermal.protection import ACTIONS, HOT_DASHBOARD_HZ, ThermalProtection
+from voicecli.thermal.system_stats import sample
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "thermal.md"
 POLL_S = 0.1

@@ -19,11 +19,11 @@ from conftest import of_type, run_pipeline
 from test_llm_openai import Conversation, FakeLlm, llm_config, stream
 from test_thermal_fakes import FakeSysfs
 
-from voicecli.bench_run import RecordingStt
-from voicecli.pipeline import Engines
-from voicecli.synth import compose
-from voicecli.thermal_monitor import ThermalMonitor
-from voicecli.thermal_protection import ACTIONS, HOT_DASHBOARD_HZ
+from voicecli.bench.run import RecordingStt
+from voicecli.pipeline.pipeline import Engines
+from voicecli.reply.synth import compose
+from voicecli.thermal.monitor import ThermalMonitor
+from voicecli.thermal.protection import ACTIONS, HOT_DASHBOARD_HZ
 
 POLL_S = 0.1
 SENTENCES = ("The moon is bright tonight. ", "It is full. ", "Enjoy the view!")

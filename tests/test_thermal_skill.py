@@ -9,10 +9,10 @@ import pytest
 from conftest import of_type, run_pipeline
 from test_thermal_fakes import FakeSysfs
 
-from voicecli.brain import FALLBACK, Conversation, SkillsBrain
-from voicecli.skills import SKILLS, system_status
-from voicecli.synth import compose
-from voicecli.thermal_monitor import ThermalMonitor
+from voicecli.reply.brain import FALLBACK, Conversation, SkillsBrain
+from voicecli.reply.skills import SKILLS, system_status
+from voicecli.reply.synth import compose
+from voicecli.thermal.monitor import ThermalMonitor
 
 STATUS = re.compile(r"; load average [\d.]+ and memory \d+ percent used\.$")
 

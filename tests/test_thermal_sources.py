@@ -8,10 +8,10 @@ from collections import namedtuple
 import pytest
 from test_thermal_fakes import FakeSysfs, fake_vcgencmd, realistic_machine, write
 
-from voicecli import thermal_vcgencmd
-from voicecli.events import WarningEvent
-from voicecli.thermal_monitor import ThermalMonitor, read_status
-from voicecli.thermal_sources import discover, read
+from voicecli.core.events import WarningEvent
+from voicecli.thermal import vcgencmd as thermal_vcgencmd
+from voicecli.thermal.monitor import ThermalMonitor, read_status
+from voicecli.thermal.sources import discover, read
 
 
 def test_cold_machine(tmp_path):
@@ -231,7 +231,7 @@ def test_vcgencmd_malformed_answer_is_skipped_with_one_warning(tmp_path, vcgencm
 
 
 def test_new_sensors_are_found_on_rescan(tmp_path, monkeypatch):
-    from voicecli import thermal_monitor
+    from voicecli.thermal import monitor as thermal_monitor
 
     tree = FakeSysfs(tmp_path)
     monitor = ThermalMonitor(tree.config())
@@ -264,7 +264,7 @@ def test_psutil_only_for_the_real_sys_without_sensor_files(tmp_path, monkeypatch
 def test_doctor_lists_the_sources(tmp_path, vcgencmd):
     from typer.testing import CliRunner
 
-    from voicecli.cli import app, register_commands
+    from voicecli.cli.app import app, register_commands
 
     register_commands()
     tree = realistic_machine(tmp_path / "sys", celsius=50.0, cpus=2)

@@ -6,12 +6,12 @@ import pytest
 from test_thermal_fakes import FakeSysfs
 from typer.testing import CliRunner
 
-from voicecli.cli import app, register_commands
-from voicecli.config import load_config
-from voicecli.errors import ExitStatus, UsageError
-from voicecli.thermal_monitor import ThermalMonitor
-from voicecli.thermal_sources import CpuFreq, SysfsReading
-from voicecli.thermal_state import (
+from voicecli.cli.app import app, register_commands
+from voicecli.core.config import load_config
+from voicecli.core.errors import ExitStatus, UsageError
+from voicecli.thermal.monitor import ThermalMonitor
+from voicecli.thermal.sources import CpuFreq, SysfsReading
+from voicecli.thermal.state import (
     MISSING_GRACE,
     StateMachine,
     Thresholds,

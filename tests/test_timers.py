@@ -12,17 +12,17 @@ import pytest
 from conftest import of_type, run_pipeline
 from schema import validate_event
 
-from voicecli.audio_file import load_audio
-from voicecli.audio_sink import FileSink
-from voicecli.audio_source import AudioSource
-from voicecli.brain import Brain, SkillsBrain
-from voicecli.bus import EventBus
-from voicecli.clock import SAMPLE_RATE, PipelineClock
-from voicecli.config import Config
-from voicecli.pipeline import Pipeline
-from voicecli.skills.stop import is_stop
-from voicecli.synth import compose
-from voicecli.timers import TimerBoard, TimerEvent
+from voicecli.audio.file import load_audio
+from voicecli.audio.sink import FileSink
+from voicecli.audio.source import AudioSource
+from voicecli.core.bus import EventBus
+from voicecli.core.clock import SAMPLE_RATE, PipelineClock
+from voicecli.core.config import Config
+from voicecli.pipeline.pipeline import Pipeline
+from voicecli.reply.brain import Brain, SkillsBrain
+from voicecli.reply.skills.stop import is_stop
+from voicecli.reply.synth import compose
+from voicecli.reply.timers import TimerBoard, TimerEvent
 
 
 def words(text: str) -> str:
@@ -47,7 +47,7 @@ def test_event_round_trips_through_json():
     event = TimerEvent(t=1.0, id=3, label="pasta", due_in_s=600.0)
     data = event.to_dict()
     assert data["type"] == "timer" and data["fired"] is False and data["cancelled"] is False
-    from voicecli.events import from_dict
+    from voicecli.core.events import from_dict
 
     assert from_dict(data).to_dict() == data
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from voicecli.config import TurnConfig
-from voicecli.turn import is_unfinished, turn_wait_s
+from voicecli.core.config import TurnConfig
+from voicecli.listen.turn import is_unfinished, turn_wait_s
 
 CFG = TurnConfig()
 

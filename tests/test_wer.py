@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voicecli.wer import WordErrors, corpus_wer, normalize, word_errors
+from voicecli.bench.wer import WordErrors, corpus_wer, normalize, word_errors
 
 
 def test_normaliser_ignores_case_punctuation_contractions_and_number_spelling():

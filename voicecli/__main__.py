@@ -1,3 +1,3 @@
-from voicecli.cli import run
+from voicecli.cli.app import run
 
 run()

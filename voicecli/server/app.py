@@ -22,19 +22,19 @@ from dataclasses import dataclass
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from voicecli.brain import Brain
-from voicecli.config import Config
-from voicecli.errors import ExitStatus, UsageError
-from voicecli.lifecycle import POLL_S, ManagedThread
-from voicecli.llm import make_brain
-from voicecli.pipeline import Engines
-from voicecli.runner import signals_caught
+from voicecli.core.config import Config
+from voicecli.core.errors import ExitStatus, UsageError
+from voicecli.core.lifecycle import POLL_S, ManagedThread
+from voicecli.listen.stt_worker import SttWorker
+from voicecli.pipeline.pipeline import Engines
+from voicecli.pipeline.runner import signals_caught
+from voicecli.reply.brain import Brain
+from voicecli.reply.llm import make_brain
 from voicecli.server import protocol
 from voicecli.server.connection import Connection, Shared
 from voicecli.server.outbox import MAX_AUDIO_BYTES
 from voicecli.server.protocol import MAX_MESSAGE_BYTES, Close, HelloRejected
 from voicecli.server.session import SessionStore
-from voicecli.stt_worker import SttWorker
 
 log = logging.getLogger(__name__)
 

@@ -17,15 +17,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from voicecli.audio_file import resample, to_int16
-from voicecli.audio_sink import AudioSink
-from voicecli.audio_source import FRAME, AudioSource, EndOfUtterance, Frame, put_blocking
-from voicecli.bus import EventBus
-from voicecli.clock import SAMPLE_RATE
-from voicecli.events import Event
-from voicecli.lifecycle import POLL_S, ManagedThread
+from voicecli.audio.file import resample, to_int16
+from voicecli.audio.sink import AudioSink
+from voicecli.audio.source import FRAME, AudioSource, EndOfUtterance, Frame, put_blocking
+from voicecli.core.bus import EventBus
+from voicecli.core.clock import SAMPLE_RATE
+from voicecli.core.events import Event
+from voicecli.core.lifecycle import POLL_S, ManagedThread
+from voicecli.reply.tts import TTS_RATE
 from voicecli.server.protocol import MAX_AUDIO_CHUNK
-from voicecli.tts import TTS_RATE
 
 log = logging.getLogger(__name__)
 

@@ -16,16 +16,16 @@ from dataclasses import dataclass
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
-from voicecli.brain import Brain
-from voicecli.config import Config
-from voicecli.events import ErrorEvent, Event, Playback, SpeechStart, WarningEvent
-from voicecli.pipeline import Engines, Pipeline
+from voicecli.core.config import Config
+from voicecli.core.events import ErrorEvent, Event, Playback, SpeechStart, WarningEvent
+from voicecli.listen.stt_worker import SttWorker
+from voicecli.pipeline.pipeline import Engines, Pipeline
+from voicecli.reply.brain import Brain
 from voicecli.server import protocol
 from voicecli.server.bridge import Inbox, LoopBus, SocketSink, SocketSource, call_in_loop
 from voicecli.server.outbox import MAX_AUDIO_BYTES, Outbox, pump
 from voicecli.server.protocol import BadMessage, Close
 from voicecli.server.session import Session
-from voicecli.stt_worker import SttWorker
 
 log = logging.getLogger(__name__)
 

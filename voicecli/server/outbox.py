@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from websockets.exceptions import ConnectionClosed
 
-from voicecli.events import WarningEvent
+from voicecli.core.events import WarningEvent
 
 MAX_EVENTS = 1000  # queued JSON events
 MAX_AUDIO_BYTES = 2 * 2**20  # queued reply audio (about a minute at 16 kHz)

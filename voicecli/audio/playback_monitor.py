@@ -1,0 +1,87 @@
+"""What the speaker is playing, shared with the echo guard.
+
+Why: to tell the assistant's own voice (coming back through the microphone) from the user's,
+the echo guard needs the exact signal that went out. The speaker's output callback appends a
+16 kHz copy of every block it sends -- zeros while idle, so the reference is one continuous
+stream whose sample count moves in step with the microphone's -- and says when audio was last
+audible.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from voicecli.core.clock import SAMPLE_RATE
+
+HISTORY_S = 4.0
+
+
+class PlaybackMonitor:
+    def __init__(self, history_s: float = HISTORY_S) -> None:
+        self._ring = np.zeros(int(history_s * SAMPLE_RATE), dtype=np.float32)
+        self._count = 0  # reference samples appended since the start
+        self._lock = threading.Lock()
+        self.last_audible = float("-inf")  # monotonic time the last audible block went out
+        self.last_audible_count = 0  # reference sample count at the end of that block
+        self.pending = False  # audio queued and not yet played
+        self.replies = 0  # bumped at the start of every reply (the echo guard re-arms)
+        self.breaks = 0  # bumped when the stream was restarted (the echo path changed)
+        self.underruns = 0  # bumped by the speaker when its output ran dry
+        self.latency_s = 0.0  # the output stream's buffer (set by the speaker)
+
+    # -- speaker side (output callback) ----------------------------------------------------
+    def append(self, samples: np.ndarray, audible: bool) -> None:
+        n = len(samples)
+        with self._lock:
+            size = len(self._ring)
+            if n >= size:
+                self._ring[:] = samples[-size:]
+            else:
+                start = self._count % size
+                first = min(n, size - start)
+                self._ring[start : start + first] = samples[:first]
+                self._ring[: n - first] = samples[first:]
+            self._count += n
+            if audible:
+                self.last_audible = time.monotonic()
+                self.last_audible_count = self._count
+
+    def stream_restarted(self) -> None:
+        """The speaker's stream was aborted and started again (a cut): some of the last
+        samples sent were never heard, and the delay to the microphone may have changed."""
+        with self._lock:
+            self.breaks += 1
+
+    def underrun(self) -> None:
+        """The output ran dry: the delay from speaker to microphone changed."""
+        with self._lock:
+            self.underruns += 1
+
+    def reply_started(self) -> None:
+        with self._lock:
+            self.replies += 1
+            self.pending = True
+
+    # -- echo guard side -------------------------------------------------------------------
+    @property
+    def count(self) -> int:
+        with self._lock:
+            return self._count
+
+    def window(self, end: int, n: int) -> np.ndarray:
+        """Reference samples [end - n, end); zeros for what is too old or not yet played."""
+        out = np.zeros(n, dtype=np.float32)
+        with self._lock:
+            size = len(self._ring)
+            lo = max(end - n, self._count - size, 0)
+            hi = min(end, self._count)
+            if hi > lo:
+                out[lo - (end - n) : hi - (end - n)] = self._ring[np.arange(lo, hi) % size]
+        return out
+
+    def busy(self, tail_s: float) -> bool:
+        """True while audio is queued, or was audible less than ``tail_s`` ago (echo tail)."""
+        return self.pending or time.monotonic() - self.last_audible < tail_s

@@ -1,0 +1,180 @@
+"""The speaker sink: replies played on a sound device, cuttable at once for barge-in.
+
+Why a callback stream that always runs: sentences wait in a queue the callback reads, so a
+cut empties the queue and aborts the stream (dropping what PortAudio and the sound server
+still hold) -- silent within milliseconds, not after a blocking write returns. The stream
+also feeds the PlaybackMonitor a 16 kHz copy of every block it sends (zeros while idle), the
+reference the echo guard compares the microphone against. The responder thread blocks in
+``end_reply`` until the reply has been heard (or cut), so the ``playback`` events tell the truth.
+``voicecli connect`` feeds it the server's reply audio (``source_rate``: the hello's rate).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+import numpy as np
+
+from voicecli.audio.devices import open_error, pick, sounddevice
+from voicecli.audio.file import resample
+from voicecli.audio.playback_monitor import PlaybackMonitor
+from voicecli.audio.sink import AudioSink
+from voicecli.core.clock import SAMPLE_RATE
+from voicecli.core.lifecycle import POLL_S
+from voicecli.reply.tts import TTS_RATE
+
+# Under load (whisper on every core) PortAudio's "low" latency underruns through PulseAudio's
+# ALSA plugin, and each underrun shifts the echo path; a cut aborts the stream instead.
+OUTPUT_LATENCY_S = 0.2
+
+
+class _Chunk:
+    """One sentence at the device rate, its 16 kHz reference and how much has been played."""
+
+    __slots__ = ("device", "reference", "played")
+
+    def __init__(self, device: np.ndarray, reference: np.ndarray) -> None:
+        self.device = device
+        self.reference = reference
+        self.played = 0
+
+
+class SpeakerSink(AudioSink):
+    def __init__(
+        self,
+        device: str | None = None,
+        monitor: PlaybackMonitor | None = None,
+        prefer_rate: int | None = None,
+        source_rate: int = TTS_RATE,
+    ) -> None:
+        sd = sounddevice()
+        self.source_rate = source_rate  # the rate of the PCM given to ``write``
+        self.device = pick(device, "output")
+        self.name = f"speaker:{self.device.name}"
+        self.rate = self.device.rate
+        if prefer_rate is not None:
+            try:
+                sd.check_output_settings(self.device.index, channels=1, samplerate=prefer_rate)
+                self.rate = prefer_rate
+            except (sd.PortAudioError, ValueError):
+                pass
+        self.monitor = monitor or PlaybackMonitor()
+        self._chunks: deque[_Chunk] = deque()
+        self._lock = threading.Lock()
+        self._drained = threading.Event()
+        self._drained.set()
+        self._stream_lock = threading.Lock()
+        self._in_reply = False
+        self._discard = False  # the current reply was cut: drop its remaining sentences
+        self._closed = False
+        self._device_total = 0
+        self._reference_total = 0
+        self.silent_at: float | None = None  # monotonic time of the last cut
+        try:
+            self._stream = sd.OutputStream(
+                device=self.device.index,
+                samplerate=self.rate,
+                channels=1,
+                dtype="float32",
+                latency=OUTPUT_LATENCY_S,
+                callback=self._callback,
+            )
+            self._stream.start()
+            self.output_latency = float(self._stream.latency)
+            self.monitor.latency_s = self.output_latency
+        except (sd.PortAudioError, ValueError) as exc:
+            raise open_error(self.device, "output", exc) from None
+
+    # -- responder side --------------------------------------------------------------------
+    def write(self, pcm: np.ndarray) -> None:
+        audio = pcm.astype(np.float32) / 32768.0
+        chunk = _Chunk(
+            resample(audio, self.source_rate, self.rate),
+            resample(audio, self.source_rate, SAMPLE_RATE),
+        )
+        with self._lock:
+            if self._discard or self._closed:
+                return
+            if not self._in_reply:
+                self._in_reply = True
+                self.monitor.reply_started()
+            self.monitor.pending = True
+            self._chunks.append(chunk)
+            self._drained.clear()
+
+    def end_reply(self, wait: bool = True) -> str | None:
+        """Wait until the reply has been played or cut; "cut" when it was cut. ``wait=False``
+        only marks the reply's end (an event loop must not block while it plays)."""
+        while wait and not self._drained.wait(POLL_S) and not self._closed:
+            pass
+        with self._lock:
+            cut, self._discard, self._in_reply = self._discard, False, False
+        return "cut" if cut else None
+
+    # -- control ---------------------------------------------------------------------------
+    def cut(self) -> bool:
+        """Stop what is playing now (and the rest of this reply); True if anything was."""
+        with self._lock:
+            recent = time.monotonic() - self.monitor.last_audible < self.output_latency
+            audible = bool(self._chunks) or recent
+            self._chunks.clear()
+            self._discard = self._in_reply
+            self.monitor.pending = False
+        self._drained.set()
+        if audible:
+            self._flush()
+        return audible
+
+    def _flush(self) -> None:
+        """Drop what PortAudio and the sound server still hold: silence now, not one
+        buffer (``OUTPUT_LATENCY_S``) later."""
+        with self._stream_lock:
+            if self._closed:
+                return
+            self._stream.abort()
+            self.silent_at = time.monotonic()
+            self.monitor.stream_restarted()
+            self._stream.start()
+
+    def close(self) -> None:
+        self.cut()
+        with self._stream_lock:
+            self._closed = True
+            self._stream.abort()
+            self._stream.close()
+
+    # -- PortAudio thread: never blocks, never logs -----------------------------------------
+    def _callback(self, outdata, frames, _time, status) -> None:
+        if status.output_underflow:  # samples were lost or inserted: the echo path moved
+            self.monitor.underrun()
+        out = outdata[:, 0]
+        references = []
+        filled = 0
+        with self._lock:
+            while filled < frames and self._chunks:
+                chunk = self._chunks[0]
+                n = min(frames - filled, len(chunk.device) - chunk.played)
+                out[filled : filled + n] = chunk.device[chunk.played : chunk.played + n]
+                scale = len(chunk.reference) / len(chunk.device)
+                lo, hi = int(chunk.played * scale), int((chunk.played + n) * scale)
+                references.append(chunk.reference[lo:hi])
+                chunk.played += n
+                filled += n
+                if chunk.played >= len(chunk.device):
+                    self._chunks.popleft()
+            if not self._chunks:
+                self.monitor.pending = False
+                self._drained.set()
+        out[filled:] = 0.0
+        self._keep_reference(references, frames, audible=filled > 0)
+
+    def _keep_reference(self, references: list, frames: int, audible: bool) -> None:
+        """Append this block's 16 kHz copy, kept in step with the device's sample count."""
+        self._device_total += frames
+        due = self._device_total * SAMPLE_RATE // self.rate - self._reference_total
+        self._reference_total += due
+        reference = np.concatenate(references) if references else np.zeros(0, np.float32)
+        reference = np.pad(reference[:due], (0, max(0, due - len(reference))))
+        self.monitor.append(reference, audible=audible)

@@ -1,0 +1,189 @@
+"""``voicecli bench``: latency and accuracy of the real pipeline on a corpus fed in real time;
+with ``--llm``, the reply latencies (first token, first audio) of each backend that answered.
+
+Exit codes: 0 done; 1 ``--compare`` found a regression; 2 bad options or corpus; 3 an
+unreadable audio file; 5 model missing. Report format: docs/bench.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from voicecli.cli.app import app, handle_errors
+from voicecli.cli.commands import options
+from voicecli.core.errors import UsageError
+
+REGRESSION_EXIT = 1
+
+
+@app.command()
+@handle_errors
+def bench(
+    corpus: Path | None = typer.Option(
+        None,
+        "--corpus",
+        help="Folder of audio files, each with a .txt reference (default: bundled).",
+    ),
+    repeat: int = typer.Option(1, "--repeat", help="Run the corpus N times."),
+    limit: int | None = typer.Option(None, "--limit", help="Only the first N files."),
+    baseline: bool = typer.Option(
+        False,
+        "--baseline",
+        help="Also run WhisperModel.transcribe() (beam 5) on the same utterances.",
+    ),
+    report: Path | None = typer.Option(None, "--report", help="Write the JSON report here."),
+    compare: Path | None = typer.Option(
+        None, "--compare", help="An earlier --report: flag regressions (exit 1)."
+    ),
+    warmup: bool = typer.Option(True, "--warmup/--no-warmup", help="Run one utterance first."),
+    tail_s: float = typer.Option(1.5, "--tail", help="Seconds of silence fed after each file."),
+    model: str | None = options.MODEL,
+    llm: str | None = options.LLM,
+    llm_url: str | None = options.LLM_URL,
+    llm_model: str | None = options.LLM_MODEL,
+    thermal: bool = typer.Option(
+        False, "--thermal", help="Loop the corpus for --duration next to the temperature."
+    ),
+    duration: str | None = typer.Option(
+        None, "--duration", help="With --thermal: how long, e.g. 20s, 2m, 10m (default 10m)."
+    ),
+    load: int = typer.Option(0, "--load", help="With --thermal: N CPU-burning helper processes."),
+    csv: Path | None = typer.Option(
+        None, "--csv", help="With --thermal: write the samples and turns as CSV here."
+    ),
+) -> None:
+    """Measure each pipeline stage (p50/p95/p99), WER and resources on a speech corpus.
+
+    With --llm: first token and first audio per backend (open and skill questions by default).
+
+    With --thermal: latency against temperature, throttling and time (docs/thermal.md)."""
+    from rich.console import Console
+
+    from voicecli.bench.corpus import default_corpus, load_corpus
+    from voicecli.bench.report import Measurement, build_report, read_report, write_report
+    from voicecli.bench.table import compare as find_regressions
+    from voicecli.bench.table import regression_table, render
+    from voicecli.core.config import load_config
+    from voicecli.pipeline.pipeline import Engines
+    from voicecli.reply.llm import backend_kind, make_brain
+
+    if repeat < 1:
+        raise UsageError("--repeat must be at least 1")
+    if limit is not None and limit < 1:
+        raise UsageError("--limit must be at least 1")
+    if tail_s < 0:
+        raise UsageError("--tail must not be negative")
+    if thermal:
+        if repeat != 1 or baseline or compare is not None:
+            raise UsageError("--repeat, --baseline and --compare do not go with --thermal")
+        if llm is not None or llm_url is not None or llm_model is not None:
+            raise UsageError("--llm, --llm-url and --llm-model do not go with --thermal")
+        from voicecli.bench.thermal_cli import run_command
+
+        options = {"duration": duration, "load": load, "report": report, "csv": csv}
+        run_command(
+            load_config({"stt.model": model}),
+            corpus=corpus,
+            limit=limit,
+            tail_s=tail_s,
+            warmup=warmup,
+            **options,
+        )
+        return
+    if duration is not None or load or csv is not None:
+        raise UsageError("--duration, --load and --csv go with --thermal")
+    old = read_report(compare) if compare else None  # a bad --compare fails before the run
+    loaded = load_config(
+        {"stt.model": model, "llm.backend": llm, "llm.url": llm_url, "llm.model": llm_model}
+    )
+    kind = backend_kind(loaded.config.llm)
+    items = load_corpus(corpus, limit) if corpus else default_corpus(limit, llm=kind != "none")
+    reply_brain = make_brain(loaded.config)  # before Engines: the LLM's thread settings first
+    try:
+        engines = Engines.load(loaded.config)
+        runs, vad_ms, wall_s, cpu_s = _run(
+            engines, loaded.config, items, reply_brain, repeat, baseline, warmup, tail_s
+        )
+    finally:
+        reply_brain.close()
+    import resource
+
+    measured = Measurement(
+        vad_frame_ms=vad_ms,
+        wall_s=wall_s,
+        cpu_s=cpu_s,
+        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        config={
+            "corpus": str(corpus) if corpus else "default-llm" if kind != "none" else "default",
+            "model": loaded.config.stt.model,
+            "beam_size": loaded.config.stt.beam_size,
+            "repeat": repeat,
+            "limit": limit,
+            "baseline": baseline,
+            "warmup": warmup,
+            "tail_s": tail_s,
+            "realtime": True,
+            "llm": _llm_settings(kind, loaded.config.llm),
+        },
+    )
+    result = build_report(runs, measured)
+    render(result, Console())
+    if report:
+        write_report(result, report)
+    if old is not None:
+        if old["config"].get("corpus") != result["config"]["corpus"]:
+            Console().print(
+                f"note: {compare} was measured on the corpus {old['config'].get('corpus')!r}, "
+                f"this run on {result['config']['corpus']!r}"
+            )
+        found = find_regressions(old, result)
+        if found:
+            Console().print(regression_table(found))
+            raise typer.Exit(REGRESSION_EXIT)
+        Console().print(f"no regression against {compare}")
+
+
+def _run(engines, config, items, brain, repeat, baseline, warmup, tail_s):
+    """``run_corpus`` under a progress bar on stderr."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from voicecli.bench.run import run_corpus
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("bench", total=len(items) * repeat)
+        return run_corpus(
+            engines,
+            config,
+            items,
+            repeat=repeat,
+            baseline=baseline,
+            warmup=warmup,
+            tail_s=tail_s,
+            brain=brain,
+            on_progress=lambda name: progress.update(task, advance=1, description=name),
+        )
+
+
+def _llm_settings(kind: str, config) -> dict:
+    """What the report records of the LLM (never the API key)."""
+    model = config.model
+    if kind == "local" and not model:
+        from voicecli.core import catalogue
+
+        model = catalogue.default("llm").id
+    return {"backend": kind, "model": model, "url": config.url if kind == "openai" else ""}

@@ -1,0 +1,166 @@
+"""``voicecli chat``: a conversation from the microphone (the default), a file or the demo."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import typer
+
+from voicecli.cli.app import app, fail, handle_errors
+from voicecli.cli.commands import options
+from voicecli.core.errors import ExitStatus, UsageError
+
+DEMO = "demo.flac"
+MIC = "mic"
+
+
+def demo_path() -> Path:
+    return Path(str(resources.files("voicecli.data").joinpath(DEMO)))
+
+
+@app.command()
+@handle_errors
+def chat(
+    input: str | None = typer.Option(
+        None,
+        "--input",
+        "-i",
+        help="'mic' (the default), an audio file, or - for raw s16le 16 kHz mono PCM on stdin.",
+    ),
+    input_device: str | None = options.INPUT_DEVICE,
+    output: str | None = options.OUTPUT,
+    output_device: str | None = options.OUTPUT_DEVICE,
+    barge_in: bool = typer.Option(
+        False, "--barge-in", help="Speaking over the assistant stops it (headphones advised)."
+    ),
+    push_to_talk: bool = typer.Option(
+        False, "--push-to-talk", help="Listen only while toggled on with the space bar."
+    ),
+    demo: bool = typer.Option(False, "--demo", help="Play the bundled demo conversation."),
+    json_: bool = typer.Option(False, "--json", help="Print events as JSON Lines."),
+    plain: bool = typer.Option(False, "--plain", help="Print plain lines, not the dashboard."),
+    fast: bool = typer.Option(False, "--fast", help="Feed file input as fast as possible."),
+    model: str | None = options.MODEL,
+    brain: str | None = options.BRAIN,
+    llm: str | None = options.LLM,
+    llm_url: str | None = options.LLM_URL,
+    llm_model: str | None = options.LLM_MODEL,
+    voice: str | None = options.VOICE,
+    rate: int | None = options.RATE,
+    linger: float = typer.Option(
+        10.0, "--linger", help="At the end of the input, wait this long for timers due by then."
+    ),
+    transcript: str | None = typer.Option(
+        None, "--transcript", help="Append the conversation as text to this file."
+    ),
+) -> None:
+    """Talk to the assistant: listen, transcribe, answer and speak."""
+    from voicecli.core.bus import EventBus
+    from voicecli.core.config import load_config
+    from voicecli.pipeline.pipeline import Engines, Pipeline
+
+    if json_ and plain:
+        raise UsageError("--json and --plain exclude each other")
+    if demo and input:
+        raise UsageError("--demo and --input exclude each other")
+    live = not demo and (input is None or input.lower() == MIC)
+    if not live and (input_device or barge_in or push_to_talk):
+        raise UsageError("--input-device, --barge-in and --push-to-talk need --input mic")
+    loaded = load_config(
+        options.assistant_flags(
+            model=model,
+            brain=brain,
+            llm=llm,
+            llm_url=llm_url,
+            llm_model=llm_model,
+            voice=voice,
+            rate=rate,
+        )
+    )
+    if linger < 0:
+        raise UsageError("--linger must be 0 or more seconds")
+    from voicecli.cli.commands.voices import check_tts_settings
+
+    check_tts_settings(loaded.config.tts)
+    if loaded.config.brain.name not in ("skills", "echo"):
+        raise UsageError(f"unknown brain {loaded.config.brain.name!r}: use skills or echo")
+    from voicecli.reply.llm import make_brain
+    from voicecli.thermal.monitor import ThermalMonitor
+
+    bus = EventBus()
+    # started and stopped by the pipeline; bad thresholds fail here, before any model loads
+    monitor = ThermalMonitor(loaded.config.thermal, emit=bus.publish)
+    reply_brain = make_brain(loaded.config)  # before Engines: the LLM's thread settings first
+    if live:
+        from voicecli.pipeline.live import LiveAudio, LiveOptions
+
+        audio = LiveAudio(
+            LiveOptions(input_device, output, output_device, barge_in, push_to_talk),
+            bus.publish,
+        )
+        source, sink = audio.source, audio.sink
+    else:
+        from voicecli.audio.source import FileSource
+        from voicecli.audio.stdin_source import StdinSource
+
+        audio = None
+        if input == "-":
+            source = StdinSource(realtime=not fast)
+        else:
+            source = FileSource(demo_path() if demo else input, realtime=not fast)
+        sink = _file_mode_sink(output, output_device)
+    try:
+        engines = Engines.load(loaded.config)
+        pipeline = Pipeline(
+            config=loaded.config,
+            engines=engines,
+            source=source,
+            sink=sink,
+            bus=bus,
+            fast=fast,
+            brain=reply_brain,
+            linger_s=linger,
+            thermal=monitor,
+        )
+    except BaseException:
+        sink.close()
+        reply_brain.close()
+        raise
+    if audio is not None:
+        audio.attach(pipeline)
+    status = _run_with_transcript(pipeline, audio, transcript, json_=json_, plain=plain)
+    reply_brain.close()
+    if status is ExitStatus.RUNTIME_FAILURE:
+        raise fail(pipeline.fatal.message, status)
+    raise typer.Exit(int(status))
+
+
+def _run_with_transcript(pipeline, audio, path: str | None, **options) -> ExitStatus:
+    """``run_chat``, with ``--transcript`` appending what is said as the events come."""
+    from voicecli.cli.chat_ui import run_chat
+
+    if path is None:
+        return run_chat(pipeline, audio, **options)
+    from voicecli.cli.transcript_log import TranscriptLog
+    from voicecli.core.bus import consume
+
+    log = TranscriptLog(path)
+    writer = consume(pipeline.bus, log, "transcript")
+    try:
+        return run_chat(pipeline, audio, **options)
+    finally:
+        writer.stop_and_join()
+        log.close()
+
+
+def _file_mode_sink(output: str | None, output_device: str | None):
+    from voicecli.audio.sink import open_sink
+
+    if output is not None and output.lower() == "speaker":
+        from voicecli.audio.speaker import SpeakerSink
+
+        return SpeakerSink(output_device)
+    if output_device:
+        raise UsageError("--output-device needs --output speaker")
+    return open_sink(output)

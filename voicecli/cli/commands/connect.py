@@ -1,0 +1,207 @@
+"""``voicecli connect``: talk to a ``voicecli serve`` server from a file, a pipe or the
+microphone, and hear the replies on the speaker or keep them in a file.
+
+Why the microphone is gated while a reply plays: the speaker's voice would come back through
+it and be answered. The echo guard chat uses (without barge-in) sends silence instead, so the
+server's clock keeps moving; speaking over a reply therefore does not interrupt it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import queue
+import stat
+import sys
+import time
+from typing import Any
+
+import numpy as np
+import typer
+
+from voicecli.cli.app import app, handle_errors
+from voicecli.cli.commands import options
+from voicecli.core.errors import ExitStatus, UsageError
+
+MIC, SPEAKER = "mic", "speaker"
+MIC_FRAMES = 64  # microphone frames queued for the connection (~2 s; beyond: dropped, counted)
+
+
+class MessagePrinter:
+    """Server messages to the terminal (``--json``: one JSON line each, audio headers
+    excepted) and reply audio to the ``--output`` sink. ``audio_stop`` cuts the speaker at
+    once; the speaker plays in the background, so a reply's end is only marked, never waited
+    for (this runs on the event loop)."""
+
+    def __init__(self, json_: bool, sink, speaker: bool = False) -> None:
+        self.json = json_
+        self.sink = sink
+        self.speaker = speaker
+
+    def __call__(self, message: dict[str, Any]) -> None:
+        from voicecli.cli.printer import format_plain
+        from voicecli.core.events import from_dict
+
+        kind = message["type"]
+        if kind == "audio":
+            self.sink.write(np.frombuffer(message["data"], dtype="<i2"))
+            return
+        if kind == "audio_stop":
+            self.sink.cut()
+        elif kind == "playback" and self.speaker:  # a reply boundary: the cut one's rest goes
+            self.sink.end_reply(wait=False)
+        elif kind == "playback" and message.get("state") in ("stopped", "cut"):
+            self.sink.end_reply()
+        if self.json:
+            typer.echo(json.dumps(message, ensure_ascii=False))
+        elif kind == "ready":
+            resumed = f" (resumed, {message['history_turns']} turns)" if message["resumed"] else ""
+            typer.echo(f"voicecli: connected, session {message['session_id']}{resumed}", err=True)
+        elif kind not in ("done", "reset_done", "audio_stop"):
+            try:
+                line = format_plain(from_dict(message))
+            except (KeyError, TypeError):  # an event this version does not know
+                line = None
+            if line:
+                typer.echo(line)
+
+
+def _open_input(input: str, rate: int, frame_ms: int):
+    """(chunks, realtime): a decoded file or a file on stdin (paced), or (None, False) for a
+    live pipe on stdin (read inside the event loop; its writer sets the pace)."""
+    from voicecli.audio.file import load_audio, to_int16
+    from voicecli.server.client import pcm_chunks
+
+    if input != "-":
+        pcm = to_int16(load_audio(input)).astype("<i2").tobytes()
+        return pcm_chunks(pcm, rate, frame_ms), True
+    stdin = sys.stdin.buffer
+    if stdin.isatty():
+        raise UsageError("--input -: pipe raw 16-bit 16 kHz mono PCM into stdin")
+    if stat.S_ISREG(os.fstat(stdin.fileno()).st_mode):  # `< file.raw`
+        pcm = stdin.read()
+        return pcm_chunks(pcm[: len(pcm) // 2 * 2], rate, frame_ms), True
+    return None, False
+
+
+async def _stream(options, chunks, realtime: bool, pipe: bool, printer) -> ExitStatus:
+    from voicecli.server.client import Streamer, pipe_chunks
+
+    if pipe:
+        reader = asyncio.StreamReader()
+        await asyncio.get_running_loop().connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer
+        )
+        chunks = pipe_chunks(reader, options.rate, options.frame_ms)
+
+    def status(message: str) -> None:
+        typer.echo(f"voicecli: {message}", err=True)
+
+    return await Streamer(options, chunks, printer, status, realtime=realtime).run()
+
+
+class Devices:
+    """The microphone (with its thread) and the sink of the replies, opened before connecting
+    so that a missing device fails first (exit 4), as in chat."""
+
+    def __init__(self, mic: bool, output: str, input_device, output_device, rate: int) -> None:
+        self.speaker = output.lower() == SPEAKER
+        self.audio = None
+        self.thread = None
+        if mic:
+            from voicecli.pipeline.live import LiveAudio, LiveOptions
+
+            live_output = SPEAKER if self.speaker else "none"
+            options = LiveOptions(input_device, live_output, output_device, reply_rate=rate)
+            self.audio = LiveAudio(options, self._mic_event)
+        if self.audio is not None and self.speaker:
+            self.sink = self.audio.sink
+        elif self.speaker:
+            from voicecli.audio.speaker import SpeakerSink
+
+            self.sink = SpeakerSink(output_device, source_rate=rate)
+        else:
+            from voicecli.audio.sink import FileSink, NullSink
+
+            self.sink = NullSink() if output.lower() == "none" else FileSink(output, rate=rate)
+
+    @staticmethod
+    def _mic_event(event) -> None:
+        if event.type == "warning":  # capture overflow; levels and mic states are not shown
+            typer.echo(f"voicecli: warning: {event.message}", err=True)
+
+    def mic_chunks(self):
+        """Start the microphone; its frames as the Streamer's input."""
+        from voicecli.core.lifecycle import ManagedThread
+        from voicecli.server.client import LiveChunks
+
+        frames: queue.Queue = queue.Queue(MIC_FRAMES)
+        self.thread = ManagedThread("mic", self.audio.source.run, frames).start()
+        return LiveChunks(frames, self.thread)
+
+    def finish(self) -> None:
+        """After ``done``: let the speaker play the last reply to its end."""
+        if self.speaker:
+            self.sink.end_reply()
+            time.sleep(self.sink.output_latency)  # what PortAudio still holds
+
+    def close(self) -> None:
+        if self.thread is not None:
+            self.thread.stop_and_join()
+        self.sink.close()
+
+
+@app.command()
+@handle_errors
+def connect(
+    url: str = typer.Argument(..., help="The server: ws://HOST:PORT"),
+    input: str | None = typer.Option(
+        None,
+        "--input",
+        "-i",
+        help="'mic', an audio file, or '-' for raw 16-bit 16 kHz mono PCM on stdin.",
+    ),
+    input_device: str | None = options.INPUT_DEVICE,
+    output: str | None = options.OUTPUT,
+    output_device: str | None = options.OUTPUT_DEVICE,
+    text: list[str] = typer.Option(
+        [], "--text", "-t", help="A typed turn, sent after the audio (repeatable)."
+    ),
+    token: str | None = typer.Option(
+        None, "--token", envvar="VOICECLI_TOKEN", help="The server's token (env VOICECLI_TOKEN)."
+    ),
+    json_: bool = typer.Option(False, "--json", help="Print the server's messages as JSON Lines."),
+) -> None:
+    """Stream audio to a voicecli server in real time and print what comes back."""
+    from voicecli.server.client import StreamOptions, parse_address
+
+    mic = (input or "").lower() == MIC
+    output = output or (SPEAKER if mic else "none")
+    if input is None and not text:
+        raise UsageError("nothing to send: give --input FILE, --input -, --input mic or --text")
+    if mic and text:
+        raise UsageError("--text cannot follow --input mic (the microphone never ends)")
+    if input_device and not mic:
+        raise UsageError("--input-device needs --input mic")
+    if output_device and output.lower() != SPEAKER:
+        raise UsageError("--output-device needs --output speaker")
+    parse_address(url)
+    options = StreamOptions(url=url, token=token, texts=list(text))
+    chunks, realtime = None, False
+    if input is not None and not mic:  # a bad file fails now, before connecting (exit 3)
+        chunks, realtime = _open_input(input, options.rate, options.frame_ms)
+    pipe = input == "-" and chunks is None
+    devices = Devices(mic, output, input_device, output_device, options.rate)
+    try:
+        if mic:
+            chunks = devices.mic_chunks()
+            name = devices.audio.source.name
+            typer.echo(f"voicecli: listening on {name} (Ctrl-C ends)", err=True)
+        printer = MessagePrinter(json_, devices.sink, speaker=devices.speaker)
+        status = asyncio.run(_stream(options, chunks, realtime, pipe, printer))
+        if status is ExitStatus.OK:
+            devices.finish()
+    finally:
+        devices.close()
+    raise typer.Exit(int(status))

@@ -1,0 +1,69 @@
+"""Line printers for the event stream: ``--json`` (JSON Lines) and ``--plain`` (readable lines).
+
+Why a stream captured at construction: pyttsx3 prints on stdout, so TTS swaps ``sys.stdout``
+for a moment; the printer keeps writing to the real one.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from voicecli.core.events import ErrorEvent, Event, Reply, Transcript, TurnMetrics, WarningEvent
+from voicecli.reply.timers import TimerEvent
+
+LATENCY_LABELS = (
+    ("eos_to_transcript_ms", "eos→transcript"),
+    ("turn_wait_ms", "turn wait"),
+    ("reply_ms", "reply"),
+    ("tts_first_audio_ms", "tts first audio"),
+    ("voice_to_voice_ms", "voice-to-voice"),
+    ("stt_compute_ms", "stt compute"),
+)
+
+
+class JsonPrinter:
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out = out or sys.stdout
+
+    def __call__(self, event: Event) -> None:
+        self.out.write(event.to_json() + "\n")
+        self.out.flush()
+
+
+def format_plain(event: Event) -> str | None:
+    """One readable line per event worth reading, None for the rest."""
+    stamp = f"[{event.t:7.2f}] " if event.t is not None else "          "
+    if isinstance(event, Transcript) and event.final:
+        return f"{stamp}you: {event.text}"
+    if isinstance(event, Reply) and event.final:
+        return f"{stamp}assistant: {event.text}"
+    if isinstance(event, TurnMetrics):
+        parts = [
+            f"{label} {value:.0f} ms"
+            for name, label in LATENCY_LABELS
+            if (value := getattr(event, name)) is not None
+        ]
+        return f"{stamp}latency: " + ", ".join(parts) if parts else None
+    if isinstance(event, WarningEvent):
+        return f"{stamp}warning: {event.message}"
+    if isinstance(event, ErrorEvent):
+        return f"{stamp}error{' (fatal)' if event.fatal else ''}: {event.message}"
+    if isinstance(event, TimerEvent):
+        if event.fired:
+            return f"{stamp}timer {event.label}: done"
+        if event.cancelled:
+            return f"{stamp}timer {event.label}: cancelled, {event.due_in_s:.0f} s left"
+        return f"{stamp}timer {event.label}: set, due in {event.due_in_s:.0f} s"
+    return None
+
+
+class PlainPrinter:
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out = out or sys.stdout
+
+    def __call__(self, event: Event) -> None:
+        line = format_plain(event)
+        if line is not None:
+            self.out.write(line + "\n")
+            self.out.flush()

@@ -1,0 +1,210 @@
+"""Settings: one dataclass tree, loaded from defaults < TOML file < VOICECLI_* env < flags.
+
+Why one loader: every command (chat, serve, bench) reads the same settings the same way, and
+`config show` can say where each value came from. A key ``section.field`` maps to the env var
+``VOICECLI_SECTION_FIELD`` and to ``[section] field = …`` in the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from voicecli.core.errors import UsageError
+
+CONFIG_ENV = "VOICECLI_CONFIG"
+#: Extra env names accepted for a key; the canonical ``VOICECLI_SECTION_FIELD`` wins over them.
+ENV_ALIASES = {"thermal.sysfs_root": "VOICECLI_SYSFS_ROOT"}
+
+
+@dataclass
+class SttConfig:
+    model: str = "tiny.en"  # catalogue id (models/catalogue.toml) or a model directory
+    threads: int = 0  # 0: one per CPU core
+    beam_size: int = 1
+    allow_download: bool = False
+    partials: bool = True  # partial transcripts while the user speaks
+    partial_interval_s: float = 0.4  # of new speech between partials
+
+
+@dataclass
+class VadConfig:
+    engine: str = "onnx"  # onnx | jit (same Silero model; onnx measured 3x cheaper)
+    threshold: float = 0.5  # speech starts above this probability
+    neg_threshold: float = 0.35  # and ends below this one
+    min_speech_ms: int = 96  # shorter blips are not speech
+    tail_ms: int = 64  # audio kept after speech ends (final consonants) before STT starts
+    max_utterance_s: float = 28.0  # a longer monologue is cut into turns
+
+
+@dataclass
+class TurnConfig:
+    """Wait after speech stops, chosen by how the transcript ends (RealtimeVoiceChat's anchors)."""
+
+    wait_question_s: float = 0.33
+    wait_exclamation_s: float = 0.35
+    wait_full_stop_s: float = 0.39
+    wait_no_punctuation_s: float = 1.25
+    wait_ellipsis_s: float = 2.3
+
+
+@dataclass
+class TtsConfig:
+    voice: str = "gmw/en-us"
+    rate: int = 175  # words per minute
+
+
+@dataclass
+class BrainConfig:
+    name: str = "skills"  # skills | echo
+
+
+@dataclass
+class ThermalConfig:
+    """Thermal monitor and protection (docs/thermal.md); checked by ``thermal_state.Thresholds``."""
+
+    interval_s: float = 1.0  # seconds between polls
+    warn_c: float = 75.0  # normal -> warm (back to normal 3 C below)
+    hot_c: float = 85.0  # warm -> hot: protection on
+    resume_c: float = 80.0  # hot -> protection off below this; must be < hot_c
+    sysfs_root: str = "/sys"  # VOICECLI_SYSFS_ROOT also works
+    vcgencmd: str = "vcgencmd"  # Raspberry Pi tool: name on PATH or a path; "" disables
+
+
+@dataclass
+class LlmConfig:
+    """The language model behind the skills (voicecli/llm): none, an OpenAI-compatible server
+    (``url``) or the embedded llama.cpp model (``backend = "local"``)."""
+
+    backend: str = ""  # "" (openai when url is set, else none) | none | openai | local
+    url: str = ""  # e.g. http://127.0.0.1:11434/v1 (Ollama)
+    model: str = ""  # server model name; for local: catalogue id or .gguf path
+    api_key: str = ""  # VOICECLI_LLM_API_KEY
+    system_prompt: str = (
+        "You are a friendly voice assistant. Your words are spoken aloud, so answer in one "
+        "or two short sentences of plain text, without lists, markdown, code or emoji."
+    )
+    connect_timeout_s: float = 3.0
+    first_token_timeout_s: float = 10.0
+    max_history_turns: int = 6  # earlier exchanges sent with each question (see history_window)
+    temperature: float = 0.3
+    max_tokens: int = 120  # a spoken answer is short (~30 s); this bounds a rambling one
+    threads: int = 0  # local: 0 = one less than the CPU cores (leaves one to STT)
+
+
+@dataclass
+class Config:
+    stt: SttConfig = field(default_factory=SttConfig)
+    vad: VadConfig = field(default_factory=VadConfig)
+    turn: TurnConfig = field(default_factory=TurnConfig)
+    tts: TtsConfig = field(default_factory=TtsConfig)
+    brain: BrainConfig = field(default_factory=BrainConfig)
+    thermal: ThermalConfig = field(default_factory=ThermalConfig)
+    llm: LlmConfig = field(default_factory=LlmConfig)
+
+
+@dataclass
+class LoadedConfig:
+    config: Config
+    sources: dict[str, str]  # "stt.model" -> default | file | env | flag
+    path: Path
+
+
+def config_path(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV])
+    import platformdirs
+
+    return platformdirs.user_config_path("voicecli") / "config.toml"
+
+
+def env_name(key: str) -> str:
+    return "VOICECLI_" + key.replace(".", "_").upper()
+
+
+def _field_types(obj: object) -> dict[str, Any]:
+    return typing.get_type_hints(type(obj))
+
+
+def _coerce(key: str, kind: Any, value: Any) -> Any:
+    """Turn a TOML or env value into the field's type, or say clearly why not."""
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        if value is None or (isinstance(value, str) and value.lower() in ("", "none", "null")):
+            return None
+        kind = next(a for a in typing.get_args(kind) if a is not type(None))
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(value)
+        if kind in (int, float):
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return kind(value)
+        if kind is str:
+            return str(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"setting {key}: {value!r} is not a valid {kind.__name__}") from None
+    return value
+
+
+def keys(config: Config) -> dict[str, tuple[object, str, Any]]:
+    """Every ``section.field`` key with the object holding it, the field name and its type."""
+    out = {}
+    for section in dataclasses.fields(config):
+        obj = getattr(config, section.name)
+        for name, kind in _field_types(obj).items():
+            out[f"{section.name}.{name}"] = (obj, name, kind)
+    return out
+
+
+def _apply(all_keys: dict, sources: dict, key: str, value: Any, origin: str) -> None:
+    if key not in all_keys:
+        raise UsageError(f"unknown setting {key!r} (from {origin})")
+    obj, name, kind = all_keys[key]
+    setattr(obj, name, _coerce(key, kind, value))
+    sources[key] = origin
+
+
+def load_config(
+    flags: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    path: Path | None = None,
+) -> LoadedConfig:
+    """Build the effective settings; ``flags`` maps keys to CLI values (None = not given)."""
+    env = os.environ if env is None else env
+    path = path or config_path(env)
+    config = Config()
+    all_keys = keys(config)
+    sources = dict.fromkeys(all_keys, "default")
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise UsageError(f"cannot read config file {path}: {exc}") from None
+        for section, values in data.items():
+            if not isinstance(values, dict):
+                raise UsageError(f"config file {path}: [{section}] must be a table")
+            for name, value in values.items():
+                _apply(all_keys, sources, f"{section}.{name}", value, "file")
+    for key in all_keys:
+        name = next((n for n in (env_name(key), ENV_ALIASES.get(key)) if n and n in env), None)
+        if name:
+            _apply(all_keys, sources, key, env[name], "env")
+    for key, value in (flags or {}).items():
+        if value is not None:
+            _apply(all_keys, sources, key, value, "flag")
+    return LoadedConfig(config=config, sources=sources, path=path)

@@ -1,0 +1,296 @@
+"""The listener stage: VAD, speculative transcription and turn detection on one audio stream.
+
+Why in one thread: these three decisions share the utterance buffer and the pipeline clock.
+At the first silent frame after speech the utterance goes to the STT worker at once (the turn
+wait then hides the STT time); if speech resumes before the turn is declared, that result is
+dropped. The turn is declared once the transcript is known and the silence since the last
+speech sample has lasted the wait its ending calls for.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from voicecli.audio.source import END, FRAME, EndOfUtterance, Frame
+from voicecli.audio.vad import SpeechSegmenter, VadStream
+from voicecli.core.clock import SAMPLE_RATE, PipelineClock
+from voicecli.core.config import Config
+from voicecli.core.events import ErrorEvent, Event, SpeechEnd, SpeechStart, Transcript
+from voicecli.core.lifecycle import POLL_S, ManagedThread
+from voicecli.listen.stt_worker import FINAL, PARTIAL, SttJob, SttWorker
+from voicecli.listen.turn import turn_wait_s
+
+PREROLL_FRAMES = 8  # 256 ms kept before speech onset: Silero reacts a little late
+
+
+@dataclass
+class UserTurn:
+    """A declared turn, handed to the responder with the instants its latencies come from."""
+
+    number: int
+    text: str
+    typed: bool = False
+    t_eos: float | None = None  # pipeline clock, last speech sample
+    t_turn: float | None = None  # pipeline clock, turn declared
+    wall_eos: float | None = None  # monotonic instants (real-time input only)
+    wall_stt: float | None = None
+    wall_turn: float = 0.0
+    stt_compute_ms: float | None = None
+
+
+class Listener:
+    def __init__(
+        self,
+        *,
+        config: Config,
+        clock: PipelineClock,
+        stt: SttWorker,
+        session: str,
+        emit: Callable[[Event], None],
+        on_turn: Callable[[UserTurn | EndOfUtterance | None], None],
+        next_turn_number: Callable[[], int],
+        fast: bool,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.stt = stt
+        self.session = session
+        self.emit = emit
+        self.on_turn = on_turn
+        self.next_turn_number = next_turn_number
+        self.fast = fast
+        self.vad = VadStream(config.vad.engine)
+        self.segmenter = SpeechSegmenter(config.vad)
+        self.tail_frames = round(config.vad.tail_ms / 1000 * SAMPLE_RATE / FRAME)
+        # partials are for people watching live; --fast input has no one to show them to.
+        # Thermal protection switches them off while the machine is hot (apply_thermal).
+        self.partials_wanted = config.stt.partials and not fast
+        self.partials_enabled = self.partials_wanted
+        self.partial_frames = max(1, round(config.stt.partial_interval_s * SAMPLE_RATE / FRAME))
+        self._results: queue.Queue[SttJob] = queue.Queue()
+        self._recent: deque[np.ndarray] = deque(maxlen=PREROLL_FRAMES + self.segmenter.min_frames)
+        self._frames = 0
+        self._reset_turn()
+        self._turn_number: int | None = None
+
+    def apply_thermal(self, protection) -> None:
+        """Thermal protection (docs/thermal.md): no partials while the processor is hot."""
+        self.partials_enabled = self.partials_wanted and protection.partials_enabled
+
+    # -- per-turn state --------------------------------------------------------------------
+    def _reset_turn(self) -> None:
+        self.buffer: list[np.ndarray] = []
+        self.pending = False  # speech ended, turn not yet declared
+        self.job: SttJob | None = None
+        self.transcript: SttJob | None = None  # the finished job of the current pending phase
+        self.t_eos = 0.0
+        self.wall_eos: float | None = None
+        self.force = False  # declare as soon as the transcript is known (end of input)
+        self.tail = 0  # frames kept after the last speech frame, before the STT job starts
+        self.partial_job: SttJob | None = None
+        self.partial_at = 0  # buffer length (frames) when the last partial was submitted
+
+    # -- main loop -------------------------------------------------------------------------
+    def run(self, thread: ManagedThread, frames: queue.Queue) -> None:
+        last_wall = None
+        while not thread.should_stop():
+            if self.pending and self.transcript is None and self._decision_due():
+                self._wait_for_transcript(thread)  # the source waits for the turn decision
+            self._drain_results()
+            self._maybe_declare()
+            try:
+                frame = frames.get(timeout=POLL_S)
+            except queue.Empty:
+                self._maybe_declare()
+                continue
+            if frame is END:
+                self._end_of_input(thread)
+                return
+            if isinstance(frame, EndOfUtterance):
+                self._declare_open_turn(thread)
+                self.on_turn(frame)
+                continue
+            self._process(frame, last_wall)
+            last_wall = frame.wall
+
+    def _decision_due(self) -> bool:
+        """Must the turn decision wait for the transcript now? Always for --fast input and at
+        the end of input; live, once the silence is as long as any ordinary wait (so a slow
+        transcription cannot merge two questions said 1.25 s apart)."""
+        silence = self.clock.now() - self.t_eos
+        return self.fast or self.force or silence >= self.config.turn.wait_no_punctuation_s
+
+    def _process(self, frame: Frame, previous_wall: float | None) -> None:
+        t_frame = self.clock.now()  # pipeline time of this frame's first sample
+        self.clock.advance(FRAME)
+        index = self._frames
+        self._frames += 1
+        self._recent.append(frame.samples)
+        decision = self.segmenter.update(self.vad.probability(frame.samples), index)
+        if decision.started:
+            self._speech_started(t_frame)
+        elif self.segmenter.in_speech or self.pending or decision.ended:
+            self.buffer.append(frame.samples)
+        if decision.ended:
+            self._speech_ended(t_frame, previous_wall)
+        if self.pending and self.job is None:
+            self.tail += 1
+            if self.tail >= self.tail_frames:
+                self._submit()
+        elif self.segmenter.in_speech and len(self.buffer) * FRAME > self._max_samples():
+            self._speech_ended(self.clock.now(), frame.wall, force=True)
+            self.segmenter.in_speech = False
+        elif self.segmenter.in_speech and not self.pending:
+            self._maybe_partial()
+
+    def _maybe_partial(self) -> None:
+        """Every ``partial_interval_s`` of new speech, a partial transcript -- only when the STT
+        worker is idle (skipped under load), and never once speech has paused (the final must
+        not wait behind a partial)."""
+        if not self.partials_enabled or len(self.buffer) - self.partial_at < self.partial_frames:
+            return
+        if self.stt.busy:
+            return
+        self.partial_at = len(self.buffer)
+        self.partial_job = self.stt.submit(
+            SttJob(
+                audio=np.concatenate(self.buffer),
+                kind=PARTIAL,
+                session=self.session,
+                on_done=self._results.put,
+            )
+        )
+
+    def _max_samples(self) -> int:
+        return int(self.config.vad.max_utterance_s * SAMPLE_RATE)
+
+    # -- speech events ---------------------------------------------------------------------
+    def _speech_started(self, t_frame: float) -> None:
+        onset = t_frame - (self.segmenter.min_frames - 1) * FRAME / SAMPLE_RATE
+        if self.pending:  # speech resumed before the turn was declared: drop the speculation
+            if self.job is not None:
+                self.job.cancel()
+            self.pending, self.job, self.transcript = False, None, None
+            self.buffer.append(self._recent[-1])
+        else:
+            self.buffer = list(self._recent)
+            if self._turn_number is None:
+                self._turn_number = self.next_turn_number()
+        self.emit(SpeechStart(t=onset, turn=self._turn_number))
+
+    def _speech_ended(self, t_eos: float, wall_eos: float | None, force: bool = False) -> None:
+        self.pending = True
+        self.force = force
+        self.t_eos = t_eos
+        self.wall_eos = None if self.fast else wall_eos
+        self.emit(SpeechEnd(t=t_eos, turn=self._turn_number))
+        self.transcript = None
+        self.tail = 0
+        if force or self.tail_frames == 0:
+            self._submit()
+
+    def _submit(self) -> None:
+        """Transcribe the utterance so far (speculatively: speech may still resume)."""
+        audio = np.concatenate(self.buffer) if self.buffer else np.zeros(FRAME, np.float32)
+        self.job = self.stt.submit(
+            SttJob(audio=audio, kind=FINAL, session=self.session, on_done=self._results.put)
+        )
+
+    def _drain_results(self) -> None:
+        while True:
+            try:
+                job = self._results.get_nowait()
+            except queue.Empty:
+                return
+            if self.job is not None and job.id == self.job.id:
+                self.transcript = job
+            elif job is self.partial_job and self.transcript is None:
+                self._emit_partial(job)
+
+    def _emit_partial(self, job: SttJob) -> None:
+        self.partial_job = None
+        text = job.result.text.strip() if job.result else ""
+        if any(ch.isalnum() for ch in text):
+            self.emit(
+                Transcript(t=self.clock.now(), turn=self._turn_number, text=text, final=False)
+            )
+
+    def _wait_for_transcript(self, thread: ManagedThread) -> None:
+        while not thread.should_stop() and self.transcript is None and self.job is not None:
+            try:
+                job = self._results.get(timeout=POLL_S)
+            except queue.Empty:
+                continue
+            if job.id == self.job.id:
+                self.transcript = job
+
+    def _maybe_declare(self) -> None:
+        if not self.pending or self.transcript is None:
+            return
+        job = self.transcript
+        if job.error is not None:
+            self.emit(
+                ErrorEvent(
+                    t=self.clock.now(),
+                    turn=self._turn_number,
+                    code="stt_failed",
+                    message=f"transcription failed: {job.error}",
+                    fatal=False,
+                )
+            )
+            self._abandon()
+            return
+        text = job.result.text.strip()
+        if not any(ch.isalnum() for ch in text):  # noise, a cough: no turn
+            self._abandon()
+            return
+        waited = self.clock.now() - self.t_eos
+        if not self.force and waited < turn_wait_s(text, self.config.turn):
+            return
+        self._declare(text, job)
+
+    def _abandon(self) -> None:
+        self._reset_turn()
+        self.force = False
+
+    def _declare(self, text: str, job: SttJob) -> None:
+        t_turn = self.clock.now()
+        turn = UserTurn(
+            number=self._turn_number,
+            text=text,
+            t_eos=self.t_eos,
+            t_turn=t_turn,
+            wall_eos=self.wall_eos,
+            wall_stt=None if self.fast else job.finished,
+            wall_turn=time.monotonic(),
+            stt_compute_ms=job.result.compute_ms,
+        )
+        self.emit(Transcript(t=t_turn, turn=turn.number, text=text, final=True))
+        self._turn_number = None
+        self._reset_turn()
+        self.on_turn(turn)
+
+    def _end_of_input(self, thread: ManagedThread) -> None:
+        """End of input is endless silence: the open turn is declared at once."""
+        self._declare_open_turn(thread)
+        self.on_turn(None)
+
+    def _declare_open_turn(self, thread: ManagedThread) -> None:
+        """Declare the open turn now, without waiting for more silence."""
+        if self.segmenter.in_speech:
+            self.segmenter.in_speech = False
+            self._speech_ended(
+                self.clock.now(), None if self.fast else time.monotonic(), force=True
+            )
+        if self.pending:
+            self.force = True
+            if self.job is None:
+                self._submit()
+            self._wait_for_transcript(thread)
+            self._maybe_declare()

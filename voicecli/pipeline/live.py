@@ -1,0 +1,138 @@
+"""Live audio for ``voicecli chat`` (and ``connect``): the microphone, the speaker and the
+echo guard, wired.
+
+Why here: the echo guard sits between the microphone and the listener, knows what the speaker
+plays (PlaybackMonitor) and, on barge-in, cuts the speaker and interrupts the reply being made.
+("stop" is a skill: the pipeline interrupts, and the skill answers nothing.)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from voicecli.audio.devices import pick
+from voicecli.audio.echo_guard import EchoGuard
+from voicecli.audio.mic import MicSource
+from voicecli.audio.playback_monitor import PlaybackMonitor
+from voicecli.audio.sink import AudioSink, open_sink
+from voicecli.core.audio_events import BargeIn
+from voicecli.core.clock import SAMPLE_RATE
+from voicecli.core.events import Event
+from voicecli.listen.stt_worker import FINAL, SttJob
+from voicecli.reply.skills.stop import is_stop
+from voicecli.reply.tts import TTS_RATE
+
+
+@dataclass
+class LiveOptions:
+    input_device: str | None = None
+    output: str | None = None  # "speaker", a WAV path, "none"
+    output_device: str | None = None
+    barge_in: bool = False
+    push_to_talk: bool = False
+    min_speech_s: float = 0.3
+    echo_tail_s: float = 0.3
+    reply_rate: int = TTS_RATE  # the rate of the reply audio played (connect: the hello's)
+
+
+class LiveAudio:
+    """Opens the devices up front, so a missing one fails before any model loads (exit 4)."""
+
+    def __init__(self, options: LiveOptions, emit: Callable[[Event], None]) -> None:
+        self.emit = emit
+        self.monitor = PlaybackMonitor()
+        self.pipeline = None
+        pick(options.input_device, "input")  # no microphone: say so first, before the speaker
+        self.sink = self._open_sink(options)
+        self.guard = None
+        if self.speaker is not None:
+            self.guard = EchoGuard(
+                self.monitor,
+                barge_in=options.barge_in,
+                on_barge_in=self._barge_in,
+                on_short_speech=self._short_speech,
+                min_speech_s=options.min_speech_s,
+                tail_s=options.echo_tail_s,
+            )
+        try:
+            self.source = MicSource(
+                options.input_device,
+                emit=emit,
+                guard=self.guard,
+                monitor=self.monitor,
+                push_to_talk=options.push_to_talk,
+            )
+        except BaseException:
+            self.sink.close()
+            raise
+
+    def _open_sink(self, options: LiveOptions) -> AudioSink:
+        output = options.output or "speaker"
+        if output.lower() == "speaker":
+            from voicecli.audio.speaker import SpeakerSink
+
+            # With barge-in the speaker runs at the microphone's rate when it can: no
+            # resampler then sits in the echo path, and the reference matches what is played.
+            rate = SAMPLE_RATE if options.barge_in else None
+            return SpeakerSink(
+                options.output_device,
+                self.monitor,
+                prefer_rate=rate,
+                source_rate=options.reply_rate,
+            )
+        return open_sink(output)
+
+    @property
+    def speaker(self):
+        from voicecli.audio.speaker import SpeakerSink
+
+        return self.sink if isinstance(self.sink, SpeakerSink) else None
+
+    def attach(self, pipeline) -> None:
+        """The pipeline, once it exists: barge-in interrupts the reply being made."""
+        self.pipeline = pipeline
+
+    def hush(self) -> bool:
+        """Stop speaking now (the ``s`` key, barge-in); True when something was said."""
+        if self.pipeline is None:
+            return self.sink.cut()
+        return self.pipeline.interrupt()
+
+    def _stop_ms(self, wall: float) -> float | None:
+        """From ``wall`` (when the deciding audio was captured) to the speaker's silence."""
+        speaker = self.speaker
+        if speaker is None or speaker.silent_at is None or speaker.silent_at < wall:
+            return None
+        return round((speaker.silent_at - wall) * 1000, 1)
+
+    def _barge_in(self, speech_ms: float, wall: float) -> None:
+        self.hush()
+        now = self.pipeline.clock.now() if self.pipeline is not None else None
+        self.emit(BargeIn(t=now, speech_ms=round(speech_ms, 1), stop_ms=self._stop_ms(wall)))
+
+    def _short_speech(self, audio, wall: float) -> None:
+        """A word too short to barge in: transcribe it (on the STT worker, never blocking the
+        microphone) and stop speaking if it says "stop"."""
+        if self.pipeline is None:
+            return
+        speech_ms = round(len(audio) / SAMPLE_RATE * 1000, 1)
+
+        def heard(job: SttJob) -> None:
+            text = job.result.text if job.error is None and job.result else ""
+            words = re.sub(r"[^a-z ]", " ", text.lower()).split()
+            said_stop = is_stop(text) or words[:1] == ["stop"]  # "Stop you." is still a stop
+            if said_stop and self.hush():
+                self.emit(
+                    BargeIn(
+                        t=self.pipeline.clock.now(),
+                        speech_ms=speech_ms,
+                        stop_ms=self._stop_ms(wall),
+                        text=text,
+                    )
+                )
+
+        self.pipeline.stt.submit(
+            SttJob(audio=audio, kind=FINAL, session="echo-guard", on_done=heard)
+        )

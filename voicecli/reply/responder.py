@@ -1,0 +1,257 @@
+"""The responder stage: brain -> sentences -> TTS -> audio sink, and the turn's metrics.
+
+Why sentence by sentence: the first sentence is spoken while the rest is still being made, so
+"reply" and "TTS first audio" latencies are measured on the first sentence. A failure confined
+to one turn (a brain bug, one sentence TTS cannot say) is an ``error`` with fatal:false and the
+conversation goes on; a failing sink (disk full) escapes and ends the pipeline.
+
+``interrupt()`` (barge-in, the ``interrupt`` command) cancels the reply being made at once:
+generation stops (the brain's stream is closed), nothing more reaches the sink, and
+``playback`` {state: "cut"} is emitted when audio had started. ``reply`` events carry the text
+as written; TTS speaks its ``speakable`` form (no markdown, code, URLs or emoji).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from voicecli.audio.sink import AudioSink
+from voicecli.core.clock import PipelineClock
+from voicecli.core.events import ErrorEvent, Event, Playback, Reply, TurnMetrics
+from voicecli.core.lifecycle import POLL_S, ManagedThread
+from voicecli.listen.listener import UserTurn
+from voicecli.reply.brain import Brain, Conversation, ReplyControl, ReplyFailed
+from voicecli.reply.sentences import SentenceSplitter
+from voicecli.reply.speakable import Speakable
+from voicecli.reply.tts import TextToSpeech
+
+
+class SinkFailed(RuntimeError):
+    """The sink could not take the audio (disk full, device gone): fatal, not one turn's loss."""
+
+
+SORRY = "Sorry, something went wrong while answering that."
+
+
+@dataclass
+class _SpokenReply:
+    """One turn's reply as it is being spoken: its sentences and the instants measured."""
+
+    turn: UserTurn
+    control: ReplyControl = field(default_factory=ReplyControl)
+    speakable: Speakable = field(default_factory=Speakable)
+    sentences: list[str] = field(default_factory=list)
+    wall_reply: float | None = None  # first sentence ready
+    wall_audio: float | None = None  # first audio ready
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """Words to speak outside any user turn (a timer's notice), in order with the replies."""
+
+    text: str
+
+
+def _ms(start: float | None, end: float | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return round((end - start) * 1000, 1)
+
+
+class Responder:
+    def __init__(
+        self,
+        *,
+        brain: Brain,
+        tts: TextToSpeech,
+        sink: AudioSink,
+        clock: PipelineClock,
+        conversation: Conversation,
+        emit: Callable[[Event], None],
+        fast: bool,
+    ) -> None:
+        self.brain = brain
+        self.tts = tts
+        self.sink = sink
+        self.clock = clock
+        self.conversation = conversation
+        self.emit = emit
+        self.fast = fast
+        self.turns: queue.Queue[UserTurn | None] = queue.Queue()
+        self.first_sentence_only = False  # thermal protection: replies cut after one sentence
+        self._current: ReplyControl | None = None  # the reply being made, for interrupt()
+        self._current_lock = threading.Lock()
+
+    def interrupt(self) -> bool:
+        """Cancel the reply being made (from any thread); False when there was none."""
+        with self._current_lock:
+            control = self._current
+        if control is None or control.cancelled:
+            return False
+        control.cancel()
+        return True
+
+    def apply_thermal(self, protection) -> None:
+        """Thermal protection (docs/thermal.md): replies cut after their first sentence."""
+        self.first_sentence_only = protection.first_sentence_only
+
+    def run(self, thread: ManagedThread, on_end: Callable[[], None]) -> None:
+        while not thread.should_stop():
+            try:
+                turn = self.turns.get(timeout=POLL_S)
+            except queue.Empty:
+                continue
+            if turn is None:
+                on_end()
+                return
+            if isinstance(turn, Announcement):
+                self.announce(turn.text)
+            elif callable(turn):  # after_pending
+                turn()
+            else:
+                self.answer(turn, thread)
+
+    def after_pending(self, call: Callable[[], None]) -> None:
+        """Run ``call`` in the responder once everything queued before it has been answered."""
+        self.turns.put(call)
+
+    def announce(self, text: str) -> None:
+        """Speak ``text`` outside any user turn: no brain, no turn metrics; interruptible."""
+        spoken = _SpokenReply(UserTurn(number=None, text="", typed=True))
+        with self._current_lock:
+            self._current = spoken.control
+        try:
+            self._say(spoken, text)
+        finally:
+            with self._current_lock:
+                self._current = None
+        self.emit(Reply(t=self.clock.now(), text=" ".join(spoken.sentences), final=True))
+        if spoken.wall_audio is not None:
+            cut = self.sink.end_reply() == "cut"  # the speaker says whether it was cut
+            state = "cut" if spoken.control.cancelled or cut else "stopped"
+            self.emit(Playback(t=self.clock.now(), state=state))
+        self.conversation.last_reply = text
+
+    def answer(self, turn: UserTurn, thread: ManagedThread) -> None:
+        spoken = _SpokenReply(turn)
+        control = spoken.control
+        with self._current_lock:
+            self._current = control
+        splitter = SentenceSplitter()
+        try:
+            deltas = self.brain.stream(turn.text, self.conversation, control)
+            with contextlib.closing(deltas):  # closing it stops generation (HTTP stream, model)
+                for delta in deltas:
+                    for sentence in splitter.feed(delta):
+                        if not self._enough(spoken):
+                            self._say(spoken, sentence)
+                    if thread.should_stop():
+                        control.cancel()
+                        return
+                    if control.cancelled or self._enough(spoken):
+                        break
+            if not control.cancelled:
+                for sentence in splitter.flush():
+                    if not self._enough(spoken):
+                        self._say(spoken, sentence)
+        except ReplyFailed as exc:  # the LLM failed: say so briefly, the conversation goes on
+            self.emit(
+                ErrorEvent(
+                    t=self.clock.now(),
+                    turn=turn.number,
+                    code=exc.code,
+                    message=str(exc),
+                    fatal=False,
+                )
+            )
+            self._say(spoken, exc.spoken)
+        except SinkFailed:  # the audio has nowhere to go: that ends the pipeline
+            raise
+        except Exception as exc:  # a brain bug spoils this turn only
+            self.emit(
+                ErrorEvent(
+                    t=self.clock.now(),
+                    turn=turn.number,
+                    code="reply_failed",
+                    message=f"reply failed: {exc!r}",
+                    fatal=False,
+                )
+            )
+            if not spoken.sentences:
+                self._say(spoken, SORRY)
+        finally:
+            with self._current_lock:
+                self._current = None
+        reply = " ".join(spoken.sentences)
+        self.emit(Reply(t=self.clock.now(), turn=turn.number, text=reply, final=True))
+        if spoken.wall_audio is not None:
+            cut = self.sink.end_reply() == "cut"  # the speaker says whether it was cut
+            state = "cut" if control.cancelled or cut else "stopped"
+            self.emit(Playback(t=self.clock.now(), turn=turn.number, state=state))
+        self.conversation.add(turn.text, reply)
+        self.emit(self._metrics(spoken))
+
+    def _enough(self, spoken: _SpokenReply) -> bool:
+        """Under thermal protection one sentence is the whole reply."""
+        return self.first_sentence_only and bool(spoken.sentences)
+
+    def _say(self, spoken: _SpokenReply, sentence: str) -> None:
+        number = spoken.turn.number
+        if spoken.control.cancelled:
+            return
+        spoken.sentences.append(sentence)
+        if spoken.wall_reply is None:
+            spoken.wall_reply = time.monotonic()
+        self.emit(Reply(t=self.clock.now(), turn=number, text=sentence, final=False))
+        said = spoken.speakable.convert(sentence)
+        if not said:
+            return
+        try:
+            pcm = self.tts.synthesize(said)
+        except Exception as exc:  # one sentence TTS cannot say
+            self.emit(
+                ErrorEvent(
+                    t=self.clock.now(),
+                    turn=number,
+                    code="tts_failed",
+                    message=f"speech synthesis failed: {exc}",
+                    fatal=False,
+                )
+            )
+            return
+        if pcm.size == 0 or spoken.control.cancelled:
+            return
+        if spoken.wall_audio is None:
+            spoken.wall_audio = time.monotonic()
+            self.emit(Playback(t=self.clock.now(), turn=number, state="started"))
+        try:
+            self.sink.write(pcm)
+        except Exception as exc:
+            raise SinkFailed(f"audio output failed: {exc}") from exc
+
+    def _metrics(self, reply: _SpokenReply) -> TurnMetrics:
+        turn, wall_reply, wall_audio = reply.turn, reply.wall_reply, reply.wall_audio
+        spoken = not turn.typed
+        wall_eos = turn.wall_eos if spoken else None
+        if spoken and self.fast:
+            turn_wait = _ms(turn.t_eos, turn.t_turn)  # pipeline clock
+        else:
+            turn_wait = _ms(wall_eos, turn.wall_turn)
+        return TurnMetrics(
+            t=self.clock.now(),
+            turn=turn.number,
+            eos_to_transcript_ms=_ms(wall_eos, turn.wall_stt),
+            turn_wait_ms=turn_wait,
+            reply_ms=_ms(turn.wall_turn, wall_reply),
+            tts_first_audio_ms=_ms(wall_reply, wall_audio),
+            voice_to_voice_ms=_ms(wall_eos, wall_audio),
+            stt_compute_ms=round(turn.stt_compute_ms, 1)
+            if spoken and turn.stt_compute_ms
+            else None,
+            first_token_ms=_ms(turn.wall_turn, reply.control.first_token_wall),
+        )

@@ -1,0 +1,2 @@
+"""The machine's heat: sysfs and vcgencmd readers, states with hysteresis, the protection actions,
+the one ThermalMonitor and the system sampler."""
