@@ -1,4 +1,5 @@
-"""Shared fixtures: real models loaded once per test session, and a pipeline runner."""
+"""Fixtures every test folder shares: the real models loaded once per session, the shared
+recordings, and the check that no thread outlives a test. Helpers live in ``support/``."""
 
 from __future__ import annotations
 
@@ -7,14 +8,11 @@ import signal
 import threading
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from voicecli.audio.source import ArraySource
-from voicecli.core.bus import EventBus
 from voicecli.core.config import Config
 from voicecli.core.lifecycle import alive_threads
-from voicecli.pipeline.pipeline import Engines, Pipeline
+from voicecli.pipeline.pipeline import Engines
 
 # A shell starts a background job (`pytest &`, `nohup pytest &`) with SIGINT ignored, and an
 # ignored signal stays ignored in every program it starts: the Ctrl-C tests would then wait for
@@ -22,9 +20,11 @@ from voicecli.pipeline.pipeline import Engines, Pipeline
 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
-SHARED_AUDIO = Path(__file__).resolve().parents[1].parent / "shared" / "audio"
-if not SHARED_AUDIO.is_dir():  # CI keeps ../shared beside the clone
-    SHARED_AUDIO = Path(os.environ.get("VOICECLI_SHARED_AUDIO", "/work/shared/audio"))
+# The shared recordings sit beside the clone (../shared/audio); VOICECLI_SHARED_AUDIO overrides.
+SHARED_AUDIO = Path(
+    os.environ.get("VOICECLI_SHARED_AUDIO")
+    or Path(__file__).resolve().parents[2] / "shared" / "audio"
+)
 
 
 @pytest.fixture(scope="session")
@@ -48,40 +48,3 @@ def no_thread_left_behind():
     assert not leftover, f"managed threads still alive: {leftover}"
     extra = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
     assert not extra, f"threads still alive: {extra}"
-
-
-def run_pipeline(
-    engines: Engines,
-    audio: np.ndarray,
-    *,
-    fast: bool = True,
-    config: Config | None = None,
-    timeout: float = 120.0,
-    **kwargs,
-) -> tuple[Pipeline, list]:
-    """Run ``audio`` through a real pipeline to the end; returns it and every event."""
-    bus = EventBus()
-    sub = bus.subscribe(100_000, "test")
-    pipeline = Pipeline(
-        config=config or Config(),
-        engines=engines,
-        source=ArraySource(audio, realtime=not fast),
-        bus=bus,
-        fast=fast,
-        system_interval_s=kwargs.pop("system_interval_s", None),
-        **kwargs,
-    )
-    pipeline.start()
-    finished = pipeline.wait(timeout)
-    assert pipeline.close(), "pipeline threads did not stop"
-    assert finished, "pipeline did not finish in time"
-    events = []
-    while (event := sub.get(timeout=0)) is not None:
-        events.append(event)
-    return pipeline, events
-
-
-def of_type(events: list, kind: str, **match) -> list:
-    return [
-        e for e in events if e.type == kind and all(getattr(e, k) == v for k, v in match.items())
-    ]

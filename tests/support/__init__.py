@@ -1,0 +1,1 @@
+"""Helpers the test folders import: pipeline runner, event schema, PulseAudio harness."""
