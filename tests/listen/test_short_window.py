@@ -62,11 +62,12 @@ def test_split_segments_reads_timestamp_tokens():
     ],
 )
 def test_repetition_guard_removes_what_the_decoder_repeats(engines, phrase, head):
-    # With only 0.3 s of padding tiny.en reads these utterances twice; the guard keeps one copy.
+    # With only 0.3 s of padding tiny.en reads these utterances again and again; the guard
+    # keeps one copy (no retry with more padding here: that would hide the guard).
     audio = compose(0.1, phrase, 0.1)
-    decoder = ShortWindowDecoder(engines.stt.model, ShortWindowOptions(pad_s=0.3))
+    decoder = ShortWindowDecoder(engines.stt.model, ShortWindowOptions(pad_s=0.3, loop_pad_s=None))
     raw = decoder.raw_decode(audio).text()
-    assert normalize(raw).count(head) == 2, raw
+    assert normalize(raw).count(head) >= 2, raw
     decoded = decoder.decode(audio)
     assert decoded.repeat_cut and not decoded.fallback
     assert normalize(decoded.text).count(head) == 1, decoded.text

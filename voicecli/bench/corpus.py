@@ -4,8 +4,11 @@ Why generated: audio is not committed, so the bundled sets are spoken on the fly
 (``voicecli.reply.synth``) from fixed phrase lists, the same on every machine: ``DEFAULT_PHRASES``
 for the pipeline, ``LLM_PHRASES`` (open questions mixed with skill questions) when a language
 model is benchmarked. ``--corpus DIR`` takes
-any folder of audio files, each with a ``.txt`` reference beside it (``a.wav`` + ``a.txt``);
-sub-folders become named sets (``clean``, ``noisy``, ...) that the report keeps apart.
+any folder of audio files, each with a ``.txt`` reference beside it (``a.wav`` + ``a.txt``) or
+named in a ``truth.json`` in its folder (file -> {text, and optionally kind, speaker}), as
+labelled corpora come; sub-folders (or a truth.json ``kind``) become named sets (``clean``,
+``noisy``, ``wake_word``, ...) that the report keeps apart. ``load_noise`` reads a folder of
+recordings with no speech in them: every word heard there is a false transcript.
 """
 
 from __future__ import annotations
@@ -13,12 +16,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import json
+
 import numpy as np
 
 from voicecli.core.clock import SAMPLE_RATE
 from voicecli.core.errors import AudioInputError, UsageError
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
+TRUTH_FILE = "truth.json"
 
 # The bundled default corpus: short things people say to an assistant, two voices.
 DEFAULT_PHRASES = (
@@ -57,6 +63,7 @@ class CorpusItem:
     set: str  # the sub-folder it came from ("." for the root), or "default"
     reference: str
     audio: np.ndarray  # 16 kHz mono float32
+    speaker: str = ""  # truth.json's speaker, when it names one
 
     @property
     def duration_s(self) -> float:
@@ -93,31 +100,84 @@ def find_audio(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file())
 
 
-def load_corpus(root: str | Path, limit: int | None = None) -> list[CorpusItem]:
-    """Every audio file under ``root`` with its ``.txt`` reference; bad input is a clear error."""
+def _truth(folder: Path, cache: dict[Path, dict]) -> dict:
+    """``folder/truth.json`` (file name -> {text, ...}), read once; {} when there is none."""
+    if folder not in cache:
+        path = folder / TRUTH_FILE
+        cache[folder] = {}
+        if path.is_file():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise UsageError(f"corpus {path}: not readable JSON ({exc})") from None
+            if not isinstance(data, dict) or not all(
+                isinstance(v, dict) and isinstance(v.get("text"), str) for v in data.values()
+            ):
+                raise UsageError(f"corpus {path}: expected file -> {{text: ...}} for every entry")
+            cache[folder] = data
+    return cache[folder]
+
+
+def _label(root: Path, path: Path, cache: dict[Path, dict]) -> tuple[str, str, str] | None:
+    """(reference, set, speaker) of one file, from truth.json or the .txt beside it."""
+    entry = _truth(path.parent, cache).get(path.name)
+    folder = path.relative_to(root).parent.as_posix()
+    if entry is not None:
+        return entry["text"].strip(), str(entry.get("kind") or folder), str(entry.get("speaker", ""))
+    txt = path.with_suffix(".txt")
+    if txt.is_file():
+        return txt.read_text(encoding="utf-8").strip(), folder, ""
+    return None
+
+
+def _read(path: Path) -> np.ndarray:
     from voicecli.audio.file import load_audio
 
-    root = Path(root)
+    try:
+        return load_audio(path)
+    except AudioInputError as exc:
+        raise AudioInputError(f"corpus {exc.message}") from None
+
+
+def _audio_files(root: Path, what: str) -> list[Path]:
     if not root.is_dir():
-        raise UsageError(f"corpus {root}: not a directory")
+        raise UsageError(f"{what} {root}: not a directory")
     files = find_audio(root)
     if not files:
         raise UsageError(
-            f"corpus {root}: no audio files ({', '.join(AUDIO_SUFFIXES)})",
-            hint="generate one with: python benchmarks/make_corpus.py",
+            f"{what} {root}: no audio files ({', '.join(AUDIO_SUFFIXES)})",
+            hint="generate one with: python benchmarks/make_corpus.py" if what == "corpus" else "",
         )
-    missing = [str(p.relative_to(root)) for p in files if not p.with_suffix(".txt").is_file()]
+    return files
+
+
+def load_corpus(root: str | Path, limit: int | None = None) -> list[CorpusItem]:
+    """Every audio file under ``root`` with its reference; bad input is a clear error."""
+    root = Path(root)
+    files = _audio_files(root, "corpus")
+    cache: dict[Path, dict] = {}
+    labels = {path: _label(root, path, cache) for path in files}
+    missing = [str(p.relative_to(root)) for p, label in labels.items() if label is None]
     if missing:
         shown = ", ".join(missing[:3]) + (" ..." if len(missing) > 3 else "")
-        raise UsageError(f"corpus {root}: no .txt reference for {len(missing)} file(s): {shown}")
+        raise UsageError(
+            f"corpus {root}: no .txt or {TRUTH_FILE} reference for {len(missing)} file(s): {shown}"
+        )
     items = []
     for path in files[:limit]:
-        reference = path.with_suffix(".txt").read_text(encoding="utf-8").strip()
-        try:
-            audio = load_audio(path)
-        except AudioInputError as exc:
-            raise AudioInputError(f"corpus {exc.message}") from None
+        reference, set_name, speaker = labels[path]
+        name = path.relative_to(root).as_posix()
+        items.append(CorpusItem(name, set_name, reference, _read(path), speaker))
+    return items
+
+
+def load_noise(root: str | Path, limit: int | None = None) -> list[CorpusItem]:
+    """Every audio file under ``root`` as speech-free noise (reference ""), one set per folder."""
+    root = Path(root)
+    items = []
+    for path in _audio_files(root, "noise")[:limit]:
         relative = path.relative_to(root)
-        parent = relative.parent.as_posix()
-        items.append(CorpusItem(relative.as_posix(), parent, reference, audio))
+        folder = relative.parent.as_posix()
+        name = "noise" if folder == "." else f"noise/{folder}"
+        items.append(CorpusItem(relative.as_posix(), name, "", _read(path)))
     return items

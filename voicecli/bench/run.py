@@ -38,6 +38,7 @@ LATENCY_FIELDS = (
     "voice_to_voice_ms",
 )
 BASELINE_BEAM = 5
+LEAD_S = 0.5  # silence before each file (the real recordings' README asks for 0.5 s)
 
 
 @dataclass
@@ -121,8 +122,11 @@ def run_utterance(
     realtime: bool = True,
     timeout_s: float = 120.0,
     brain: Brain | None = None,
+    lead_s: float = LEAD_S,
 ) -> UtteranceRun:
-    """Feed ``item`` (plus ``tail_s`` of silence, so the turn ends by itself) to a pipeline.
+    """Feed ``item`` (after ``lead_s`` of silence, since real clips such as the spoken digits
+    start at the first sound, and with ``tail_s`` after it, so the turn ends by itself) to a
+    pipeline.
 
     ``brain`` (shared between runs, closed by its owner) answers; default: the configured one.
     """
@@ -131,7 +135,7 @@ def run_utterance(
     recorder = RecordingStt(engines.stt)
     bus = EventBus()
     sub = bus.subscribe(100_000, "bench")
-    audio = np.concatenate([item.audio, silence(tail_s)])
+    audio = np.concatenate([silence(lead_s), item.audio, silence(tail_s)])
     pipeline = Pipeline(
         config=config,
         engines=Engines(stt=recorder, tts=engines.tts),

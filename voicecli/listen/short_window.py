@@ -32,12 +32,14 @@ import numpy as np
 
 SAMPLE_RATE = 16000
 TIME_PRECISION = 0.02  # seconds per Whisper timestamp token
-MAX_INITIAL_TIMESTAMP_INDEX = 50  # the first timestamp is at most 1 s in (faster-whisper's)
+MAX_INITIAL_TIMESTAMP_INDEX = 50
+MAX_NEW_TOKENS = 224  # Whisper's text context (448) halved, as CTranslate2 and Whisper do  # the first timestamp is at most 1 s in (faster-whisper's)
 
 
 @dataclass(frozen=True)
 class ShortWindowOptions:
     pad_s: float = 2.0  # real silence after the utterance (tuned: benchmarks/RESULTS.md)
+    loop_pad_s: float | None = 5.0  # a decode that read in circles is redone with this pad
     beam_size: int = 1
     retry_beam_size: int | None = 5  # a doubtful decode is tried again with this beam
     timestamps: bool = True  # decode timestamp tokens (segments after the speech are dropped)
@@ -82,18 +84,23 @@ def word_keys(text: str) -> list[str]:
     return [k for k in keys if k]
 
 
-def find_repeat(words: list[str]) -> int | None:
+def find_repeat(words: list[str], looping: bool = False) -> int | None:
     """Index of the first word that starts re-reading the words just before it, or None.
 
     A repeat at ``j`` with period ``p >= 2``: the ``p`` words from ``j`` are the ``p`` words
     just before ``j`` ("what time is it what time is it" cuts at the second "what"). A single
-    word counts when it occurs three times in a row ("the the the"). Comparison ignores case
-    and punctuation.
+    word counts when it occurs three times in a row ("the the the"), or twice when ``looping``
+    (the decode ran into the token cap, so it was reading in circles: "Javis. Javis. Jav").
+    Comparison ignores case and punctuation.
     """
     keys = [_WORD_KEY.sub("", w.lower()) for w in words]
     n = len(keys)
     for j in range(1, n):
-        if j + 1 < n and keys[j] and keys[j - 1] == keys[j] == keys[j + 1]:
+        if (
+            keys[j]
+            and keys[j - 1] == keys[j]
+            and (looping or (j + 1 < n and keys[j + 1] == keys[j]))
+        ):
             return j
         for p in range(2, min(j, n - j) + 1):
             if keys[j : j + p] == keys[j - p : j]:
@@ -101,10 +108,10 @@ def find_repeat(words: list[str]) -> int | None:
     return None
 
 
-def cut_repeats(text: str) -> tuple[str, bool]:
+def cut_repeats(text: str, looping: bool = False) -> tuple[str, bool]:
     """``text`` without a repeated phrase and what follows it; True when something was cut."""
     words = text.split()
-    cut = find_repeat(words)
+    cut = find_repeat(words, looping)
     if cut is None:
         return text.strip(), False
     return " ".join(words[:cut]), True
@@ -181,10 +188,21 @@ class ShortWindowDecoder:
             beams.append(self.options.retry_beam_size)
         for beam_size in beams:
             raw = self._generate(encoder_output, tokenizer, seconds, beam_size)
+            if self._looped(raw, seconds) and allow_fallback and self.options.loop_pad_s:
+                # the decoder read in circles: more silence after the speech shows it the end
+                longer = self._encode(audio, self.options.loop_pad_s)
+                second = self._generate(longer, tokenizer, seconds, beam_size)
+                if not second.capped:
+                    raw, encoder_output = second, longer
             decoded = self._judge(raw, seconds)
             if decoded.reason == "short" or not allow_fallback:
                 return decoded
         return self.full_window(audio, decoded.reason)
+
+    @staticmethod
+    def _looped(raw: RawDecode, seconds: float) -> bool:
+        """The cap stopped a decode that never left the speech (no segment after its end)."""
+        return raw.capped and all(s.start < seconds for s in raw.segments)
 
     def raw_decode(self, audio: np.ndarray) -> RawDecode:
         """The model's output for the short window, before the guard and the checks."""
@@ -193,22 +211,28 @@ class ShortWindowDecoder:
         return self._generate(encoder_output, tokenizer, len(audio) / SAMPLE_RATE)
 
     def _judge(self, raw: RawDecode, seconds: float) -> Decoded:
-        """Keep the segments inside the speech, cut repeats, and say whether to doubt it."""
-        kept = [s for s in raw.segments if s.start < seconds and (s.closed or not raw.capped)]
+        """Keep the segments inside the speech, cut repeats, and say whether to doubt it.
+
+        A decode that ran into the token cap is cut where it starts reading in circles (its
+        last, open segment is kept up to there: dropping it lost the end of the utterance);
+        the cap is a doubt only when nothing shows the speech was read to its end (no repeat,
+        no segment after the speech)."""
+        kept = [s for s in raw.segments if s.start < seconds]
         keep = drop_rereads([raw.text([s]) for s in kept])
-        text, repeat_cut = cut_repeats(raw.text(kept[:keep]))
+        text, repeat_cut = cut_repeats(raw.text(kept[:keep]), looping=raw.capped)
+        read_past = keep < len(raw.segments)
         repeat_cut = repeat_cut or keep < len(kept)
         ratio = compression_ratio(text)
         return Decoded(
             text=text,
             fallback=False,
-            reason=self._doubt(raw, ratio, repeat_cut) or "short",
+            reason=self._doubt(raw, ratio, repeat_cut or read_past) or "short",
             repeat_cut=repeat_cut,
             avg_logprob=raw.avg_logprob,
             compression_ratio=ratio,
         )
 
-    def _doubt(self, raw: RawDecode, ratio: float, repeat_cut: bool) -> str | None:
+    def _doubt(self, raw: RawDecode, ratio: float, ended: bool) -> str | None:
         """Why the short-window text should not be trusted, or None (faster-whisper's rules)."""
         opts = self.options
         if (
@@ -216,7 +240,7 @@ class ShortWindowDecoder:
             and raw.avg_logprob < opts.log_prob_threshold
         ):
             return "no_speech"  # the VAD heard speech: let the full window decide
-        if raw.capped and not repeat_cut:
+        if raw.capped and not ended:
             return "token_cap"
         if ratio > opts.compression_ratio_threshold:
             return "compression_ratio"
@@ -243,12 +267,12 @@ class ShortWindowDecoder:
         prompt = list(tokenizer.sot_sequence)
         if not opts.timestamps:
             prompt.append(tokenizer.no_timestamps)
-        cap = min(448 - len(prompt), math.ceil(opts.min_tokens + opts.tokens_per_s * seconds))
+        cap = min(MAX_NEW_TOKENS, math.ceil(opts.min_tokens + opts.tokens_per_s * seconds))
         result = self.model.model.generate(
             encoder_output,
             [prompt],
             beam_size=beam_size or opts.beam_size,
-            max_length=len(prompt) + cap,
+            max_length=2 * cap,  # CTranslate2's Whisper generates at most max_length // 2
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
@@ -264,10 +288,11 @@ class ShortWindowDecoder:
             tokenizer=tokenizer,
         )
 
-    def _encode(self, audio: np.ndarray):
+    def _encode(self, audio: np.ndarray, pad_s: float | None = None):
         import ctranslate2
 
-        padded = np.concatenate([audio, np.zeros(round(self.options.pad_s * SAMPLE_RATE), "f4")])
+        pad = self.options.pad_s if pad_s is None else pad_s
+        padded = np.concatenate([audio, np.zeros(round(pad * SAMPLE_RATE), "f4")])
         features = self.model.feature_extractor(padded)[:, :-1]  # last frame: the STFT's edge
         features = np.ascontiguousarray(features[None, :, : features.shape[1] // 2 * 2])
         return self.model.model.encode(ctranslate2.StorageView.from_array(features))
