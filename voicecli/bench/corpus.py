@@ -13,10 +13,9 @@ recordings with no speech in them: every word heard there is a false transcript.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
-
-import json
 
 import numpy as np
 
@@ -25,6 +24,7 @@ from voicecli.core.errors import AudioInputError, UsageError
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 TRUTH_FILE = "truth.json"
+NOISE_SET = "noise"
 
 # The bundled default corpus: short things people say to an assistant, two voices.
 DEFAULT_PHRASES = (
@@ -64,6 +64,11 @@ class CorpusItem:
     reference: str
     audio: np.ndarray  # 16 kHz mono float32
     speaker: str = ""  # truth.json's speaker, when it names one
+
+    @property
+    def is_noise(self) -> bool:
+        """From ``load_noise``: no speech in it, so every word heard is a false transcript."""
+        return self.set == NOISE_SET or self.set.startswith(NOISE_SET + "/")
 
     @property
     def duration_s(self) -> float:
@@ -123,7 +128,11 @@ def _label(root: Path, path: Path, cache: dict[Path, dict]) -> tuple[str, str, s
     entry = _truth(path.parent, cache).get(path.name)
     folder = path.relative_to(root).parent.as_posix()
     if entry is not None:
-        return entry["text"].strip(), str(entry.get("kind") or folder), str(entry.get("speaker", ""))
+        return (
+            entry["text"].strip(),
+            str(entry.get("kind") or folder),
+            str(entry.get("speaker", "")),
+        )
     txt = path.with_suffix(".txt")
     if txt.is_file():
         return txt.read_text(encoding="utf-8").strip(), folder, ""
@@ -178,6 +187,6 @@ def load_noise(root: str | Path, limit: int | None = None) -> list[CorpusItem]:
     for path in _audio_files(root, "noise")[:limit]:
         relative = path.relative_to(root)
         folder = relative.parent.as_posix()
-        name = "noise" if folder == "." else f"noise/{folder}"
+        name = NOISE_SET if folder == "." else f"{NOISE_SET}/{folder}"
         items.append(CorpusItem(relative.as_posix(), name, "", _read(path)))
     return items

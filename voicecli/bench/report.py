@@ -19,14 +19,15 @@ import numpy as np
 
 from voicecli import __version__
 from voicecli.bench.run import LATENCY_FIELDS, TurnResult, UtteranceRun
-from voicecli.bench.wer import WordErrors, word_errors
+from voicecli.bench.wer import WordErrors, normalize, word_errors
 from voicecli.core.errors import UsageError
 from voicecli.listen.short_window import find_repeat
 from voicecli.reply.brain import BRAINS
 
 REPORT_SCHEMA = "voicecli-bench"
-REPORT_VERSION = 2  # 2: turns' backend and first_token_ms, summary.reply_by_backend, config.llm
-READABLE_VERSIONS = (1, 2)  # what --compare reads: version 2 only added fields
+REPORT_VERSION = 3  # 2: turns' backend and first_token_ms, summary.reply_by_backend, config.llm
+# 3: wer.words (reference words per set), summary.noise (false transcripts on --noise)
+READABLE_VERSIONS = (1, 2, 3)  # what --compare reads: versions 2 and 3 only added fields
 STAGES = ("vad_frame_ms", *LATENCY_FIELDS)
 REPLY_FIELDS = ("first_token_ms", "reply_ms", "tts_first_audio_ms", "voice_to_voice_ms")
 
@@ -66,7 +67,35 @@ def _wer_by_set(pairs: list[tuple[str, WordErrors]]) -> dict:
     for name, counted in pairs:
         sets[name] = sets.get(name, WordErrors(0, 0)) + counted
     total = sum(sets.values(), WordErrors(0, 0))
-    return {"all": _rate(total), "sets": {name: _rate(c) for name, c in sorted(sets.items())}}
+    return {
+        "all": _rate(total),
+        "sets": {name: _rate(c) for name, c in sorted(sets.items())},
+        "words": {"all": total.words, **{name: c.words for name, c in sorted(sets.items())}},
+    }
+
+
+def _noise_summary(runs: list[UtteranceRun]) -> dict:
+    """False transcripts (turns with any word) on speech-free recordings, for the pipeline
+    and, when it ran, for ``transcribe()`` on the same VAD-cut audio; per minute of noise."""
+    minutes = sum(r.item.duration_s for r in runs) / 60
+    heard = [t.text for r in runs for t in r.turns if normalize(t.text)]
+    row = {
+        "files": len(runs),
+        "minutes": round(minutes, 3),
+        "false_transcripts": len(heard),
+        "per_minute": round(len(heard) / minutes, 3) if minutes else None,
+        "texts": heard,
+        "baseline": None,
+    }
+    turns = [t for r in runs for t in r.turns]
+    if all(t.baseline is not None for t in turns):
+        base = [t.baseline.text for t in turns if normalize(t.baseline.text)]
+        row["baseline"] = {
+            "false_transcripts": len(base),
+            "per_minute": round(len(base) / minutes, 3) if minutes else None,
+            "texts": base,
+        }
+    return row
 
 
 def _utterance(run: UtteranceRun) -> dict:
@@ -170,7 +199,10 @@ def _reply_by_backend(turns: list[TurnResult]) -> dict:
 
 
 def build_report(runs: list[UtteranceRun], measured: Measurement) -> dict:
-    """The whole report as a JSON-ready dict (schema: docs/bench.md)."""
+    """The whole report as a JSON-ready dict (schema: docs/bench.md); runs of noise items
+    (``--noise``) only count false transcripts, apart from the WER."""
+    noise = [run for run in runs if run.item.is_noise]
+    runs = [run for run in runs if not run.item.is_noise]
     records = [_utterance(run) for run in runs]
     turns = [t for run in runs for t in run.turns]
     stages = {"vad_frame_ms": percentiles(measured.vad_frame_ms)}
@@ -201,6 +233,7 @@ def build_report(runs: list[UtteranceRun], measured: Measurement) -> dict:
         else None,
         "wall_s": round(measured.wall_s, 2),
         "baseline": None,
+        "noise": _noise_summary(noise) if noise else None,
     }
     if runs and all(rec["baseline"] is not None for rec in records):
         summary["baseline"] = _baseline_summary(runs, records, stages["stt_compute_ms"])

@@ -80,6 +80,7 @@ def quality_table(summary: dict) -> Table:
     base = summary.get("baseline")
     table = Table(title="Word error rate", title_justify="left")
     table.add_column("set")
+    table.add_column("words", justify="right")
     table.add_column("short window", justify="right")
     if base:
         table.add_column("transcribe()", justify="right")
@@ -88,7 +89,8 @@ def quality_table(summary: dict) -> Table:
     names = ["all", *summary["wer"]["sets"]]
     for name in names:
         short = summary["wer"]["all"] if name == "all" else summary["wer"]["sets"][name]
-        row = [name, _pct(short)]
+        words = summary["wer"].get("words", {}).get(name)  # absent before version 3
+        row = [name, "-" if words is None else str(words), _pct(short)]
         if base:
             old = base["wer"]["all"] if name == "all" else base["wer"]["sets"][name]
             diff = None if short is None or old is None else short - old
@@ -96,6 +98,25 @@ def quality_table(summary: dict) -> Table:
             paired = base["paired"].get(name)
             row.append(f"{paired['better']}/{paired['same']}/{paired['worse']}" if paired else "")
         table.add_row(*row)
+    return table
+
+
+def noise_table(noise: dict) -> Table:
+    """False transcripts on speech-free recordings (``--noise``), both methods."""
+    table = Table(title="False transcripts on noise", title_justify="left")
+    for column in ("method", "false transcripts", "per minute", "heard"):
+        table.add_column(column, justify="left" if column in ("method", "heard") else "right")
+    rows = [("pipeline", noise)]
+    if noise["baseline"] is not None:
+        rows.append(("transcribe()", noise["baseline"]))
+    for label, row in rows:
+        per_minute = row["per_minute"]
+        table.add_row(
+            f"{label} ({noise['files']} files, {noise['minutes']:.1f} min)",
+            str(row["false_transcripts"]),
+            "-" if per_minute is None else f"{per_minute:.2f}",
+            "; ".join(repr(t) for t in row["texts"][:5]),
+        )
     return table
 
 
@@ -127,6 +148,8 @@ def totals_table(summary: dict) -> Table:
 def render(report: dict, console: Console) -> None:
     summary = report["summary"]
     tables = [stage_table(summary), reply_table(summary), quality_table(summary)]
+    if summary.get("noise"):
+        tables.append(noise_table(summary["noise"]))
     console.print(Group(*tables, totals_table(summary)))
 
 

@@ -24,7 +24,12 @@ def bench(
     corpus: Path | None = typer.Option(
         None,
         "--corpus",
-        help="Folder of audio files, each with a .txt reference (default: bundled).",
+        help="Folder of audio files with a .txt or truth.json reference (default: bundled).",
+    ),
+    noise: Path | None = typer.Option(
+        None,
+        "--noise",
+        help="Folder of speech-free recordings: count false transcripts per minute of noise.",
     ),
     repeat: int = typer.Option(1, "--repeat", help="Run the corpus N times."),
     limit: int | None = typer.Option(None, "--limit", help="Only the first N files."),
@@ -61,7 +66,7 @@ def bench(
     With --thermal: latency against temperature, throttling and time (docs/thermal.md)."""
     from rich.console import Console
 
-    from voicecli.bench.corpus import default_corpus, load_corpus
+    from voicecli.bench.corpus import default_corpus, load_corpus, load_noise
     from voicecli.bench.report import Measurement, build_report, read_report, write_report
     from voicecli.bench.table import compare as find_regressions
     from voicecli.bench.table import regression_table, render
@@ -76,8 +81,8 @@ def bench(
     if tail_s < 0:
         raise UsageError("--tail must not be negative")
     if thermal:
-        if repeat != 1 or baseline or compare is not None:
-            raise UsageError("--repeat, --baseline and --compare do not go with --thermal")
+        if repeat != 1 or baseline or compare is not None or noise is not None:
+            raise UsageError("--repeat, --baseline, --compare, --noise do not go with --thermal")
         if llm is not None or llm_url is not None or llm_model is not None:
             raise UsageError("--llm, --llm-url and --llm-model do not go with --thermal")
         from voicecli.bench.thermal_cli import run_command
@@ -99,7 +104,13 @@ def bench(
         {"stt.model": model, "llm.backend": llm, "llm.url": llm_url, "llm.model": llm_model}
     )
     kind = backend_kind(loaded.config.llm)
-    items = load_corpus(corpus, limit) if corpus else default_corpus(limit, llm=kind != "none")
+    if corpus:
+        items = load_corpus(corpus, limit)
+    elif noise:
+        items = []
+    else:
+        items = default_corpus(limit, llm=kind != "none")
+    items += load_noise(noise, limit) if noise else []
     reply_brain = make_brain(loaded.config)  # before Engines: the LLM's thread settings first
     try:
         engines = Engines.load(loaded.config)
@@ -116,7 +127,13 @@ def bench(
         cpu_s=cpu_s,
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         config={
-            "corpus": str(corpus) if corpus else "default-llm" if kind != "none" else "default",
+            "corpus": str(corpus)
+            if corpus
+            else ""
+            if noise
+            else "default-llm"
+            if kind != "none"
+            else "default",
             "model": loaded.config.stt.model,
             "beam_size": loaded.config.stt.beam_size,
             "repeat": repeat,
