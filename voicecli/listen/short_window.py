@@ -12,7 +12,10 @@ with). A naively cut window makes the decoder repeat itself ("X. X. X."), so:
 - a quality check like faster-whisper's (compression ratio, average log-probability) doubts a
   decode: it is decoded again with a wider beam on the same encoding, and if still doubtful the
   utterance goes to the full window (``WhisperModel.transcribe``), as does one longer than
-  ``max_short_s``.
+  ``max_short_s``;
+- the same check drops phantom transcripts: a decode the model itself calls silence (high
+  no-speech probability and low log-probability), or one of Whisper's stock phrases for noise
+  ("Thank you.", "you") heard on weak evidence, becomes no text at all.
 
 Greedy decoding, 2 s of padding and the beam-5 retry measured best on the benchmark corpus
 (benchmarks/RESULTS.md, ``benchmarks/tune_short_window.py``).
@@ -50,16 +53,19 @@ class ShortWindowOptions:
     log_prob_threshold: float = -1.0
     no_speech_threshold: float = 0.6
     fallback_beam_size: int = 5
+    weak_no_speech: float = 0.3  # a stock phantom phrase is dropped above this no-speech prob.
+    weak_log_prob: float = -0.7  # ... or below this average log-probability
 
 
 @dataclass(frozen=True)
 class Decoded:
     text: str
     fallback: bool  # the full window made this text
-    reason: str  # short | long | compression_ratio | log_prob | token_cap | no_speech
+    reason: str  # short | long | compression_ratio | log_prob | token_cap | no_speech | phantom
     repeat_cut: bool = False  # the repetition guard removed a repeated phrase
     avg_logprob: float | None = None
     compression_ratio: float | None = None
+    no_speech_prob: float | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,29 @@ class Segment:
 
 
 _WORD_KEY = re.compile(r"[\W_]+")
+
+# What Whisper says for noise, music and silence (its subtitle-trained habits); dropped only
+# when the decoder's own evidence is weak, so a person who says "thank you" is still heard.
+PHANTOM_PHRASES = frozenset(
+    {
+        "you",
+        "thank you",
+        "thanks",
+        "thank you very much",
+        "thanks for watching",
+        "thank you for watching",
+        "music",
+        "applause",
+        "silence",
+    }
+)
+
+
+def is_phantom(text: str, no_speech_prob: float, avg_logprob: float, opts) -> bool:
+    """A stock noise phrase on weak evidence (see ``PHANTOM_PHRASES``)."""
+    phrase = " ".join(word_keys(text))
+    weak = no_speech_prob > opts.weak_no_speech or avg_logprob < opts.weak_log_prob
+    return bool(phrase) and phrase in PHANTOM_PHRASES and weak
 
 
 def compression_ratio(text: str) -> float:
@@ -195,7 +224,7 @@ class ShortWindowDecoder:
                 if not second.capped:
                     raw, encoder_output = second, longer
             decoded = self._judge(raw, seconds)
-            if decoded.reason == "short" or not allow_fallback:
+            if decoded.reason in ("short", "phantom") or not allow_fallback:
                 return decoded
         return self.full_window(audio, decoded.reason)
 
@@ -223,13 +252,17 @@ class ShortWindowDecoder:
         read_past = keep < len(raw.segments)
         repeat_cut = repeat_cut or keep < len(kept)
         ratio = compression_ratio(text)
+        reason = self._doubt(raw, ratio, repeat_cut or read_past) or "short"
+        if is_phantom(text, raw.no_speech_prob, raw.avg_logprob, self.options):
+            text, reason = "", "phantom"
         return Decoded(
             text=text,
             fallback=False,
-            reason=self._doubt(raw, ratio, repeat_cut or read_past) or "short",
+            reason=reason,
             repeat_cut=repeat_cut,
             avg_logprob=raw.avg_logprob,
             compression_ratio=ratio,
+            no_speech_prob=raw.no_speech_prob,
         )
 
     def _doubt(self, raw: RawDecode, ratio: float, ended: bool) -> str | None:
@@ -259,8 +292,20 @@ class ShortWindowDecoder:
             without_timestamps=True,
             vad_filter=False,
         )
+        segments = list(segments)
         text, repeat_cut = cut_repeats(" ".join(s.text.strip() for s in segments))
-        return Decoded(text=text, fallback=True, reason=reason, repeat_cut=repeat_cut)
+        no_speech = max((s.no_speech_prob for s in segments), default=1.0)
+        log_prob = min((s.avg_logprob for s in segments), default=-math.inf)
+        if is_phantom(text, no_speech, log_prob, self.options):
+            text = ""
+        return Decoded(
+            text=text,
+            fallback=True,
+            reason=reason,
+            repeat_cut=repeat_cut,
+            avg_logprob=log_prob if segments else None,
+            no_speech_prob=no_speech if segments else None,
+        )
 
     def _generate(self, encoder_output, tokenizer, seconds: float, beam_size: int | None = None):
         opts = self.options
