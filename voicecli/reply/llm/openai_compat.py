@@ -178,19 +178,20 @@ class OpenAICompatBackend(LlmBackend):
                     if response.status_code != 200:
                         raise self._http_error(response)
                     yield from self._deltas(response, control, guard)
-            except httpx.ConnectTimeout:
-                raise failure(
-                    "llm_unreachable",
-                    f"no connection to {self.url} within {self.connect_timeout_s} s",
-                ) from None
-            except httpx.ConnectError as exc:
-                raise failure("llm_unreachable", f"cannot connect to {self.url}: {exc}") from None
-            except httpx.TransportError as exc:  # a timeout, a reset, a stream cut short
+            except httpx.TransportError as exc:  # no connection, a timeout, a stream cut short
                 if control.cancelled:
                     return
-                if guard.expired or isinstance(exc, httpx.TimeoutException):
-                    raise self._timeout(first=not guard.started) from None
-                raise failure("llm_disconnected", f"{self.url} broke the stream: {exc!r}") from None
+                raise self._explain(exc, guard) from None
+
+    def _explain(self, exc: httpx.TransportError, guard: _Guard) -> ReplyFailed:
+        if isinstance(exc, httpx.ConnectTimeout):
+            limit = self.connect_timeout_s
+            return failure("llm_unreachable", f"no connection to {self.url} within {limit} s")
+        if isinstance(exc, httpx.ConnectError):
+            return failure("llm_unreachable", f"cannot connect to {self.url}: {exc}")
+        if guard.expired or isinstance(exc, httpx.TimeoutException):
+            return self._timeout(first=not guard.started)
+        return failure("llm_disconnected", f"{self.url} broke the stream: {exc!r}")
 
     def _http_error(self, response: httpx.Response) -> ReplyFailed:
         detail = _error_detail(response)
