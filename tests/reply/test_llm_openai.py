@@ -133,6 +133,7 @@ def test_an_interrupt_stops_generation_and_playback_at_once(engines, llm_server)
         writes_after = [t for t in chat.sink.writes if t > interrupted_at + 0.05]
         assert chat.pipeline.interrupt() is False  # nothing left to interrupt
         assert chat.ask("Next?").text == "Short answer."
+    print(f"interrupt: reply final after {ended * 1000:.0f} ms, server saw {gone * 1000:.0f} ms")
     assert reply.text == "One." and cut.state == "cut"
     assert not chat.of("playback", turn=turn.number, state="stopped")
     assert ended < 1.0  # the responder let go at once
