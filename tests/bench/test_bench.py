@@ -17,7 +17,7 @@ from voicecli.bench.corpus import default_corpus, load_corpus
 from voicecli.bench.report import Measurement, build_report
 from voicecli.bench.run import run_corpus
 from voicecli.bench.table import compare
-from voicecli.cli.app import app, register_commands
+from voicecli.cli.main import app
 from voicecli.core.config import Config
 from voicecli.reply.synth import compose
 
@@ -26,7 +26,6 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 @pytest.fixture(scope="module")
 def cli() -> CliRunner:
-    register_commands()
     return CliRunner()
 
 

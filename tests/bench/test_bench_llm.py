@@ -16,7 +16,7 @@ from voicecli.bench.corpus import LLM_PHRASES, default_corpus
 from voicecli.bench.report import read_report
 from voicecli.bench.run import run_utterance
 from voicecli.bench.table import compare
-from voicecli.cli.app import app, register_commands
+from voicecli.cli.main import app
 from voicecli.reply.llm import make_brain
 
 pytestmark = pytest.mark.llm
@@ -24,7 +24,6 @@ pytestmark = pytest.mark.llm
 
 @pytest.fixture(scope="module")
 def cli() -> CliRunner:
-    register_commands()
     return CliRunner()
 
 

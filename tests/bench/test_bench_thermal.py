@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from voicecli.bench.thermal import Sample, TurnSample, parse_duration
 from voicecli.bench.thermal_load import LoadHelpers
 from voicecli.bench.thermal_report import drift, pearson, state_times
-from voicecli.cli.app import app, register_commands
+from voicecli.cli.main import app
 from voicecli.core.errors import UsageError
 from voicecli.core.lifecycle import ManagedThread
 from voicecli.thermal.monitor import active_monitor
@@ -37,7 +37,6 @@ def report_schema() -> dict:
 
 @pytest.fixture(scope="module")
 def cli() -> CliRunner:
-    register_commands()
     return CliRunner()
 
 

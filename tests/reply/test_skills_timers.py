@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from voicecli.core.clock import SAMPLE_RATE, PipelineClock
+from voicecli.core.audio_format import SAMPLE_RATE
+from voicecli.core.clock import PipelineClock
 from voicecli.reply.brain import Conversation, SkillsBrain
 from voicecli.reply.skills import timers as skill
 from voicecli.reply.timers import TimerBoard

@@ -15,8 +15,9 @@ from support.schema import validate_event
 from voicecli.audio.file import load_audio
 from voicecli.audio.sink import FileSink
 from voicecli.audio.source import AudioSource
+from voicecli.core.audio_format import SAMPLE_RATE
 from voicecli.core.bus import EventBus
-from voicecli.core.clock import SAMPLE_RATE, PipelineClock
+from voicecli.core.clock import PipelineClock
 from voicecli.core.config import Config
 from voicecli.pipeline.pipeline import Pipeline
 from voicecli.reply.brain import Brain, SkillsBrain

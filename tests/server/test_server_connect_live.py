@@ -26,11 +26,11 @@ from support.pulse import digits, session_daemon, stop_recording
 from typer.testing import CliRunner
 
 from voicecli.audio.file import load_audio, write_wav
-from voicecli.cli.app import app, register_commands
+from voicecli.cli.main import app
+from voicecli.core.audio_format import TTS_RATE
 from voicecli.core.errors import ExitStatus
 from voicecli.core.lifecycle import ManagedThread
 from voicecli.reply.synth import compose
-from voicecli.reply.tts import TTS_RATE
 
 pytestmark = pytest.mark.live
 
@@ -49,7 +49,6 @@ def question_wav(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def cli() -> CliRunner:
-    register_commands()
     return CliRunner()
 
 

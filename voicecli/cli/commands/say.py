@@ -56,8 +56,9 @@ def say(
 ) -> None:
     """Speak TEXT on the speakers, and/or into a WAV file with -o."""
     from voicecli.cli.commands.voices import check_tts_settings
+    from voicecli.core.audio_format import TTS_RATE
     from voicecli.core.config import load_config
-    from voicecli.reply.tts import TTS_RATE, TextToSpeech
+    from voicecli.reply.tts import TextToSpeech
 
     if not text.strip():
         raise UsageError("nothing to say: TEXT is empty")
