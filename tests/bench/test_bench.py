@@ -10,7 +10,6 @@ import jsonschema
 import numpy as np
 import pytest
 from support.schema import report_schema
-from typer.testing import CliRunner
 
 from voicecli.audio.file import write_wav
 from voicecli.bench.corpus import default_corpus, load_corpus
@@ -22,11 +21,6 @@ from voicecli.core.config import Config
 from voicecli.reply.synth import compose
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-
-
-@pytest.fixture(scope="module")
-def cli() -> CliRunner:
-    return CliRunner()
 
 
 @pytest.fixture(scope="module")

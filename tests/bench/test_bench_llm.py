@@ -10,7 +10,6 @@ import jsonschema
 import pytest
 from support.fake_llm import FakeLlm, http_error, llm_config, stream
 from support.schema import report_schema
-from typer.testing import CliRunner
 
 from voicecli.bench.corpus import LLM_PHRASES, default_corpus
 from voicecli.bench.report import read_report
@@ -20,11 +19,6 @@ from voicecli.cli.main import app
 from voicecli.reply.llm import make_brain
 
 pytestmark = pytest.mark.llm
-
-
-@pytest.fixture(scope="module")
-def cli() -> CliRunner:
-    return CliRunner()
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ import jsonschema
 import psutil
 import pytest
 from support.thermal_fakes import FakeSysfs
-from typer.testing import CliRunner
 
 from voicecli.bench.thermal import Sample, TurnSample, parse_duration
 from voicecli.bench.thermal_load import LoadHelpers
@@ -33,11 +32,6 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "thermal.md"
 def report_schema() -> dict:
     section = DOCS.read_text(encoding="utf-8").split("### Report schema", 1)[1]
     return json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))
-
-
-@pytest.fixture(scope="module")
-def cli() -> CliRunner:
-    return CliRunner()
 
 
 @pytest.fixture

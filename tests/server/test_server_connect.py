@@ -29,11 +29,6 @@ RECALL = "You asked: What is 12 times 8?"
 
 
 @pytest.fixture(scope="module")
-def cli() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture(scope="module")
 def question_wav(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("connect") / "question.wav"
     write_wav(path, compose(0.5, "What is twelve times eight?", 1.5), 16000)

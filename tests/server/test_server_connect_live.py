@@ -22,8 +22,7 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 from support.cli import voicecli
-from support.pulse import digits, session_daemon, stop_recording
-from typer.testing import CliRunner
+from support.pulse import digits, stop_recording
 
 from voicecli.audio.file import load_audio, write_wav
 from voicecli.cli.main import app
@@ -35,21 +34,11 @@ from voicecli.reply.synth import compose
 pytestmark = pytest.mark.live
 
 
-@pytest.fixture(scope="session")
-def pulse(request):
-    return session_daemon(request.config)
-
-
 @pytest.fixture(scope="module")
 def question_wav(tmp_path_factory):
     path = tmp_path_factory.mktemp("connect-live") / "two_plus_two.wav"
     write_wav(path, compose(0.3, "What is two plus two?", 0.5), 16000)
     return path
-
-
-@pytest.fixture(scope="module")
-def cli() -> CliRunner:
-    return CliRunner()
 
 
 class Client:
