@@ -55,7 +55,7 @@ def say(
     device: str | None = typer.Option(None, "--device", help="Speaker: index or part of a name."),
 ) -> None:
     """Speak TEXT on the speakers, and/or into a WAV file with -o."""
-    from voicecli.cli.commands.voices import check_tts_settings
+    from voicecli.cli.assistant import check_tts_settings
     from voicecli.core.audio_format import TTS_RATE
     from voicecli.core.config import load_config
     from voicecli.reply.tts import TextToSpeech
