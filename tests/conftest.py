@@ -43,7 +43,7 @@ def shared_audio() -> Path:
     return SHARED_AUDIO
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def cli() -> CliRunner:
     """Invokes ``voicecli.cli.main.app`` in this process: ``cli.invoke(app, [...])``."""
     return CliRunner()
