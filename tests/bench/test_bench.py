@@ -114,7 +114,9 @@ def test_corpus_folder_sets_and_references(tmp_path):
     "setup, args, message",
     [
         (None, ["--corpus", "{tmp}/nothing"], "not a directory"),
-        ("no_reference", ["--corpus", "{tmp}"], "no .txt reference"),
+        ("no_reference", ["--corpus", "{tmp}"], "no .txt or truth.json reference"),
+        ("bad_truth", ["--corpus", "{tmp}"], "expected file -> {text: ...}"),
+        (None, ["--noise", "{tmp}/nothing"], "noise {tmp}/nothing: not a directory"),
         ("empty", ["--corpus", "{tmp}"], "no audio files"),
         ("bad_report", ["--compare", "{tmp}/old.json"], "not a voicecli bench report"),
         (None, ["--compare", "{tmp}/missing.json"], "no such file"),
@@ -122,11 +124,13 @@ def test_corpus_folder_sets_and_references(tmp_path):
     ],
 )
 def test_bad_input_is_a_clear_usage_error(cli, tmp_path, setup, args, message):
-    if setup == "no_reference":
+    if setup in ("no_reference", "bad_truth"):
         write_wav(tmp_path / "a.wav", np.zeros(1600, np.float32), 16000)
+    if setup == "bad_truth":
+        (tmp_path / "truth.json").write_text('{"a.wav": "hello"}')
     elif setup == "bad_report":
         (tmp_path / "old.json").write_text('{"hello": 1}')
-    result = cli.invoke(app, ["bench", *(a.format(tmp=tmp_path) for a in args)])
+    result = cli.invoke(app, ["bench", *(a.replace("{tmp}", str(tmp_path)) for a in args)])
     assert result.exit_code == 2, result.output
-    assert message in result.output
+    assert message.replace("{tmp}", str(tmp_path)) in " ".join(result.output.split())
     assert "Traceback" not in result.output
