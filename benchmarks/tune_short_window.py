@@ -1,6 +1,8 @@
 """Compare short-window decoding settings on the benchmark corpus's VAD-trimmed utterances.
 
     python benchmarks/tune_short_window.py [--corpus benchmarks/data] [--variants NAME,...]
+    python benchmarks/tune_short_window.py --corpus ../shared/audio/real/utterances \
+        --cache /tmp/real.npz --variants pad2_noloop,pad2_loop5,pad2_loop8
 
 Why a separate script: ``voicecli bench`` measures the pipeline as configured; this one answers
 "which padding / beam / prompt is best" by decoding the same utterances (cut by the real
@@ -38,6 +40,13 @@ VARIANTS = {
     "pad2_b1_retry5": ShortWindowOptions(pad_s=2.0, beam_size=1, retry_beam_size=5),
     "pad1_b1_nots": ShortWindowOptions(pad_s=1.0, beam_size=1, timestamps=False),
     "pad1.5_b1_retry5": ShortWindowOptions(pad_s=1.5, beam_size=1, retry_beam_size=5),
+    # a decode that reads in circles redone with more padding (the default: 5 s)
+    "pad2_noloop": ShortWindowOptions(loop_pad_s=None),
+    "pad2_loop5": ShortWindowOptions(loop_pad_s=5.0),
+    "pad2_loop8": ShortWindowOptions(loop_pad_s=8.0),
+    "pad2_loop12": ShortWindowOptions(loop_pad_s=12.0),
+    "pad4_noloop": ShortWindowOptions(pad_s=4.0, loop_pad_s=None),
+    "pad10_noloop": ShortWindowOptions(pad_s=10.0, loop_pad_s=None),
 }
 
 
