@@ -111,15 +111,22 @@ class WyomingServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready: asyncio.Event | None = None
         self._serving = threading.Event()
+        self._ended = threading.Event()
         self.failure: str | None = None
 
     @property
-    def uri(self) -> str:
+    def url(self) -> str:
         host = self.host
         return f"tcp://{f'[{host}]' if ':' in host else host}:{self.port}"
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """True once the server has ended (it only ends by itself when it failed)."""
+        return self._ended.wait(timeout)
+
     # -- control (from any thread) ---------------------------------------------------------
     def start(self, timeout: float = 10.0) -> WyomingServer:
+        if self._thread is not None:  # already serving
+            return self
         self._sock = bind(self.host, self.port)
         self.port = self._sock.getsockname()[1]
         self.tts_calls.start()
@@ -166,6 +173,7 @@ class WyomingServer:
     def _failed(self, thread: ManagedThread, exc: BaseException) -> None:
         self.failure = self.failure or f"{thread.name} failed: {exc!r}"
         log.error("wyoming: %s", self.failure)
+        self._ended.set()
 
     # -- for handlers (event loop thread) --------------------------------------------------
     async def ready(self) -> Backend:
@@ -189,7 +197,10 @@ class WyomingServer:
 
     # -- the event loop thread -------------------------------------------------------------
     def _run(self, thread: ManagedThread) -> None:
-        asyncio.run(self._main(thread))
+        try:
+            asyncio.run(self._main(thread))
+        finally:
+            self._ended.set()
 
     async def _main(self, thread: ManagedThread) -> None:
         self._loop = asyncio.get_running_loop()

@@ -35,13 +35,25 @@ def serve(
     llm_model: str | None = options.LLM_MODEL,
     voice: str | None = options.VOICE,
     rate: int | None = options.RATE,
+    wyoming: str | None = typer.Option(
+        None,
+        "--wyoming",
+        metavar="tcp://HOST:PORT",
+        help="Also serve Home Assistant over Wyoming (docs/wyoming.md), e.g. tcp://127.0.0.1:10300.",
+    ),
+    wyoming_allow_lan: bool = typer.Option(
+        False, "--wyoming-allow-lan", help="Allow --wyoming beyond loopback (no authentication)."
+    ),
+    no_websocket: bool = typer.Option(False, "--no-websocket", help="Serve Wyoming only."),
 ) -> None:
     """Serve the assistant over WebSocket to other programs (browsers, phones, hubs)."""
     from voicecli.cli.commands.voices import check_tts_settings
     from voicecli.core.config import load_config
+    from voicecli.listen.stt_worker import SttWorker
     from voicecli.pipeline.pipeline import Engines
     from voicecli.reply.llm import make_brain
     from voicecli.server.app import ServerOptions, VoiceServer, bind, serve_until_signal
+    from voicecli.server.group import ServerGroup
 
     server_options = ServerOptions(
         host=host,
@@ -64,22 +76,39 @@ def serve(
     config = load_config(flags).config
     check_tts_settings(config.tts)
     monitor = _thermal_monitor(config)  # bad thresholds fail here, before anything starts
-    sock = bind(host, port)
+    if no_websocket and not wyoming:
+        raise fail("--no-websocket needs --wyoming tcp://HOST:PORT", ExitStatus.USAGE)
+    sock = None if no_websocket else bind(host, port)
+    wyoming_server = None
     try:
+        # Wyoming answers Home Assistant's describe while the models load
+        wyoming_server = _start_wyoming(wyoming, wyoming_allow_lan, config) if wyoming else None
         reply_brain = make_brain(config)  # one for all sessions, before Engines (LLM threads)
     except BaseException:
-        sock.close()
+        _close(sock, wyoming_server)
         raise
+    stt = None
     try:
-        server = VoiceServer(server_options, Engines.load(config), config, reply_brain, sock=sock)
+        engines = Engines.load(config)
+        stt = SttWorker(engines.stt).start()
+        servers = (
+            []
+            if sock is None
+            else [VoiceServer(server_options, engines, config, reply_brain, sock=sock, stt=stt)]
+        )
+        if wyoming_server is not None:
+            wyoming_server.provide(engines, stt, reply_brain)
+            servers.append(wyoming_server)
+        server = ServerGroup(servers, stt)
     except BaseException:
-        sock.close()
+        _close(sock, wyoming_server, stt)
         reply_brain.close()
         raise
 
     def announce(url: str) -> None:
         auth = "token required" if server_options.token else "no token"
-        typer.echo(f"voicecli: serving on {url} ({auth}, at most {max_sessions} sessions)")
+        limits = "Wyoming only" if sock is None else f"{auth}, at most {max_sessions} sessions"
+        typer.echo(f"voicecli: serving on {url} ({limits})")
 
     monitor.start()  # every session's pipeline applies its protection (active_monitor)
     try:
@@ -90,6 +119,27 @@ def serve(
     if status is ExitStatus.RUNTIME_FAILURE:
         raise fail(f"server stopped: {server.failure}", status)
     raise typer.Exit(int(status))
+
+
+def _start_wyoming(uri: str, allow_lan: bool, config):
+    """The Wyoming server, serving ``info`` now; its requests wait for ``provide``."""
+    from voicecli.server.wyoming import WyomingOptions, WyomingServer
+
+    options = WyomingOptions(uri=uri, allow_lan=allow_lan).validate()
+    server = WyomingServer(options, config).start()
+    if allow_lan:
+        typer.echo(f"voicecli: Wyoming on {server.url} exposes {options.exposure()}", err=True)
+    typer.echo(f"voicecli: Wyoming (Home Assistant) on {server.url}; loading models")
+    return server
+
+
+def _close(sock, wyoming_server, stt=None) -> None:
+    """Undo a start that failed part way (a bad model, Ctrl-C while loading)."""
+    for part in (wyoming_server, stt):
+        if part is not None:
+            part.stop()
+    if sock is not None:
+        sock.close()
 
 
 def _thermal_monitor(config):
