@@ -24,6 +24,11 @@ from voicecli.listen.stt_worker import FINAL, SttJob, SttWorker
 from voicecli.server.calls import call_in_loop
 
 WIDTHS = {1: np.uint8, 2: np.int16, 4: np.int32}
+# Audio kept after the last speech frame. The listener's 64 ms tail (config.vad.tail_ms) cut
+# final consonants of single words here; 320 ms measured best on the real recordings
+# (benchmarks/WYOMING.md: WER 25.3 -> 19.8 %, n=63), and Home Assistant's ~0.7 s of trailing
+# silence still leaves the transcription time to finish before audio-stop.
+TAIL_FRAMES = 10
 
 
 class BadAudio(ValueError):
@@ -51,7 +56,7 @@ class AsrStream:
         self.max_samples = round(max_audio_s * SAMPLE_RATE)
         self.vad = VadStream(config.vad.engine)
         self.segmenter = SpeechSegmenter(config.vad)
-        self.tail_frames = round(config.vad.tail_ms / 1000 * SAMPLE_RATE / FRAME)
+        self.tail_frames = TAIL_FRAMES
         self._pieces: list[np.ndarray] = []  # everything heard, 16 kHz mono
         self._samples = 0
         self._unframed = np.zeros(0, np.float32)  # the tail the VAD has not seen yet
