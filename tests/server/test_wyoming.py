@@ -4,13 +4,17 @@ describe, asr, tts and handle with the real models."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 import time
 
 import numpy as np
 import pytest
 from support.server import run
 from support.wyoming import as_pcm, client, read_until, transcribe, transcript_text
-from wyoming.asr import TranscriptChunk
+from wyoming.asr import Transcript, TranscriptChunk
 from wyoming.audio import AudioChunk
 from wyoming.handle import Handled
 from wyoming.info import Describe, Info
@@ -18,28 +22,9 @@ from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, Synthesize
 
 from voicecli.audio.file import load_audio, resample
 from voicecli.bench.wer import corpus_wer
-from voicecli.core.config import Config
 from voicecli.core.lifecycle import ManagedThread
 from voicecli.reply.tts import TTS_RATE
-from voicecli.server.wyoming import WyomingOptions, WyomingServer
-
-
-@pytest.fixture(name="start_wyoming")
-def start_wyoming_fixture(engines):
-    """start_wyoming(provide=True, **WyomingOptions fields) -> a running server on a free port;
-    stopped (every thread joined) after the test."""
-    servers: list[WyomingServer] = []
-
-    def start(provide: bool = True, **options) -> WyomingServer:
-        server = WyomingServer(WyomingOptions(uri="tcp://127.0.0.1:0", **options), Config())
-        servers.append(server.start())
-        if provide:
-            server.provide(engines)
-        return server
-
-    yield start
-    for server in servers:
-        assert server.stop(), "Wyoming server threads did not stop"
+from voicecli.server.wyoming import WyomingServer
 
 
 @pytest.fixture(name="wyoming")
@@ -154,8 +139,6 @@ def test_streaming_synthesis_gives_one_audio_block_per_sentence(wyoming):
 
 
 async def handle(server, text: str, conversation_id: str | None) -> Handled:
-    from wyoming.asr import Transcript
-
     context = {"conversation_id": conversation_id} if conversation_id else None
     async with client(server) as conn:  # Home Assistant: one connection per request
         await conn.write_event(Transcript(text=text, context=context).event())
@@ -192,3 +175,43 @@ def test_ten_concurrent_clients_are_served(wyoming, shared_audio):
 
     texts = {transcript_text(events) for events in run(many())}
     assert len(texts) == 1 and "forward" in texts.pop().lower()
+
+
+OLD_CLIENT = """
+import asyncio, json, sys
+import importlib.metadata
+from wyoming.client import AsyncTcpClient
+from wyoming.info import Describe, Info
+
+async def main(port):
+    async with AsyncTcpClient("127.0.0.1", port) as conn:
+        await conn.write_event(Describe().event())
+        info = Info.from_event(await conn.read_event())
+    print(json.dumps({
+        "version": importlib.metadata.version("wyoming"),
+        "asr": [m.name for p in info.asr for m in p.models if p.installed],
+        "voices": sum(len(p.voices) for p in info.tts),
+        "handle": [p.name for p in info.handle if p.installed],
+    }))
+
+asyncio.run(main(int(sys.argv[1])))
+"""
+
+
+def test_info_parses_in_the_wyoming_1_7_client_home_assistant_pins(wyoming):
+    """Home Assistant pins wyoming 1.7.x: the 1.10 info must parse there. The old package is
+    installed apart (pip install --no-deps --target DIR wyoming==1.7.2; VOICECLI_WYOMING17=DIR)."""
+    old = os.environ.get("VOICECLI_WYOMING17")
+    if not old:
+        pytest.skip("VOICECLI_WYOMING17 (a directory with wyoming 1.7.x) is not set")
+    done = subprocess.run(
+        [sys.executable, "-c", OLD_CLIENT, str(wyoming.port)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": old},
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["version"].startswith("1.7.")
+    assert seen["asr"] == ["tiny.en"] and seen["voices"] > 10 and seen["handle"] == ["voicecli"]

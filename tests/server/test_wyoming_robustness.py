@@ -17,24 +17,8 @@ from wyoming.event import Event, async_read_event, async_write_event
 from wyoming.info import Describe
 
 from voicecli.audio.file import load_audio
-from voicecli.core.config import Config
 from voicecli.core.errors import UsageError
-from voicecli.server.wyoming import WyomingOptions, WyomingServer
-
-
-@pytest.fixture(name="start_wyoming")
-def start_wyoming_fixture(engines):
-    servers: list[WyomingServer] = []
-
-    def start(**options) -> WyomingServer:
-        server = WyomingServer(WyomingOptions(uri="tcp://127.0.0.1:0", **options), Config())
-        servers.append(server.start())
-        server.provide(engines)
-        return server
-
-    yield start
-    for server in servers:
-        assert server.stop(), "Wyoming server threads did not stop"
+from voicecli.server.wyoming import WyomingOptions
 
 
 async def raw_exchange(server, data: bytes) -> list[Event]:

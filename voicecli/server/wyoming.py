@@ -197,10 +197,7 @@ class WyomingServer:
 
     # -- the event loop thread -------------------------------------------------------------
     def _run(self, thread: ManagedThread) -> None:
-        try:
-            asyncio.run(self._main(thread))
-        finally:
-            self._ended.set()
+        asyncio.run(self._main(thread))  # a failure: _failed, which ends the server too
 
     async def _main(self, thread: ManagedThread) -> None:
         self._loop = asyncio.get_running_loop()
@@ -221,6 +218,7 @@ class WyomingServer:
             deadline = time.monotonic() + 5.0
             while self.handlers and time.monotonic() < deadline:
                 await asyncio.sleep(0.01)
+            self._ended.set()
 
 
 class _BoundTcpServer(AsyncTcpServer):
