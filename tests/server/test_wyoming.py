@@ -215,3 +215,18 @@ def test_info_parses_in_the_wyoming_1_7_client_home_assistant_pins(wyoming):
     seen = json.loads(done.stdout)
     assert seen["version"].startswith("1.7.")
     assert seen["asr"] == ["tiny.en"] and seen["voices"] > 10 and seen["handle"] == ["voicecli"]
+
+
+def test_stopping_while_a_request_waits_for_the_models_ends_it(start_wyoming):
+    server = start_wyoming(provide=False)
+
+    async def waiting_request():
+        async with client(server) as conn:
+            await conn.write_event(Transcript(text="what is two plus two").event())
+            await asyncio.sleep(0.3)  # the request now waits for the models
+            started = time.perf_counter()
+            assert await asyncio.to_thread(server.stop)
+            return await conn.read_event(), time.perf_counter() - started
+
+    event, stop_s = run(waiting_request())
+    assert event is None and stop_s < 3.0 and not server.handlers

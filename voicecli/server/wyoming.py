@@ -212,11 +212,13 @@ class WyomingServer:
                 await asyncio.sleep(POLL_S)
                 self._expire()
         finally:
-            await server.stop()
-            for handler in list(self.handlers):
-                await handler.stop()
-            deadline = time.monotonic() + 5.0
+            await server.stop()  # closes every connection: handlers reading see its end
+            deadline = time.monotonic() + 1.0
             while self.handlers and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            for handler in list(self.handlers):  # still waiting for a model or a reply
+                handler.cancel()
+            while self.handlers:
                 await asyncio.sleep(0.01)
             self._ended.set()
 

@@ -58,10 +58,12 @@ class WyomingHandler(AsyncEventHandler):
         self.key = f"wyoming-{next(_ids)}"
         self.asr: AsrStream | None = None
         self.stream: tuple[SentenceSplitter, str | None] | None = None  # synthesize-start..stop
+        self._task: asyncio.Task | None = None
 
     # -- the connection --------------------------------------------------------------------
     async def run(self) -> None:
         server = self.server
+        self._task = asyncio.current_task()
         full = len(server.handlers) >= self.options.max_connections
         server.handlers.add(self)
         self._is_running = True
@@ -89,6 +91,11 @@ class WyomingHandler(AsyncEventHandler):
                 self.asr.cancel()
             server.handlers.discard(self)
             self.writer.close()
+
+    def cancel(self) -> None:
+        """Server shutdown: end this connection even while it waits for a model or a reply."""
+        if self._task is not None:
+            self._task.cancel()
 
     async def _send_quietly(self, event: Event) -> None:
         with contextlib.suppress(ConnectionError, RuntimeError):

@@ -49,59 +49,54 @@ def brain_description(config: Config) -> str:
     return "skills (arithmetic, units, time, date, recall, repeat)"
 
 
+def _artifact(kind, name: str, description: str, attribution: Attribution, **fields):
+    """Every program, model and voice here is installed: Home Assistant ignores the others."""
+    return kind(
+        name=name, description=description, attribution=attribution, installed=True, **fields
+    )
+
+
 def build_info(config: Config, voices: list[Voice]) -> Info:
-    model = config.stt.model
-    asr = AsrProgram(
-        name="voicecli",
-        description="voicecli speech-to-text (faster-whisper, short-window decoding)",
-        attribution=VOICECLI,
-        installed=True,
+    model, brain = config.stt.model, brain_description(config)
+    asr = _artifact(
+        AsrProgram,
+        "voicecli",
+        "voicecli speech-to-text (faster-whisper, short-window decoding)",
+        VOICECLI,
         version=__version__,
         models=[
-            AsrModel(
-                name=model,
-                description=f"Whisper {model}",
-                attribution=WHISPER,
-                installed=True,
+            _artifact(
+                AsrModel,
+                model,
+                f"Whisper {model}",
+                WHISPER,
                 version=None,
                 languages=stt_languages(model),
             )
         ],
         supports_transcript_streaming=True,
     )
-    tts = TtsProgram(
-        name="voicecli",
-        description="voicecli text-to-speech (espeak-ng)",
-        attribution=VOICECLI,
-        installed=True,
+    tts = _artifact(
+        TtsProgram,
+        "voicecli",
+        "voicecli text-to-speech (espeak-ng)",
+        VOICECLI,
         version=__version__,
         voices=[
-            TtsVoice(
-                name=voice.id,
-                description=voice.name,
-                attribution=ESPEAK,
-                installed=True,
-                version=None,
-                languages=list(voice.languages),
-            )
-            for voice in voices
+            _artifact(TtsVoice, v.id, v.name, ESPEAK, version=None, languages=list(v.languages))
+            for v in voices
         ],
         supports_synthesize_streaming=True,
     )
-    handle = HandleProgram(
-        name="voicecli",
-        description="voicecli conversation: " + brain_description(config),
-        attribution=VOICECLI,
-        installed=True,
+    handle = _artifact(
+        HandleProgram,
+        "voicecli",
+        "voicecli conversation: " + brain,
+        VOICECLI,
         version=__version__,
         models=[
-            HandleModel(
-                name=config.brain.name,
-                description=brain_description(config),
-                attribution=VOICECLI,
-                installed=True,
-                version=None,
-                languages=["en"],
+            _artifact(
+                HandleModel, config.brain.name, brain, VOICECLI, version=None, languages=["en"]
             )
         ],
         supports_home_control=False,
