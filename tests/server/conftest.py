@@ -50,8 +50,8 @@ def start_wyoming_fixture(engines):
     with contextlib.ExitStack() as stack:
 
         def start(provide: bool = True, **options) -> WyomingServer:
-            uri = "tcp://127.0.0.1:0"
-            server = WyomingServer(WyomingOptions(uri=uri, **options)).start()
+            options = {"uri": "tcp://127.0.0.1:0", **options}
+            server = WyomingServer(WyomingOptions(**options)).start()
             stack.callback(stopped, server)
             if provide:
                 server.provide(engines)

@@ -84,6 +84,8 @@ def test_serve_wyoming_answers_describe_while_loading_and_exits_143(websocket):
         (["--wyoming", "tcp://0.0.0.0:0"], "no authentication"),
         (["--wyoming", "http://127.0.0.1:10300"], "expected tcp://HOST:PORT"),
         (["--no-websocket"], "--no-websocket needs --wyoming"),
+        (["--zeroconf"], "--zeroconf needs --wyoming"),
+        (["--wyoming", "tcp://127.0.0.1:0", "--zeroconf"], "--zeroconf needs a LAN bind"),
     ],
 )
 def test_refused_wyoming_options_exit_2(args, message):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 
 import numpy as np
 import pytest
@@ -147,3 +148,28 @@ def test_lan_bind_needs_allow_lan():
     for bad in ("http://127.0.0.1:10300", "tcp://127.0.0.1", "127.0.0.1:10300", "tcp://:99"):
         with pytest.raises(UsageError, match="tcp://HOST:PORT"):
             WyomingOptions(uri=bad).validate()
+
+
+def test_zeroconf_advertises_the_server_for_home_assistant(start_wyoming):
+    from zeroconf import IPVersion
+    from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
+
+    from voicecli.server.wyoming_zeroconf import SERVICE
+
+    name = f"voicecli-test-{os.getpid()}"
+    server = start_wyoming(uri="tcp://0.0.0.0:0", allow_lan=True, zeroconf=name)
+    assert server.zeroconf_error is None, server.zeroconf_error
+
+    async def discover():
+        zc = AsyncZeroconf(ip_version=IPVersion.V4Only)
+        try:
+            info = AsyncServiceInfo(SERVICE, f"{name}.{SERVICE}")
+            assert await info.async_request(zc.zeroconf, 3000), "not discovered"
+            return info.port, info.parsed_addresses()
+        finally:
+            await zc.async_close()
+
+    port, addresses = run(discover())
+    assert port == server.port and addresses and "127.0.0.1" not in addresses
+    with pytest.raises(UsageError, match="needs a LAN bind"):
+        WyomingOptions(uri="tcp://127.0.0.1:10300", zeroconf="voicecli").validate()

@@ -31,6 +31,7 @@ from voicecli.server.app import bind, is_loopback
 from voicecli.server.calls import CallWorker, call_in_loop
 from voicecli.server.wyoming_handler import WyomingHandler
 from voicecli.server.wyoming_info import build_info
+from voicecli.server.wyoming_zeroconf import Advertiser, check_available
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ class WyomingOptions:
     idle_timeout_s: float = 60.0  # no event for this long closes the connection
     max_audio_s: float = 60.0  # one transcription
     conversation_ttl_s: float = 300.0
+    zeroconf: str | None = None  # advertise under this name (needs a LAN bind)
 
     def address(self) -> tuple[str, int]:
         """(host, port) of ``tcp://HOST:PORT``; a usage error for anything else."""
@@ -74,6 +76,13 @@ class WyomingOptions:
             )
         if self.max_connections < 1:
             raise UsageError("--wyoming-max-connections must be at least 1")
+        if self.zeroconf is not None:
+            if is_loopback(host):
+                raise UsageError(
+                    "--zeroconf needs a LAN bind: Home Assistant could not reach 127.0.0.1",
+                    hint="--wyoming tcp://0.0.0.0:PORT --wyoming-allow-lan --zeroconf",
+                )
+            check_available()
         return self
 
     def exposure(self) -> str:
@@ -113,6 +122,7 @@ class WyomingServer:
         self._serving = threading.Event()
         self._ended = threading.Event()
         self.failure: str | None = None
+        self.zeroconf_error: str | None = None  # why discovery is off (serving goes on)
 
     @property
     def url(self) -> str:
@@ -206,12 +216,15 @@ class WyomingServer:
             self._ready.set()
         server = _BoundTcpServer(self._sock, self.options.max_header_bytes)
         await server.start(partial(WyomingHandler, server=self))
+        advertiser = await self._advertise()
         self._serving.set()
         try:
             while not thread.should_stop():
                 await asyncio.sleep(POLL_S)
                 self._expire()
         finally:
+            if advertiser is not None:
+                await advertiser.stop()
             await server.stop()  # closes every connection: handlers reading see its end
             deadline = time.monotonic() + 1.0
             while self.handlers and time.monotonic() < deadline:
@@ -221,6 +234,18 @@ class WyomingServer:
             while self.handlers:
                 await asyncio.sleep(0.01)
             self._ended.set()
+
+    async def _advertise(self) -> Advertiser | None:
+        if self.options.zeroconf is None:
+            return None
+        advertiser = Advertiser(self.options.zeroconf, self.host, self.port)
+        try:
+            await advertiser.start()
+        except RuntimeError as exc:
+            self.zeroconf_error = f"zeroconf discovery is off: {exc}"
+            log.warning("wyoming: %s", self.zeroconf_error)
+            return None
+        return advertiser
 
 
 class _BoundTcpServer(AsyncTcpServer):

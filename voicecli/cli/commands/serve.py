@@ -45,6 +45,9 @@ def serve(
         False, "--wyoming-allow-lan", help="Allow --wyoming beyond loopback (no authentication)."
     ),
     no_websocket: bool = typer.Option(False, "--no-websocket", help="Serve Wyoming only."),
+    zeroconf: bool = typer.Option(
+        False, "--zeroconf", help="Advertise Wyoming for discovery (extra: voicecli[zeroconf])."
+    ),
 ) -> None:
     """Serve the assistant over WebSocket to other programs (browsers, phones, hubs)."""
     from voicecli.cli.commands.voices import check_tts_settings
@@ -76,13 +79,16 @@ def serve(
     config = load_config(flags).config
     check_tts_settings(config.tts)
     monitor = _thermal_monitor(config)  # bad thresholds fail here, before anything starts
-    if no_websocket and not wyoming:
-        raise fail("--no-websocket needs --wyoming tcp://HOST:PORT", ExitStatus.USAGE)
+    for flag, given in (("--no-websocket", no_websocket), ("--zeroconf", zeroconf)):
+        if given and not wyoming:
+            raise fail(f"{flag} needs --wyoming tcp://HOST:PORT", ExitStatus.USAGE)
     sock = None if no_websocket else bind(host, port)
     wyoming_server = None
     try:
         # Wyoming answers Home Assistant's describe while the models load
-        wyoming_server = _start_wyoming(wyoming, wyoming_allow_lan, config) if wyoming else None
+        wyoming_server = (
+            _start_wyoming(wyoming, wyoming_allow_lan, zeroconf, config) if wyoming else None
+        )
         reply_brain = make_brain(config)  # one for all sessions, before Engines (LLM threads)
     except BaseException:
         _close(sock, wyoming_server)
@@ -121,14 +127,21 @@ def serve(
     raise typer.Exit(int(status))
 
 
-def _start_wyoming(uri: str, allow_lan: bool, config):
+def _start_wyoming(uri: str, allow_lan: bool, zeroconf: bool, config):
     """The Wyoming server, serving ``info`` now; its requests wait for ``provide``."""
     from voicecli.server.wyoming import WyomingOptions, WyomingServer
+    from voicecli.server.wyoming_zeroconf import SERVICE
 
-    options = WyomingOptions(uri=uri, allow_lan=allow_lan).validate()
+    name = "voicecli" if zeroconf else None
+    options = WyomingOptions(uri=uri, allow_lan=allow_lan, zeroconf=name).validate()
     server = WyomingServer(options, config).start()
     if allow_lan:
         typer.echo(f"voicecli: Wyoming on {server.url} exposes {options.exposure()}", err=True)
+    if zeroconf:
+        found = (
+            f"warning: {server.zeroconf_error}" if server.zeroconf_error else f"as {name}.{SERVICE}"
+        )
+        typer.echo(f"voicecli: zeroconf {found}", err=True)
     typer.echo(f"voicecli: Wyoming (Home Assistant) on {server.url}; loading models")
     return server
 
