@@ -59,7 +59,7 @@ class PiperEngine:
             from piper import PiperVoice
             from piper.config import PiperConfig
         except ImportError as exc:
-            raise PiperMissing(f"piper-tts is not installed ({exc.name})") from None
+            raise PiperMissing(f"piper-tts cannot be imported: {exc}") from None
         if entry is None:
             raise PiperMissing(f"the Piper voice {voice_id!r} is not installed")
         model = entry.location()
