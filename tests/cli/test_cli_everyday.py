@@ -54,11 +54,16 @@ def test_voices_lists_gmw_en_us_and_filters():
     assert everything.returncode == 0, everything.stderr
     lines = everything.stdout.splitlines()
     assert len(lines) > 50
-    assert any(re.match(r"^\* gmw/en-us\s+en-us\s+English \(America\)$", line) for line in lines)
+    assert any(re.match(r"^\* piper:joe\s+en-us\s+.*63 MB, .*GPL-3\.0$", line) for line in lines)
+    assert any(re.match(r"^  gmw/en-us\s+en-us\s+English \(America\)$", line) for line in lines)
+    assert [line for line in lines if line.startswith("#")] == [
+        "# Piper, neural (piper-tts GPL-3.0)",
+        "# espeak-ng, formant (GPL-3.0; voice data shared, ~20 MB)",
+    ]
     english = voicecli("voices", "en-us")
     assert english.returncode == 0
-    ids = [line[2:].split()[0] for line in english.stdout.splitlines()]
-    assert ids == ["gmw/en-us", "gmw/en-us-nyc"]
+    ids = [line[2:].split()[0] for line in english.stdout.splitlines() if line[0] != "#"]
+    assert ids == ["piper:joe", "gmw/en-us", "gmw/en-us-nyc"]
     none = voicecli("voices", "no-such-language")
     assert none.returncode == 2 and "no voice matches" in none.stderr
 

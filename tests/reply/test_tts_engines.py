@@ -15,9 +15,8 @@ from support.fake_llm import Conversation
 
 from voicecli.audio.file import load_audio
 from voicecli.bench.wer import corpus_wer, word_errors
-from voicecli.core.config import Config
+from voicecli.core.config import Config, TtsConfig
 from voicecli.pipeline.pipeline import Engines
-from voicecli.core.config import TtsConfig
 from voicecli.reply.sentences import split_clauses
 from voicecli.reply.tts import TTS_RATE, TextToSpeech, all_voices, split_voice
 
@@ -27,7 +26,8 @@ from voicecli.core.config import TtsConfig
 from voicecli.reply.espeak_tts import EspeakEngine
 from voicecli.reply.piper_tts import PiperEngine
 def piper():
-    return len(PiperEngine.load("joe", 1, deterministic=True).synthesize("Hello there.", 175, 22050))
+    engine = PiperEngine.load("joe", 1, deterministic=True)
+    return len(engine.synthesize("Hello there.", 175, 22050))
 def espeak():
     return len(EspeakEngine().synthesize("Hello there.", "gmw/en-us", 175))
 order = [piper, espeak] if sys.argv[1] == "piper-first" else [espeak, piper]
