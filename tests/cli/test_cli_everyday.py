@@ -173,7 +173,7 @@ def test_config_path_and_show_file_env_flag(tmp_path):
     from_file = shown()
     assert from_file["tts.rate"] == ("150", "file")
     assert from_file["stt.beam_size"] == ("3", "file")
-    assert from_file["tts.voice"] == ('"gmw/en-us"', "default")
+    assert from_file["tts.voice"] == ('"piper:joe"', "default")
     from_env = shown(extra={"VOICECLI_TTS_RATE": "190"})
     assert from_env["tts.rate"] == ("190", "env") and from_env["stt.beam_size"] == ("3", "file")
     from_flag = shown("--set", "tts.rate=200", extra={"VOICECLI_TTS_RATE": "190"})
@@ -205,8 +205,16 @@ def conversation_audio(tmp_path_factory):
     return wav, raw
 
 
+def espeak_env() -> dict:
+    """espeak-ng (~3 ms a reply) keeps each reply ahead of the --fast listener's next turn, so
+    event orders and timer counts are the same on every run; Piper's slower replies may lag."""
+    return dict(os.environ, VOICECLI_TTS_VOICE="espeak:gmw/en-us")
+
+
 def run_json(*args, stdin=None):
-    result = voicecli("chat", "--fast", "--json", "--linger", "1", *args, stdin=stdin)
+    result = voicecli(
+        "chat", "--fast", "--json", "--linger", "1", *args, stdin=stdin, env=espeak_env()
+    )
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in result.stdout.splitlines()]
 
@@ -250,7 +258,9 @@ def test_stdin_pcm_gives_the_same_turns_as_the_file(conversation_audio, tmp_path
 def test_plain_chat_reports_the_timer_left_running_as_cancelled(conversation_audio):
     wav, _ = conversation_audio
     start = time.monotonic()
-    result = voicecli("chat", "--input", str(wav), "--fast", "--plain", "--linger", "0")
+    result = voicecli(
+        "chat", "--input", str(wav), "--fast", "--plain", "--linger", "0", env=espeak_env()
+    )
     took = time.monotonic() - start
     assert result.returncode == 0, result.stderr
     assert re.search(r"timer 5 minute: cancelled, 300 s left$", result.stdout, re.M)

@@ -3,6 +3,7 @@ fallback where Piper cannot load, and Piper's speech heard back by tiny.en."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from support.fake_llm import Conversation
 
 from voicecli.audio.file import load_audio
 from voicecli.bench.wer import corpus_wer, word_errors
+from voicecli.core import catalogue
 from voicecli.core.config import Config, TtsConfig
 from voicecli.pipeline.pipeline import Engines
 from voicecli.reply.sentences import split_clauses
@@ -71,6 +73,12 @@ def test_voice_ids_name_their_engine():
     joe = voices["piper:joe"]
     assert (joe.engine, joe.size_mb) == ("piper", 63) and "GPL-3.0" in joe.license
     assert voices["gmw/en-us"].engine == "espeak-ng"
+
+
+def test_the_catalogue_checksum_matches_the_installed_voice():
+    entry = catalogue.find("joe", "tts")
+    digest = hashlib.sha256(entry.location().read_bytes()).hexdigest()
+    assert digest == entry.sha256
 
 
 def test_piper_zero_noise_is_deterministic_and_rate_sets_its_pace(piper_tts):
