@@ -69,22 +69,25 @@ def first_piece(said: str) -> str:
     return split_clauses(split_sentences(said)[0])[0]
 
 
-def timed(make) -> tuple[np.ndarray, float]:
-    start = time.perf_counter()
+def timed(make) -> tuple[np.ndarray, float, float]:
+    """The result, its wall time and this process's CPU time (all threads): on a shared
+    machine the CPU time is what the synthesis costs, the wall time what the user waited."""
+    start, cpu = time.perf_counter(), time.process_time()
     pcm = make()
-    return pcm, time.perf_counter() - start
+    return pcm, time.perf_counter() - start, time.process_time() - cpu
 
 
 def measure(name: str, speak, replies: list[tuple[str, str]], stt: SpeechToText) -> dict:
     """First audio, RTF and round-trip WER of one engine over every reply."""
-    first, synth_s, audio_s, pairs, by_family = [], 0.0, 0.0, [], {}
+    first, first_cpu, synth_s, audio_s, pairs, by_family = [], [], 0.0, 0.0, [], {}
     for family, reply in replies:
         said = Speakable().convert(reply)
-        _, first_s = timed(lambda s=said: speak(first_piece(s)))
-        pcm, whole_s = timed(lambda s=said: speak(s))
+        _, first_s, cpu_s = timed(lambda s=said: speak(first_piece(s)))
+        pcm, whole_s, _ = timed(lambda s=said: speak(s))
         synth_s += whole_s
         audio_s += len(pcm) / TTS_RATE
         first.append((len(said.split()), first_s * 1000))
+        first_cpu.append((len(said.split()), cpu_s * 1000))
         pause = np.zeros(SAMPLE_RATE // 2, dtype=np.float32)
         audio = resample(pcm.astype(np.float32) / 32768.0, TTS_RATE, SAMPLE_RATE)
         heard = stt.transcribe(np.concatenate([pause, audio, pause])).text
@@ -98,6 +101,11 @@ def measure(name: str, speak, replies: list[tuple[str, str]], stt: SpeechToText)
             if any(lo <= words <= hi for words, _ in first)
         },
         "first_audio_p50_all_ms": round(statistics.median(ms for _, ms in first), 1),
+        "first_audio_cpu_p50_ms": {
+            label: round(statistics.median(ms for words, ms in first_cpu if lo <= words <= hi), 1)
+            for label, lo, hi in LENGTHS
+            if any(lo <= words <= hi for words, _ in first_cpu)
+        },
         "rtf": round(synth_s / audio_s, 3),
         "wer": round(corpus_wer(pairs), 4),
         "wer_by_family": {f: round(corpus_wer(p), 4) for f, p in by_family.items()},
@@ -113,7 +121,11 @@ def table(results: list[dict], cold: dict) -> str:
     head += " | all | RTF | WER tiny.en | skills | llm |"
     rows = [head, "|" + "---|" * (len(labels) + 6)]
     for r in results:
-        cells = [f"{r['first_audio_p50_ms'].get(lb, '-')} ms" for lb in labels]
+        cells = [
+            f"{r['first_audio_p50_ms'].get(lb, '-')} ms "
+            f"(CPU {r['first_audio_cpu_p50_ms'].get(lb, '-')} ms)"
+            for lb in labels
+        ]
         fam = r["wer_by_family"]
         rows.append(
             f"| {r['engine']} | " + " | ".join(cells) + f" | {r['first_audio_p50_all_ms']} ms"
