@@ -207,3 +207,15 @@ def test_a_long_first_sentence_is_cut_at_clauses():
         "look east, above the hills.",
     ]
     assert split_clauses("Seven times six is 42.") == ["Seven times six is 42."]
+
+
+def test_synth_speaks_test_audio_with_piper_as_well_as_espeak(engines):
+    from voicecli.reply.synth import compose, speak_fresh
+
+    question = "What is eight times seven?"
+    piper = compose(0.3, question, 0.3, voice="piper:joe", rate=160)
+    espeak = compose(0.3, question, 0.3, voice="gmw/en-us", rate=160)
+    assert piper.dtype == np.float32 and len(piper) != len(espeak)
+    again = speak_fresh(question, "piper:joe", 160)
+    assert np.array_equal(again, speak_fresh(question, "piper:joe", 160))  # no noise
+    assert word_errors(question, engines.stt.transcribe(piper).text).errors <= 1
