@@ -155,8 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cold: {cold}")
     stt = SpeechToText(Config().stt)
     espeak = EspeakEngine()
-    results = [measure("espeak-ng gmw/en-us", lambda t: espeak.synthesize(t, "gmw/en-us", RATE),
-                       replies, stt)]  # fmt: skip
+    results = [
+        measure(
+            "espeak-ng gmw/en-us", lambda t: espeak.synthesize(t, "gmw/en-us", RATE), replies, stt
+        )
+    ]
     for threads in (1, 2):
         piper = PiperEngine.load("joe", threads, deterministic=True)
         piper.synthesize("Hello.", RATE, TTS_RATE)  # warm-up: the first run allocates

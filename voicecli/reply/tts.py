@@ -61,10 +61,9 @@ def all_voices() -> list[Voice]:
         for e in piper_tts.piper_voices()
     ]
     espeak = [
-        Voice(id=vid, name=name, languages=langs, engine="espeak-ng", size_mb=None,
-              license=espeak_tts.LICENSE)
+        Voice(vid, name, langs, engine="espeak-ng", size_mb=None, license=espeak_tts.LICENSE)
         for vid, name, langs in EspeakEngine().voices()
-    ]  # fmt: skip
+    ]
     return piper + espeak
 
 
