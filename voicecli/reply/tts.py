@@ -16,15 +16,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from voicecli.core.audio_format import TTS_RATE
 from voicecli.core.config import TtsConfig
 from voicecli.reply import espeak_tts, piper_tts
-from voicecli.reply.espeak_tts import ESPEAK_RATE, EspeakEngine, TtsUnavailable
+from voicecli.reply.espeak_tts import EspeakEngine, TtsUnavailable
 
 __all__ = ["TTS_RATE", "TextToSpeech", "TtsUnavailable", "Voice", "all_voices", "split_voice"]
 
 log = logging.getLogger(__name__)
 
-TTS_RATE = ESPEAK_RATE  # 22050 Hz: espeak-ng's rate and Piper's (medium voices)
 FALLBACK_VOICE = "gmw/en-us"  # espeak-ng's voice when Piper cannot speak
 _warned: set[str] = set()  # Piper failures already reported (once per process)
 

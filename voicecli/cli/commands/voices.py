@@ -1,42 +1,13 @@
-"""``voicecli voices``: the installed voices of both engines, and the check every TTS flag goes
-through.
-
-Why the check lives here: ``--voice`` and ``--rate`` on ``chat``, ``say`` and ``serve`` (and
-tts.voice / tts.rate in the config file) must fail with a usage error listing the voices
-before any model is loaded, not deep inside the pipeline. Listing loads no Piper model.
-"""
+"""``voicecli voices``: the installed voices of both engines, Piper's and espeak-ng's, with
+their sizes and licences; listing loads no Piper model (the check every TTS setting goes
+through is ``voicecli.cli.assistant.check_tts_settings``)."""
 
 from __future__ import annotations
 
 import typer
 
 from voicecli.cli.app import app, handle_errors
-from voicecli.core.config import TtsConfig
 from voicecli.core.errors import UsageError
-
-RATE_RANGE = (80, 450)  # words per minute espeak-ng accepts (Piper: its length scale, 175 = 1)
-
-
-def check_tts_settings(tts: TtsConfig) -> None:
-    """Raise a UsageError for an unknown voice (listing the known ones) or a bad rate."""
-    from voicecli.reply.tts import all_voices, split_voice
-
-    low, high = RATE_RANGE
-    if not low <= tts.rate <= high:
-        raise UsageError(f"rate {tts.rate} is out of range: use {low} to {high} words per minute")
-    if tts.threads < 1:
-        raise UsageError(f"tts.threads must be 1 or more, got {tts.threads}")
-    known = all_voices()
-    engine, name = split_voice(tts.voice)
-    wanted = f"piper:{name}" if engine == "piper" else name
-    if wanted not in {v.id for v in known}:
-        piper = [v.id for v in known if v.engine == "piper"]
-        espeak = [v.id for v in known if v.engine != "piper"]
-        raise UsageError(
-            f"unknown voice {tts.voice!r}",
-            hint=f"Piper: {', '.join(piper) or 'not installed'}; "
-            f"espeak-ng (or espeak:ID): {', '.join(sorted(espeak))}",
-        )
 
 
 @app.command()
