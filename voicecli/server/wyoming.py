@@ -13,7 +13,7 @@ import asyncio
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from urllib.parse import urlparse
 
@@ -26,7 +26,7 @@ from voicecli.listen.stt_worker import SttWorker
 from voicecli.pipeline.pipeline import Engines
 from voicecli.reply.brain import Brain, Conversation
 from voicecli.reply.llm import make_brain
-from voicecli.reply.tts import TextToSpeech
+from voicecli.reply.tts import TextToSpeech, all_voices
 from voicecli.server.app import bind, is_loopback
 from voicecli.server.calls import CallWorker, call_in_loop
 from voicecli.server.wyoming_handler import WyomingHandler
@@ -101,13 +101,14 @@ class Backend:
     engines: Engines
     stt: SttWorker
     brain: Brain
+    voices: dict[str, TextToSpeech] = field(default_factory=dict)  # asked for by name
 
 
 class WyomingServer:
     def __init__(self, options: WyomingOptions, config: Config | None = None) -> None:
         self.options = options.validate()
         self.config = config or Config()
-        self.info = build_info(self.config, TextToSpeech(self.config.tts).voices()).event()
+        self.info = build_info(self.config, all_voices()).event()
         self.host, self.port = options.address()
         self.backend: Backend | None = None
         self.tts_calls = CallWorker("wyoming-tts")

@@ -29,6 +29,7 @@ WHISPER = Attribution(
     name="OpenAI Whisper (faster-whisper)", url="https://github.com/openai/whisper"
 )
 ESPEAK = Attribution(name="eSpeak NG", url="https://github.com/espeak-ng/espeak-ng")
+PIPER = Attribution(name="Piper", url="https://github.com/OHF-Voice/piper1-gpl")
 
 
 def stt_languages(model: str) -> list[str]:
@@ -79,11 +80,18 @@ def build_info(config: Config, voices: list[Voice]) -> Info:
     tts = _artifact(
         TtsProgram,
         "voicecli",
-        "voicecli text-to-speech (espeak-ng)",
+        "voicecli text-to-speech (Piper, espeak-ng)",
         VOICECLI,
         version=__version__,
         voices=[
-            _artifact(TtsVoice, v.id, v.name, ESPEAK, version=None, languages=list(v.languages))
+            _artifact(
+                TtsVoice,
+                v.id,
+                f"{v.name} ({v.engine}, {v.license})",
+                PIPER if v.engine == "piper" else ESPEAK,
+                version=None,
+                languages=list(v.languages),
+            )
             for v in voices
         ],
         supports_synthesize_streaming=True,

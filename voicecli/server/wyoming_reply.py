@@ -19,10 +19,13 @@ NO_TIMERS = "Timers are not available over Home Assistant. Use Home Assistant's 
 
 
 def synthesize(backend, text: str, voice: str | None) -> tuple[np.ndarray, int]:
-    """``text`` spoken (int16 mono) and its rate; ``voice`` an id from ``info``."""
+    """``text`` spoken (int16 mono) and its rate; ``voice`` an id from ``info`` (a voice other
+    than the configured one is loaded on first use and kept)."""
     tts = backend.engines.tts
     if voice and voice != tts.config.voice:
-        tts = TextToSpeech(replace(tts.config, voice=voice))  # unknown: TtsUnavailable
+        if voice not in backend.voices:  # unknown: TtsUnavailable
+            backend.voices[voice] = TextToSpeech(replace(tts.config, voice=voice))
+        tts = backend.voices[voice]
     return tts.synthesize(speakable(text)), TTS_RATE
 
 

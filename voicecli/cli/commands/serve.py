@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from voicecli.cli import options
 from voicecli.cli.app import app, fail, handle_errors
-from voicecli.cli.commands import options
 from voicecli.core.errors import ExitStatus
 
 
@@ -28,13 +28,13 @@ def serve(
     ping_timeout: float = typer.Option(
         5.0, "--ping-timeout", help="A client that misses its pong this long is dropped."
     ),
-    model: str | None = options.MODEL,
-    brain: str | None = options.BRAIN,
-    llm: str | None = options.LLM,
-    llm_url: str | None = options.LLM_URL,
-    llm_model: str | None = options.LLM_MODEL,
-    voice: str | None = options.VOICE,
-    rate: int | None = options.RATE,
+    model: options.Model = None,
+    brain: options.Brain = None,
+    llm: options.Llm = None,
+    llm_url: options.LlmUrl = None,
+    llm_model: options.LlmModel = None,
+    voice: options.Voice = None,
+    rate: options.Rate = None,
     wyoming: str | None = typer.Option(
         None,
         "--wyoming",
@@ -50,11 +50,8 @@ def serve(
     ),
 ) -> None:
     """Serve the assistant over WebSocket to other programs (browsers, phones, hubs)."""
-    from voicecli.cli.commands.voices import check_tts_settings
-    from voicecli.core.config import load_config
+    from voicecli.cli.assistant import assistant_config, load_assistant
     from voicecli.listen.stt_worker import SttWorker
-    from voicecli.pipeline.pipeline import Engines
-    from voicecli.reply.llm import make_brain
     from voicecli.server.app import ServerOptions, VoiceServer, bind, serve_until_signal
     from voicecli.server.group import ServerGroup
 
@@ -67,74 +64,68 @@ def serve(
         ping_interval_s=ping_interval,
         ping_timeout_s=ping_timeout,
     ).validate()  # before the models load: a refused option or a busy port fails at once
-    flags = options.assistant_flags(
-        model=model,
-        brain=brain,
-        llm=llm,
-        llm_url=llm_url,
-        llm_model=llm_model,
-        voice=voice,
-        rate=rate,
-    )
-    config = load_config(flags).config
-    check_tts_settings(config.tts)
+    settings = options.AssistantOptions(model, brain, llm, llm_url, llm_model, voice, rate)
+    config = assistant_config(settings)
     monitor = _thermal_monitor(config)  # bad thresholds fail here, before anything starts
     for flag, given in (("--no-websocket", no_websocket), ("--zeroconf", zeroconf)):
         if given and not wyoming:
             raise fail(f"{flag} needs --wyoming tcp://HOST:PORT", ExitStatus.USAGE)
     sock = None if no_websocket else bind(host, port)
-    wyoming_server = None
-    try:
-        # Wyoming answers Home Assistant's describe while the models load
-        wyoming_server = (
-            _start_wyoming(wyoming, wyoming_allow_lan, zeroconf, config) if wyoming else None
-        )
-        reply_brain = make_brain(config)  # one for all sessions, before Engines (LLM threads)
-    except BaseException:
-        _close(sock, wyoming_server)
-        raise
-    stt = None
-    try:
-        engines = Engines.load(config)
-        stt = SttWorker(engines.stt).start()
-        servers = (
-            []
-            if sock is None
-            else [VoiceServer(server_options, engines, config, reply_brain, sock=sock, stt=stt)]
-        )
-        if wyoming_server is not None:
-            wyoming_server.provide(engines, stt, reply_brain)
-            servers.append(wyoming_server)
+    opened = _Opened(sock)
+    if wyoming:  # answers Home Assistant's describe while the models load
+        opened.wyoming = _start_wyoming(wyoming, wyoming_allow_lan, zeroconf, config, opened)
+    with load_assistant(config, opened=opened) as assistant:  # one brain for all sessions
+        engines, stt = assistant.engines, SttWorker(assistant.engines.stt).start()
+        servers = [] if sock is None else [VoiceServer(
+            server_options, engines, config, assistant.brain, sock=sock, stt=stt
+        )]  # fmt: skip
+        if opened.wyoming is not None:
+            opened.wyoming.provide(engines, stt, assistant.brain)
+            servers.append(opened.wyoming)
         server = ServerGroup(servers, stt)
-    except BaseException:
-        _close(sock, wyoming_server, stt)
-        reply_brain.close()
-        raise
 
-    def announce(url: str) -> None:
-        auth = "token required" if server_options.token else "no token"
-        limits = "Wyoming only" if sock is None else f"{auth}, at most {max_sessions} sessions"
-        typer.echo(f"voicecli: serving on {url} ({limits})")
+        def announce(url: str) -> None:
+            auth = "token required" if server_options.token else "no token"
+            limits = "Wyoming only" if sock is None else f"{auth}, at most {max_sessions} sessions"
+            typer.echo(f"voicecli: serving on {url} ({limits})")
 
-    monitor.start()  # every session's pipeline applies its protection (active_monitor)
-    try:
-        status = serve_until_signal(server, announce)
-    finally:
-        monitor.stop()
-        reply_brain.close()
+        monitor.start()  # every session's pipeline applies its protection (active_monitor)
+        try:
+            status = serve_until_signal(server, announce)
+        finally:
+            monitor.stop()
     if status is ExitStatus.RUNTIME_FAILURE:
         raise fail(f"server stopped: {server.failure}", status)
     raise typer.Exit(int(status))
 
 
-def _start_wyoming(uri: str, allow_lan: bool, zeroconf: bool, config):
+class _Opened:
+    """What serve opens before the models load (socket, Wyoming server): closed if loading
+    fails; once serving, the servers own them."""
+
+    def __init__(self, sock) -> None:
+        self.sock = sock
+        self.wyoming = None
+
+    def close(self) -> None:
+        if self.wyoming is not None:
+            self.wyoming.stop()
+        if self.sock is not None:
+            self.sock.close()
+
+
+def _start_wyoming(uri: str, allow_lan: bool, zeroconf: bool, config, opened: _Opened):
     """The Wyoming server, serving ``info`` now; its requests wait for ``provide``."""
     from voicecli.server.wyoming import WyomingOptions, WyomingServer
     from voicecli.server.wyoming_zeroconf import SERVICE
 
     name = "voicecli" if zeroconf else None
-    options = WyomingOptions(uri=uri, allow_lan=allow_lan, zeroconf=name).validate()
-    server = WyomingServer(options, config).start()
+    try:
+        options = WyomingOptions(uri=uri, allow_lan=allow_lan, zeroconf=name).validate()
+        server = WyomingServer(options, config).start()
+    except BaseException:
+        opened.close()
+        raise
     if allow_lan:
         typer.echo(f"voicecli: Wyoming on {server.url} exposes {options.exposure()}", err=True)
     if zeroconf:
@@ -144,15 +135,6 @@ def _start_wyoming(uri: str, allow_lan: bool, zeroconf: bool, config):
         typer.echo(f"voicecli: zeroconf {found}", err=True)
     typer.echo(f"voicecli: Wyoming (Home Assistant) on {server.url}; loading models")
     return server
-
-
-def _close(sock, wyoming_server, stt=None) -> None:
-    """Undo a start that failed part way (a bad model, Ctrl-C while loading)."""
-    for part in (wyoming_server, stt):
-        if part is not None:
-            part.stop()
-    if sock is not None:
-        sock.close()
 
 
 def _thermal_monitor(config):
