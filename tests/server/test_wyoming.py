@@ -230,3 +230,23 @@ def test_stopping_while_a_request_waits_for_the_models_ends_it(start_wyoming):
 
     event, stop_s = run(waiting_request())
     assert event is None and stop_s < 3.0 and not server.handlers
+
+
+def test_a_named_voice_speaks_and_an_unknown_one_gets_an_error(wyoming):
+    from wyoming.tts import SynthesizeVoice
+
+    named = Synthesize(text="Good morning.", voice=SynthesizeVoice(name="gmw/en-us"))
+    (pcm,) = pcm_of(run(synthesize_events(wyoming, named)))
+    assert len(pcm) > TTS_RATE // 4
+
+    async def unknown():
+        async with client(wyoming) as conn:
+            voice = SynthesizeVoice(name="no-such-voice")
+            await conn.write_event(Synthesize(text="Hello.", voice=voice).event())
+            error = await conn.read_event()
+            await conn.write_event(Describe().event())  # the connection goes on
+            return error, await conn.read_event()
+
+    error, info = run(unknown())
+    assert error.type == "error" and "no-such-voice" in error.data["text"]
+    assert info.type == "info"
