@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -177,6 +178,7 @@ def test_ten_concurrent_clients_are_served(wyoming, shared_audio):
     assert len(texts) == 1 and "forward" in texts.pop().lower()
 
 
+WYOMING17 = Path(__file__).resolve().parents[2] / ".test-deps" / "wyoming17"
 OLD_CLIENT = """
 import asyncio, json, sys
 import importlib.metadata
@@ -200,10 +202,11 @@ asyncio.run(main(int(sys.argv[1])))
 
 def test_info_parses_in_the_wyoming_1_7_client_home_assistant_pins(wyoming):
     """Home Assistant pins wyoming 1.7.x: the 1.10 info must parse there. The old package is
-    installed apart (pip install --no-deps --target DIR wyoming==1.7.2; VOICECLI_WYOMING17=DIR)."""
-    old = os.environ.get("VOICECLI_WYOMING17")
-    if not old:
-        pytest.skip("VOICECLI_WYOMING17 (a directory with wyoming 1.7.x) is not set")
+    installed apart by scripts/setup-tests.sh in .test-deps/wyoming17 (VOICECLI_WYOMING17 overrides)."""
+    old = os.environ.get("VOICECLI_WYOMING17") or str(WYOMING17)
+    assert Path(old, "wyoming").is_dir(), (
+        f"wyoming 1.7 is missing in {old}: run scripts/setup-tests.sh"
+    )
     done = subprocess.run(
         [sys.executable, "-c", OLD_CLIENT, str(wyoming.port)],
         capture_output=True,
