@@ -202,7 +202,7 @@ asyncio.run(main(int(sys.argv[1])))
 
 def test_info_parses_in_the_wyoming_1_7_client_home_assistant_pins(wyoming):
     """Home Assistant pins wyoming 1.7.x: the 1.10 info must parse there. The old package is
-    installed apart by scripts/setup-tests.sh in .test-deps/wyoming17 (VOICECLI_WYOMING17 overrides)."""
+    installed apart by scripts/setup-tests.sh in .test-deps/wyoming17 (or VOICECLI_WYOMING17)."""
     old = os.environ.get("VOICECLI_WYOMING17") or str(WYOMING17)
     assert Path(old, "wyoming").is_dir(), (
         f"wyoming 1.7 is missing in {old}: run scripts/setup-tests.sh"
