@@ -11,13 +11,13 @@ import json
 
 import numpy as np
 import pytest
-from support.neural import neural_speech
 from support.pipeline import of_type, run_pipeline
 
-from voicecli.audio.file import load_audio
+from voicecli.audio.file import load_audio, resample
 from voicecli.bench.corpus import CorpusItem
 from voicecli.bench.run import run_utterance
 from voicecli.bench.wer import WordErrors, normalize, word_errors
+from voicecli.core.audio_format import TTS_RATE
 from voicecli.core.config import Config
 from voicecli.listen.short_window import (
     ShortWindowDecoder,
@@ -101,11 +101,13 @@ def test_noise_and_silence_give_no_transcript(engines, shared_audio, name):
     assert of_type(events, "reply") == []
 
 
-def test_an_earlier_number_does_not_leak_into_the_next_turn(engines, tmp_path):
-    # A neural voice (Piper joe): espeak-ng's "nine times seven" is not heard by tiny.en at all
+def test_an_earlier_number_does_not_leak_into_the_next_turn(engines, piper_tts):
+    # A neural voice (Piper joe, the project's TTS): espeak-ng's "nine times seven" is not heard by tiny.en at all
     # ("What is either time, seven?"), with or without a prompt, so it cannot show a leak.
-    first = neural_speech("What is eight times three?", tmp_path)
-    second = neural_speech("What is nine times seven?", tmp_path)
+    def speak(text: str) -> np.ndarray:
+        return resample(piper_tts.synthesize(text).astype(np.float32) / 32768, TTS_RATE)
+
+    first, second = speak("What is eight times three?"), speak("What is nine times seven?")
     audio = np.concatenate([silence(0.3), first, silence(2.5), second, silence(2.5)])
     _pipeline, events = run_pipeline(engines, audio)
     replies = [normalize(e.text) for e in of_type(events, "reply", final=True)]
