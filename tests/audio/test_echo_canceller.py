@@ -1,9 +1,11 @@
 """The WebRTC echo canceller wrapper on real synthesized speech through a simulated room."""
 
+import json
 import subprocess
 import sys
 import threading
 
+import jsonschema
 import numpy as np
 import pytest
 import soxr
@@ -15,6 +17,7 @@ from voicecli.audio.echo_canceller import (
     measure_delay,
     unavailable_reason,
 )
+from voicecli.core.audio_events import Echo
 from voicecli.core.audio_format import FRAME, SAMPLE_RATE, TTS_RATE
 from voicecli.reply.synth import compose
 
@@ -117,3 +120,26 @@ def test_unavailable_with_the_import_blocked():
     assert "EchoUnavailable" in result.stderr
     assert unavailable_reason() is None  # here it loads
     assert issubclass(EchoUnavailable, RuntimeError)
+
+
+def test_echo_events_follow_the_schema(reply):
+    from support.schema import validate_event
+
+    from voicecli.audio.echo_canceller import MonitoredCanceller
+    from voicecli.audio.playback_monitor import PlaybackMonitor
+
+    monitor = PlaybackMonitor()
+    events = []
+    live = MonitoredCanceller(EchoCanceller(), monitor, events.append)
+    mic = _room(reply, delay_ms=40, rt60=0.2)
+    for start in range(0, len(reply) - FRAME + 1, FRAME):
+        monitor.append(reply[start : start + FRAME], audible=True)
+        live.process(mic[start : start + FRAME], monitor.count)
+    assert [e.state for e in events][-1] == "converged"
+    assert events[-1].delay_ms == pytest.approx(40, abs=2)
+    for event in events:
+        validate_event(json.loads(event.to_json()))
+    off = Echo(state="off", reason="WebRTC echo cancellation unavailable (no module)")
+    validate_event(json.loads(off.to_json()))
+    with pytest.raises(jsonschema.ValidationError):
+        validate_event({**json.loads(off.to_json()), "state": "on"})

@@ -23,11 +23,15 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from voicecli.core.audio_format import SAMPLE_RATE
+from voicecli.audio.playback_monitor import HISTORY_S, PlaybackMonitor
+from voicecli.core.audio_events import Echo
+from voicecli.core.audio_format import FRAME, SAMPLE_RATE
+from voicecli.core.events import Event
 
 PIECE = SAMPLE_RATE // 100  # 160 samples: the only length the module accepts (10 ms)
 ERLE_WINDOW = 100  # pieces (1 s) the ERLE is summed over
@@ -37,6 +41,7 @@ DELAY_WINDOW = SAMPLE_RATE  # 1 s of microphone correlated against the reference
 MAX_DELAY_MS = 500
 DELAY_EVERY = 50  # pieces (0.5 s) between delay estimates
 MIN_CORRELATION = 0.3
+EVENT_EVERY = SAMPLE_RATE // FRAME  # microphone frames (~1 s) between looks at the state
 
 
 class EchoUnavailable(RuntimeError):
@@ -189,3 +194,36 @@ class EchoCanceller:
         erle = 10 * math.log10(max(before, 1e-12) / max(after, 1e-12))
         state = "converged" if erle >= CONVERGED_DB else "converging"
         return EchoStats(self.delay_ms, round(erle, 1), state)
+
+
+class MonitoredCanceller:
+    """The canceller on a live microphone: the reverse stream is taken from the speaker's
+    PlaybackMonitor -- every sample played up to the moment a microphone block was captured,
+    fed before that block -- and the measured state goes out as ``echo`` events, about once
+    a second while it changes."""
+
+    def __init__(
+        self, canceller: EchoCanceller, monitor: PlaybackMonitor, emit: Callable[[Event], None]
+    ) -> None:
+        self.canceller = canceller
+        self.monitor = monitor
+        self.emit = emit
+        self._fed: int | None = None  # reference samples already given to the canceller
+        self._frames = 0
+        self._last: EchoStats | None = None
+
+    def process(self, samples: np.ndarray, reference_count: int) -> np.ndarray:
+        if self._fed is None:
+            self._fed = reference_count
+        fresh = min(reference_count - self._fed, int(HISTORY_S * SAMPLE_RATE))
+        if fresh > 0:
+            self.canceller.reverse(self.monitor.window(reference_count, fresh))
+        self._fed = max(self._fed, reference_count)
+        out = self.canceller.process(samples)
+        if self._frames % EVENT_EVERY == 0:
+            stats = self.canceller.stats()
+            if stats != self._last:
+                self._last = stats
+                self.emit(Echo(delay_ms=stats.delay_ms, erle_db=stats.erle_db, state=stats.state))
+        self._frames += 1
+        return out

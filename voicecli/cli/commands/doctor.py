@@ -51,6 +51,15 @@ def _check_portaudio() -> list[tuple[bool, str]]:
     return lines
 
 
+def _check_echo() -> tuple[bool, str]:
+    from voicecli.audio.echo_canceller import unavailable_reason
+
+    reason = unavailable_reason()
+    if reason is None:
+        return True, "echo cancellation: WebRTC audio processing (livekit) loads"
+    return False, f"echo cancellation: {reason} -- the microphone is gated while speaking"
+
+
 def _check_thermal() -> list[tuple[bool, str]]:
     from voicecli.core.config import load_config
     from voicecli.thermal.monitor import describe_sources
@@ -61,10 +70,11 @@ def _check_thermal() -> list[tuple[bool, str]]:
 @app.command()
 @handle_errors
 def doctor() -> None:
-    """Check the model, espeak-ng, PortAudio and audio devices."""
+    """Check the model, espeak-ng, PortAudio, audio devices and echo cancellation."""
     model_ok, model_line = _check_model()
     tts_ok, tts_line = _check_espeak()
-    lines = [(model_ok, model_line), (tts_ok, tts_line), *_check_portaudio(), *_check_thermal()]
+    lines = [(model_ok, model_line), (tts_ok, tts_line), *_check_portaudio(), _check_echo()]
+    lines += _check_thermal()
     for ok, line in lines:
         typer.echo(f"{'ok     ' if ok else 'missing'}  {line}")
     if not model_ok:
