@@ -136,6 +136,14 @@ def test_echo_events_follow_the_schema(reply):
         monitor.append(reply[start : start + FRAME], audible=True)
         live.process(mic[start : start + FRAME], monitor.count)
     assert [e.state for e in events][-1] == "converged"
+    assert live.settled()
+    monitor.reply_started()  # the echo path may move: no barge-in until it settles again
+    live.process(mic[:FRAME], monitor.count)
+    assert not live.settled()
+    for start in range(0, SAMPLE_RATE, FRAME):
+        monitor.append(reply[start : start + FRAME], audible=True)
+        live.process(mic[start : start + FRAME], monitor.count)
+    assert live.settled()
     assert events[-1].delay_ms == pytest.approx(40, abs=2)
     for event in events:
         validate_event(json.loads(event.to_json()))

@@ -42,6 +42,7 @@ MAX_DELAY_MS = 500
 DELAY_EVERY = 50  # pieces (0.5 s) between delay estimates
 MIN_CORRELATION = 0.3
 EVENT_EVERY = SAMPLE_RATE // FRAME  # microphone frames (~1 s) between looks at the state
+SETTLED_PIECES = 30  # 300 ms of played audio at CONVERGED_DB: settled on the current path
 
 
 class EchoUnavailable(RuntimeError):
@@ -87,6 +88,13 @@ def _power(x: np.ndarray) -> float:
     return float(np.mean(np.square(x, dtype=np.float64)))
 
 
+def _erle(energies) -> float:
+    """dB of microphone power before over after cancellation, from (before, after) pairs."""
+    before = sum(e[0] for e in energies)
+    after = sum(e[1] for e in energies)
+    return 10 * math.log10(max(before, 1e-12) / max(after, 1e-12))
+
+
 def measure_delay(reference: np.ndarray, mic: np.ndarray, max_delay: int) -> int | None:
     """Samples by which ``mic`` lags ``reference`` (same length, same clock): the peak of
     their normalised cross-correlation over 0..max_delay, None when nothing correlates."""
@@ -129,6 +137,8 @@ class EchoCanceller:
         self._ref_hist = np.zeros(DELAY_WINDOW, dtype=np.float32)  # reference, time-aligned
         self._mic_hist = np.zeros(DELAY_WINDOW, dtype=np.float32)  # with the microphone's
         self._energies: deque[tuple[float, float]] = deque(maxlen=ERLE_WINDOW)
+        self._fresh: deque[tuple[float, float]] = deque(maxlen=SETTLED_PIECES)
+        self.settled = False  # converged on the audio played since the last ``unsettle``
         self._recent_ref: deque[float] = deque(maxlen=30)  # 300 ms: the echo still arriving
         self._since_delay = DELAY_EVERY
         self.delay_ms: float | None = None
@@ -175,7 +185,11 @@ class EchoCanceller:
         self._apm.process_stream(frame)  # in place
         cleaned = np.frombuffer(frame.data, dtype=np.int16).astype(np.float32) / 32768.0
         if self._recent_ref and max(self._recent_ref) > ACTIVE_POWER:
-            self._energies.append((_power(piece / 32768.0), _power(cleaned)))
+            energies = (_power(piece / 32768.0), _power(cleaned))
+            self._energies.append(energies)
+            self._fresh.append(energies)
+            if len(self._fresh) == SETTLED_PIECES and _erle(self._fresh) >= CONVERGED_DB:
+                self.settled = True
         self._out.append(cleaned)
 
     def _update_delay(self) -> None:
@@ -185,13 +199,18 @@ class EchoCanceller:
         if lag is not None:
             self.delay_ms = lag * 1000 / SAMPLE_RATE
 
+    def unsettle(self) -> None:
+        """The echo path may have moved (a new reply, a restarted or starved output stream):
+        not settled until 300 ms of what plays next is cancelled again. The user's voice
+        lowers the measured ERLE, so once settled it stays so until the next call."""
+        self.settled = False
+        self._fresh.clear()
+
     def stats(self) -> EchoStats:
         """Delay, ERLE over the last second the speaker played, and the state."""
         if not self._energies:
             return EchoStats(self.delay_ms, None, "idle")
-        before = sum(e[0] for e in self._energies)
-        after = sum(e[1] for e in self._energies)
-        erle = 10 * math.log10(max(before, 1e-12) / max(after, 1e-12))
+        erle = _erle(self._energies)
         state = "converged" if erle >= CONVERGED_DB else "converging"
         return EchoStats(self.delay_ms, round(erle, 1), state)
 
@@ -211,8 +230,18 @@ class MonitoredCanceller:
         self._fed: int | None = None  # reference samples already given to the canceller
         self._frames = 0
         self._last: EchoStats | None = None
+        self._path_changes = -1  # replies + breaks + underruns seen: the echo path may move
+
+    def settled(self) -> bool:
+        """Converged on the audio played since the echo path last may have moved: only then
+        can speech in the output be the user's (the echo guard asks before a barge-in)."""
+        return self.canceller.settled
 
     def process(self, samples: np.ndarray, reference_count: int) -> np.ndarray:
+        changes = self.monitor.replies + self.monitor.breaks + self.monitor.underruns
+        if changes != self._path_changes:
+            self._path_changes = changes
+            self.canceller.unsettle()
         if self._fed is None:
             self._fed = reference_count
         fresh = min(reference_count - self._fed, int(HISTORY_S * SAMPLE_RATE))

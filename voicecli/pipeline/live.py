@@ -61,7 +61,7 @@ class LiveAudio:
                 on_short_speech=self._short_speech,
                 min_speech_s=options.min_speech_s,
                 tail_s=options.echo_tail_s,
-                cancelled=self.canceller is not None,
+                cancelled=self.canceller.settled if self.canceller is not None else None,
             )
         try:
             self.source = MicSource(
