@@ -35,10 +35,12 @@ class LiveOptions:
     min_speech_s: float = 0.3
     echo_tail_s: float = 0.3
     reply_rate: int = TTS_RATE  # the rate of the reply audio played (connect: the hello's)
-    echo_cancel: bool = True  # WebRTC echo cancellation on the microphone, when it loads
-    noise_suppression: bool = False  # off: no WER gain on real speech (benchmarks/ECHO.md)
-    high_pass_filter: bool = False
-    auto_gain_control: bool = False
+    # WebRTC echo cancellation on the microphone; None: with barge-in only (with the gate it
+    # only costs: real speech in noise is misheard more often through it, benchmarks/ECHO.md)
+    echo_cancel: bool | None = None
+    noise_suppression: bool = True  # through the module, WER in noise is lower with it on
+    high_pass_filter: bool = False  # no WER change measured
+    auto_gain_control: bool = False  # not measured
 
 
 class LiveAudio:
@@ -77,10 +79,11 @@ class LiveAudio:
             raise
 
     def _open_canceller(self, options: LiveOptions) -> MonitoredCanceller | None:
-        """The WebRTC echo canceller on the microphone; where it cannot load, a one-line
-        notice and an ``echo`` event saying why (the guard then gates, or with ``--barge-in``
-        runs its own echo model)."""
-        if not options.echo_cancel:
+        """The WebRTC echo canceller on the microphone (with barge-in, unless set); where it
+        cannot load, a one-line notice and an ``echo`` event saying why, and the guard runs
+        its own echo model."""
+        wanted = options.barge_in if options.echo_cancel is None else options.echo_cancel
+        if not wanted:
             return None
         try:
             canceller = EchoCanceller(
