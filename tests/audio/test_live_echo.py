@@ -71,8 +71,8 @@ def test_the_assistant_never_hears_itself(engines, pulse, echo_path, speech, bar
     assert not run.of_type("barge_in"), "no false barge-in on the assistant's own voice"
     assert run.of_type("playback", state="stopped"), "the reply was played to its end"
     assert guard.triggers == 0
-    if barge_in:  # the WebRTC canceller took the echo out before the guard
-        assert guard.cancelled is not None and run.of_type("echo", state="converged")
+    if barge_in:
+        assert guard.delay is not None, "the echo path was found"
     else:
         assert guard.gated_frames > 100, "the microphone was gated while the assistant spoke"
 

@@ -1,9 +1,9 @@
 """The WebRTC echo canceller on real devices: ``module-loopback`` sends every reply back
 into the microphone, louder than the user's voice (the user's question is played 6 dB
-below the reply's level). With the canceller on and ``--barge-in``, the microphone is no
-longer gated: the assistant must still never transcribe (or be interrupted by) its own voice.
-Without the module (its import blocked), ``--barge-in`` falls back to the echo guard's own
-model with a one-line notice. (Without ``--barge-in`` the canceller is not used: the gate.)
+below the reply's level). With ``--echo-cancel --barge-in`` the microphone is not gated: the
+assistant must still never transcribe (or be interrupted by) its own voice. Without the
+module (its import blocked), a one-line notice, and ``--barge-in`` uses the echo guard's own
+model.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def _one_reply(run: LiveRun, question, turn: int) -> None:
 
 
 def test_the_canceller_never_hears_the_reply(engines, pulse, echo_path, quiet_story):
-    with LiveRun(engines, pulse, barge_in=True) as run:
+    with LiveRun(engines, pulse, barge_in=True, echo_cancel=True) as run:
         assert run.audio.canceller is not None, "the WebRTC module loaded"
         for turn in range(1, REPLIES + 1):
             _one_reply(run, quiet_story, turn)
@@ -68,7 +68,7 @@ def test_without_the_module_barge_in_falls_back_to_the_old_echo_model(
     engines, pulse, echo_path, quiet_story, monkeypatch
 ):
     monkeypatch.setitem(sys.modules, "livekit.rtc", None)  # the import fails as if missing
-    with LiveRun(engines, pulse, barge_in=True) as run:
+    with LiveRun(engines, pulse, barge_in=True, echo_cancel=True) as run:
         assert run.audio.canceller is None
         _one_reply(run, quiet_story, 1)
         guard = run.audio.guard

@@ -35,9 +35,9 @@ class LiveOptions:
     min_speech_s: float = 0.3
     echo_tail_s: float = 0.3
     reply_rate: int = TTS_RATE  # the rate of the reply audio played (connect: the hello's)
-    # WebRTC echo cancellation on the microphone; None: with barge-in only (with the gate it
-    # only costs: real speech in noise is misheard more often through it, benchmarks/ECHO.md)
-    echo_cancel: bool | None = None
+    # WebRTC echo cancellation on the microphone (--echo-cancel): off by default, as it costs
+    # WER -- real speech in noise, and questions over a reply (benchmarks/ECHO.md)
+    echo_cancel: bool = False
     noise_suppression: bool = True  # through the module, WER in noise is lower with it on
     high_pass_filter: bool = False  # no WER change measured
     auto_gain_control: bool = False  # not measured
@@ -79,11 +79,9 @@ class LiveAudio:
             raise
 
     def _open_canceller(self, options: LiveOptions) -> MonitoredCanceller | None:
-        """The WebRTC echo canceller on the microphone (with barge-in, unless set); where it
-        cannot load, a one-line notice and an ``echo`` event saying why, and the guard runs
-        its own echo model."""
-        wanted = options.barge_in if options.echo_cancel is None else options.echo_cancel
-        if not wanted:
+        """The WebRTC echo canceller on the microphone, when asked for; where it cannot load,
+        a one-line notice and an ``echo`` event saying why, and the guard works as without."""
+        if not options.echo_cancel:
             return None
         try:
             canceller = EchoCanceller(

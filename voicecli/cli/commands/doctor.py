@@ -57,7 +57,7 @@ def _check_echo() -> tuple[bool, str]:
     reason = unavailable_reason()
     if reason is None:
         return True, "echo cancellation: WebRTC audio processing (livekit) loads"
-    return False, f"echo cancellation: {reason} (--barge-in uses its own echo model)"
+    return False, f"echo cancellation: {reason} (for --echo-cancel)"
 
 
 def _check_thermal() -> list[tuple[bool, str]]:
