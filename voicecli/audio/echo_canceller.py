@@ -42,7 +42,8 @@ MAX_DELAY_MS = 500
 DELAY_EVERY = 50  # pieces (0.5 s) between delay estimates
 MIN_CORRELATION = 0.3
 EVENT_EVERY = SAMPLE_RATE // FRAME  # microphone frames (~1 s) between looks at the state
-SETTLED_PIECES = 30  # 300 ms of played audio at CONVERGED_DB: settled on the current path
+SETTLED_PIECES = 50  # 500 ms of played audio at SETTLED_DB: settled on the current path
+SETTLED_DB = 20.0
 
 
 class EchoUnavailable(RuntimeError):
@@ -188,7 +189,7 @@ class EchoCanceller:
             energies = (_power(piece / 32768.0), _power(cleaned))
             self._energies.append(energies)
             self._fresh.append(energies)
-            if len(self._fresh) == SETTLED_PIECES and _erle(self._fresh) >= CONVERGED_DB:
+            if len(self._fresh) == SETTLED_PIECES and _erle(self._fresh) >= SETTLED_DB:
                 self.settled = True
         self._out.append(cleaned)
 
@@ -201,7 +202,7 @@ class EchoCanceller:
 
     def unsettle(self) -> None:
         """The echo path may have moved (a new reply, a restarted or starved output stream):
-        not settled until 300 ms of what plays next is cancelled again. The user's voice
+        not settled until 500 ms of what plays next is cancelled by 20 dB again. The user's voice
         lowers the measured ERLE, so once settled it stays so until the next call."""
         self.settled = False
         self._fresh.clear()
