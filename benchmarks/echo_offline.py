@@ -183,8 +183,10 @@ def questions() -> list[tuple[str, str, np.ndarray]]:
     ]
     items += [("espeak-ng", p, to16k(speak(p))) for p in DEFAULT_PHRASES]
     pad = np.zeros(SAMPLE_RATE // 2, dtype=np.float32)
-    return [(family, text, at_level(np.concatenate((pad, a, pad)), VOICE_DBFS))
-            for family, text, a in items]
+    return [
+        (family, text, at_level(np.concatenate((pad, a, pad)), VOICE_DBFS))
+        for family, text, a in items
+    ]
 
 
 def echo_table(stt: SpeechToText, qs) -> list[str]:
