@@ -26,3 +26,9 @@ def test_models_lists_it(cli):
     echo = [row for row in rows if row["kind"] == "echo"]
     assert [row["id"] for row in echo] == ["webrtc-apm"]
     assert echo[0]["installed"] and echo[0]["license"] == "Apache-2.0"
+
+
+def test_echo_cancel_needs_the_microphone(cli, tmp_path):
+    result = cli.invoke(app, ["chat", "--echo-cancel", "--input", str(tmp_path / "a.wav")])
+    assert result.exit_code == 2
+    assert "--echo-cancel need --input mic" in result.output
