@@ -102,8 +102,8 @@ def test_noise_and_silence_give_no_transcript(engines, shared_audio, name):
 
 
 def test_an_earlier_number_does_not_leak_into_the_next_turn(engines, piper_tts):
-    # A neural voice (Piper joe, the project's TTS): espeak-ng's "nine times seven" is not heard by tiny.en at all
-    # ("What is either time, seven?"), with or without a prompt, so it cannot show a leak.
+    # A neural voice (Piper joe, the project's TTS): tiny.en does not hear espeak-ng's "nine
+    # times seven" at all ("What is either time, seven?"), so that voice cannot show a leak.
     def speak(text: str) -> np.ndarray:
         return resample(piper_tts.synthesize(text).astype(np.float32) / 32768, TTS_RATE)
 
