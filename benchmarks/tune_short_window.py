@@ -40,7 +40,7 @@ VARIANTS = {
     "pad2_b1_retry5": ShortWindowOptions(pad_s=2.0, beam_size=1, retry_beam_size=5),
     "pad1_b1_nots": ShortWindowOptions(pad_s=1.0, beam_size=1, timestamps=False),
     "pad1.5_b1_retry5": ShortWindowOptions(pad_s=1.5, beam_size=1, retry_beam_size=5),
-    # a decode that reads in circles redone with more padding (the default: 5 s)
+    # a decode that reads in circles redone with more padding (off by default: latency)
     "pad2_noloop": ShortWindowOptions(loop_pad_s=None),
     "pad2_loop5": ShortWindowOptions(loop_pad_s=5.0),
     "pad2_loop8": ShortWindowOptions(loop_pad_s=8.0),

@@ -43,12 +43,16 @@ MAX_NEW_TOKENS = 224  # Whisper's text context (448) halved, as CTranslate2 and 
 @dataclass(frozen=True)
 class ShortWindowOptions:
     pad_s: float = 2.0  # real silence after the utterance (tuned: benchmarks/RESULTS.md)
-    loop_pad_s: float | None = 5.0  # a decode that read in circles is redone with this pad
+    # a decode that read in circles is redone with this pad; off: it tripled the median
+    # compute (most one-word decodes loop to the cap), benchmarks/RESULTS.md
+    loop_pad_s: float | None = None
     beam_size: int = 1
     retry_beam_size: int | None = 5  # a doubtful decode is tried again with this beam
     timestamps: bool = True  # decode timestamp tokens (segments after the speech are dropped)
-    tokens_per_s: float = 7.0  # token cap: min_tokens + tokens_per_s * utterance seconds
-    min_tokens: int = 12
+    # token cap: min_tokens + tokens_per_s * utterance seconds; a looping one-word decode
+    # runs to it, so it is kept low (latency: benchmarks/RESULTS.md)
+    tokens_per_s: float = 3.5
+    min_tokens: int = 7
     max_short_s: float = 25.0  # longer utterances take the full window
     compression_ratio_threshold: float = 2.4  # faster-whisper's defaults
     log_prob_threshold: float = -1.0
