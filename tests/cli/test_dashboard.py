@@ -21,8 +21,9 @@ from support.pulse import session_daemon
 from voicecli.audio.file import write_wav
 from voicecli.cli.controls import Controls
 from voicecli.cli.dashboard import Dashboard, meter, sparkline
-from voicecli.core.audio_events import Level, MicState
 from voicecli.core.events import (
+    Level,
+    MicState,
     Playback,
     Reply,
     SpeechStart,

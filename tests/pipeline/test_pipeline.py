@@ -132,7 +132,7 @@ def test_a_stage_exception_is_one_fatal_error_and_a_clean_end(engines, two_quest
     assert status is ExitStatus.RUNTIME_FAILURE
     fatal = [e for e in seen if e.type == "error" and e.fatal]
     assert len(fatal) == 1 and "disk full" in fatal[0].message
-    assert all(not t.is_alive() for t in pipeline.threads)
+    assert not pipeline.running
 
 
 class FlakyBrain(Brain):

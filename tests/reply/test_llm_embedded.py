@@ -18,6 +18,7 @@ from voicecli.core.config import Config, LlmConfig
 from voicecli.core.errors import ModelMissingError, UsageError
 from voicecli.pipeline.pipeline import Engines
 from voicecli.reply.brain import Conversation, ReplyControl
+from voicecli.reply.context import SkillContext
 from voicecli.reply.llm import local_model_path, make_brain
 from voicecli.reply.llm.backend import LlmBackend, Messages
 from voicecli.reply.llm.composite import SkillsThenLlm
@@ -84,11 +85,12 @@ def test_skills_answer_first_and_history_reaches_the_model(backend):
     timed = TimedBackend(backend)
     brain = SkillsThenLlm(timed, LlmConfig(temperature=0.0))
     conversation = Conversation()
-    answer = "".join(brain.reply("What is twelve times eight?", conversation))
+    context = SkillContext(conversation)
+    answer = "".join(brain.reply("What is twelve times eight?", context))
     assert answer == "12 times 8 is 96." and not timed.asked  # the model was not asked
     conversation.add("What is twelve times eight?", answer)
     control = ReplyControl()
-    reply = "".join(brain.stream("And who are you?", conversation, control))
+    reply = "".join(brain.stream("And who are you?", context, control))
     assert reply.strip() and control.first_token_wall is not None
     assert timed.asked[0][1:] == [
         {"role": "user", "content": "What is twelve times eight?"},
@@ -113,7 +115,7 @@ def test_an_interrupt_stops_generation_and_no_thread_is_left(backend):
 def test_loading_is_silent_and_every_thread_ends_at_close(capfd):
     before = set(threading.enumerate())
     brain = make_brain(_local_config())
-    text = "".join(brain.reply("Say hello.", Conversation()))
+    text = "".join(brain.reply("Say hello.", SkillContext(Conversation())))
     brain.close()
     assert text.strip()
     assert set(threading.enumerate()) == before

@@ -18,11 +18,12 @@ from voicecli.audio.source import AudioSource
 from voicecli.core.bus import EventBus
 from voicecli.core.clock import SAMPLE_RATE, PipelineClock
 from voicecli.core.config import Config
+from voicecli.core.events import TimerEvent
 from voicecli.pipeline.pipeline import Pipeline
 from voicecli.reply.brain import Brain, SkillsBrain
 from voicecli.reply.skills.stop import is_stop
 from voicecli.reply.synth import compose
-from voicecli.reply.timers import TimerBoard, TimerEvent
+from voicecli.reply.timers import TimerBoard
 
 
 def words(text: str) -> str:

@@ -21,11 +21,11 @@ import numpy as np
 from voicecli.audio.devices import open_error, pick, sounddevice
 from voicecli.audio.echo_guard import EchoGuard
 from voicecli.audio.playback_monitor import PlaybackMonitor
-from voicecli.audio.source import FRAME, AudioSource, Frame
-from voicecli.core.audio_events import Level, MicState
+from voicecli.audio.source import FRAME, AudioSource
 from voicecli.core.clock import SAMPLE_RATE
-from voicecli.core.events import Event, WarningEvent
+from voicecli.core.events import Event, Level, MicState, WarningEvent
 from voicecli.core.lifecycle import POLL_S, ManagedThread
+from voicecli.core.messages import Frame, SourceMessage
 
 RAW_QUEUE = 64  # blocks between the PortAudio callback and the source thread (~2 s)
 LEVEL_EVERY = 3  # frames per ``level`` event (~100 ms)
@@ -98,7 +98,7 @@ class MicSource(AudioSource):
             self.dropped += 1
 
     # -- source thread ---------------------------------------------------------------------
-    def run(self, thread: ManagedThread, out: queue.Queue) -> None:
+    def run(self, thread: ManagedThread, out: queue.Queue[SourceMessage]) -> None:
         sd = sounddevice()
         try:
             stream = sd.InputStream(

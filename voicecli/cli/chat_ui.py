@@ -19,6 +19,7 @@ from voicecli.cli.controls import Controls
 from voicecli.cli.keys import key_thread, stdin_is_terminal
 from voicecli.cli.printer import JsonPrinter, PlainPrinter, format_plain
 from voicecli.core.errors import ExitStatus
+from voicecli.core.messages import KEY, Interrupt
 from voicecli.pipeline.runner import run_foreground
 
 
@@ -47,7 +48,7 @@ def run_chat(pipeline, audio, *, json_: bool, plain: bool) -> ExitStatus:
     controls = Controls(
         submit_text=pipeline.submit_text,
         mic=audio.source if audio is not None else None,
-        hush=audio.hush if audio is not None else pipeline.sink.cut,
+        hush=lambda: pipeline.interrupt(Interrupt(KEY)),  # the ``s`` key
         typing_allowed=dashboard,
     )
     if not dashboard:
@@ -100,7 +101,8 @@ def stderr_held() -> Iterator:
 
 def _thermal_line(event, monitor) -> str | None:
     """A ``thermal`` event as a line; entering ``hot``, with the protection banner."""
-    from voicecli.thermal.monitor import ThermalEvent, describe
+    from voicecli.core.events import ThermalEvent
+    from voicecli.thermal.monitor import describe
 
     if not isinstance(event, ThermalEvent):
         return None

@@ -10,10 +10,12 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 
-from voicecli.core.audio_events import BargeIn, Level, MicState
 from voicecli.core.events import (
+    BargeIn,
     ErrorEvent,
     Event,
+    Level,
+    MicState,
     Playback,
     Reply,
     SpeechEnd,

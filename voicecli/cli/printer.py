@@ -9,8 +9,15 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from voicecli.core.events import ErrorEvent, Event, Reply, Transcript, TurnMetrics, WarningEvent
-from voicecli.reply.timers import TimerEvent
+from voicecli.core.events import (
+    ErrorEvent,
+    Event,
+    Reply,
+    TimerEvent,
+    Transcript,
+    TurnMetrics,
+    WarningEvent,
+)
 
 LATENCY_LABELS = (
     ("eos_to_transcript_ms", "eos→transcript"),

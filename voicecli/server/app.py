@@ -35,6 +35,7 @@ from voicecli.server.connection import Connection, Shared
 from voicecli.server.outbox import MAX_AUDIO_BYTES
 from voicecli.server.protocol import MAX_MESSAGE_BYTES, Close, HelloRejected
 from voicecli.server.session import SessionStore
+from voicecli.thermal.monitor import ThermalMonitor
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ class VoiceServer:
         config: Config | None = None,
         brain: Brain | None = None,
         sock: socket.socket | None = None,  # already bound (serve binds before loading models)
+        thermal: ThermalMonitor | None = None,  # running: every session's pipeline follows it
     ) -> None:
         self.options = options.validate()
         self.config = config or Config()
@@ -124,6 +126,7 @@ class VoiceServer:
         self.failure: str | None = None  # set when a shared part failed: exit 6
         self.port: int | None = None
         self._sock = sock
+        self.thermal = thermal
         self._stopped = False
         self._stt: SttWorker | None = None
         self._thread: ManagedThread | None = None
@@ -282,6 +285,7 @@ class VoiceServer:
             stt=self._stt,
             brain=self.brain,
             outbox_audio_bytes=self.options.outbox_audio_bytes,
+            thermal=self.thermal,
         )
 
 

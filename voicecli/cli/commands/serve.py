@@ -71,7 +71,9 @@ def serve(
         sock.close()
         raise
     try:
-        server = VoiceServer(server_options, Engines.load(config), config, reply_brain, sock=sock)
+        server = VoiceServer(
+            server_options, Engines.load(config), config, reply_brain, sock=sock, thermal=monitor
+        )
     except BaseException:
         sock.close()
         reply_brain.close()
@@ -81,7 +83,7 @@ def serve(
         auth = "token required" if server_options.token else "no token"
         typer.echo(f"voicecli: serving on {url} ({auth}, at most {max_sessions} sessions)")
 
-    monitor.start()  # every session's pipeline applies its protection (active_monitor)
+    monitor.start()  # every session's pipeline applies its protection (given to the server)
     try:
         status = serve_until_signal(server, announce)
     finally:
@@ -94,7 +96,8 @@ def serve(
 
 def _thermal_monitor(config):
     """The process's thermal monitor; its ``thermal`` events and warnings go to the log."""
-    from voicecli.thermal.monitor import ThermalEvent, ThermalMonitor, describe
+    from voicecli.core.events import ThermalEvent
+    from voicecli.thermal.monitor import ThermalMonitor, describe
 
     def log(event) -> None:
         if isinstance(event, ThermalEvent):

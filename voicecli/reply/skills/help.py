@@ -7,6 +7,10 @@ optionally an ``EXAMPLE``) and registering it; help then mentions it without an 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from voicecli.reply.context import SkillContext
 
 NAME = "help"
 
@@ -39,7 +43,7 @@ def describe(skills) -> str:
     return text
 
 
-def answer(text: str, conversation) -> str | None:
+def answer(text: str, context: SkillContext) -> str | None:
     words = " ".join(re.sub(r"[^\w' ]+", " ", text.lower()).split())
     if not _ASKS.match(words):
         return None
