@@ -30,6 +30,7 @@ from voicecli.core.messages import Frame, SourceMessage
 RAW_QUEUE = 64  # blocks between the PortAudio callback and the source thread (~2 s)
 LEVEL_EVERY = 3  # frames per ``level`` event (~100 ms)
 WARN_EVERY_S = 1.0
+RawBlock = tuple[np.ndarray, float, int]  # samples, capture time, speaker reference count
 
 
 def _db(value: float) -> float:
@@ -65,7 +66,7 @@ class MicSource(AudioSource):
         self.talking = not push_to_talk  # push-to-talk starts closed
         self.dropped = 0
         self._reported = 0
-        self._raw: queue.Queue = queue.Queue(RAW_QUEUE)
+        self._raw: queue.Queue[RawBlock] = queue.Queue(RAW_QUEUE)
         self._state_lock = threading.Lock()
 
     # -- controls (keys) -------------------------------------------------------------------
@@ -120,7 +121,7 @@ class MicSource(AudioSource):
             stream.abort()  # stop() would wait for PortAudio's buffers to drain
             stream.close()
 
-    def _pump(self, thread: ManagedThread, out: queue.Queue) -> None:
+    def _pump(self, thread: ManagedThread, out: queue.Queue[SourceMessage]) -> None:
         resampler = None
         if self.rate != SAMPLE_RATE:
             import soxr
@@ -152,7 +153,9 @@ class MicSource(AudioSource):
                 last_warning = time.monotonic()
                 self._report_drops()
 
-    def _deliver(self, samples: np.ndarray, wall: float, reference: int, out: queue.Queue) -> None:
+    def _deliver(
+        self, samples: np.ndarray, wall: float, reference: int, out: queue.Queue[SourceMessage]
+    ) -> None:
         if not self.listening:
             samples = np.zeros_like(samples)
         released = (

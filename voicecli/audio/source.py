@@ -22,7 +22,7 @@ from voicecli.core.messages import EndOfInput, Frame, SourceMessage
 FRAME = 512  # samples per frame: 32 ms at 16 kHz
 
 
-def put_blocking(thread: ManagedThread, q: queue.Queue, item: SourceMessage) -> bool:
+def put_blocking(thread: ManagedThread, q: queue.Queue[SourceMessage], item: SourceMessage) -> bool:
     """Put without ever dropping, waking regularly to honour stop; False when stopped."""
     while not thread.should_stop():
         try:

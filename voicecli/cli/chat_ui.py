@@ -42,15 +42,20 @@ def keys_read(controls: Controls) -> Iterator[None]:
         thread.stop_and_join()
 
 
+def chat_controls(pipeline, audio, typing_allowed: bool) -> Controls:
+    """The keys of ``chat``: ``s`` interrupts the pipeline like every other "stop"."""
+    return Controls(
+        submit_text=pipeline.submit_text,
+        mic=audio.source if audio is not None else None,
+        hush=lambda: pipeline.interrupt(Interrupt(KEY)),
+        typing_allowed=typing_allowed,
+    )
+
+
 def run_chat(pipeline, audio, *, json_: bool, plain: bool) -> ExitStatus:
     """Run the conversation in the foreground; returns the exit status."""
     dashboard = not json_ and not plain and stdout_is_terminal()
-    controls = Controls(
-        submit_text=pipeline.submit_text,
-        mic=audio.source if audio is not None else None,
-        hush=lambda: pipeline.interrupt(Interrupt(KEY)),  # the ``s`` key
-        typing_allowed=dashboard,
-    )
+    controls = chat_controls(pipeline, audio, typing_allowed=dashboard)
     if not dashboard:
         printer = JsonPrinter() if json_ else with_thermal_lines(PlainPrinter(), pipeline.thermal)
         with keys_read(controls):
