@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 
 import numpy as np
+from support.brains import StoryBrain
 from support.stages import PlayingSink
 
 from voicecli.audio.source import ArraySource
@@ -19,23 +20,9 @@ from voicecli.core.bus import EventBus
 from voicecli.core.config import Config
 from voicecli.core.messages import ShortWord
 from voicecli.pipeline.pipeline import Pipeline
-from voicecli.reply.brain import Brain, SkillsBrain
-from voicecli.reply.skills.stop import is_stop
 from voicecli.reply.synth import compose
 
 ALLOWED_S = 0.5  # the target is 100 ms
-
-
-class StoryBrain(Brain):
-    """Skills for "stop" (nothing to say); else a long story, a sentence every 50 ms."""
-
-    def reply(self, text, context):
-        if is_stop(text):
-            yield from SkillsBrain().reply(text, context)
-            return
-        for number in range(1, 61):
-            time.sleep(0.05)
-            yield f"This is sentence {number} of the story. "
 
 
 class Run:

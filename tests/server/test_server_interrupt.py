@@ -7,25 +7,13 @@ from __future__ import annotations
 import asyncio
 import time
 
+from support.brains import StoryBrain
 from support.server import of, open_client, run
 from support.stages import PlayingSink
 
 from voicecli.cli.commands.connect import MessagePrinter
-from voicecli.reply.brain import SkillsBrain
 
 ALLOWED_S = 0.5
-
-
-class StoryBrain(SkillsBrain):
-    """Skills, plus a long story told slowly (as an LLM would stream it) when asked."""
-
-    def reply(self, text, context):
-        if "story" not in text.lower():
-            yield from super().reply(text, context)
-            return
-        for number in range(1, 31):
-            yield f"This is sentence number {number} of a long story. "
-            time.sleep(0.1)
 
 
 def report(record_property, caller: str, seconds: float) -> None:
@@ -36,7 +24,7 @@ def report(record_property, caller: str, seconds: float) -> None:
 
 
 def test_a_client_interrupt(start_server, record_property):
-    server = start_server(brain=StoryBrain())
+    server = start_server(brain=StoryBrain(30, 0.1))
 
     async def scenario():
         client = await open_client(server)
@@ -68,7 +56,7 @@ def test_a_client_interrupt(start_server, record_property):
 def test_connect_cuts_its_playback_at_audio_stop(start_server, capsys, record_property):
     """``connect``'s printer plays the server's audio on a real-time sink; ``audio_stop``
     cuts it through the playback line, and the one ``cut`` it prints is the server's."""
-    server = start_server(brain=StoryBrain())
+    server = start_server(brain=StoryBrain(30, 0.1))
     sink = PlayingSink(rate=16000)
     printer = MessagePrinter(json_=True, sink=sink, speaker=True)
     seen: dict[str, float] = {}
