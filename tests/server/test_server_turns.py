@@ -199,7 +199,7 @@ def test_speech_while_the_reply_plays_is_a_barge_in(start_server, question_pcm):
     messages = run(scenario())
     stop = index_of(messages, "audio_stop")
     assert index_of(messages, "speech_start") < stop
-    assert of(messages, "playback", state="cut", turn=1)
+    assert [m["turn"] for m in of(messages, "playback", state="cut")] == [1]  # exactly once
     assert "number 10" not in final_replies(messages)[0]
     assert final_replies(messages)[1] == ANSWER
 

@@ -64,13 +64,12 @@ class PlaybackLine:
 
     def end_reply(self) -> None:
         """The whole reply is in the sink: wait until it is heard (a real-time sink), then
-        ``playback`` stopped -- or cut, when the sink was cut outside ``interrupt``."""
-        sink_cut = self.sink.end_reply() == "cut"
+        ``playback`` stopped -- unless ``interrupt`` cut it meanwhile (it said so)."""
+        self.sink.end_reply()
         with self._lock:
-            if self._state != STARTED:
-                return
-            self._state = CUT if sink_cut else STOPPED
-            self.emit(Playback(t=self.now(), turn=self._turn, state=self._state))
+            if self._state == STARTED:
+                self._state = STOPPED
+                self.emit(Playback(t=self.now(), turn=self._turn, state=STOPPED))
 
     # -- everyone else ---------------------------------------------------------------------
     def interrupt(self, request: Interrupt) -> bool:
