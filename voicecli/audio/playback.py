@@ -32,6 +32,8 @@ class Cancellable(Protocol):
 
 
 class PlaybackLine:
+    """One per sink: what is being made and played on it, and the way to stop it."""
+
     def __init__(
         self,
         sink: AudioSink,
@@ -59,7 +61,7 @@ class PlaybackLine:
             if control.cancelled or control is not self._making:
                 return False
             self._state, self._turn = STARTED, turn
-            self.emit(Playback(t=self.now(), turn=turn, state="started"))
+            self.emit(Playback(t=self.now(), turn=turn, state=STARTED))
         return True
 
     def end_reply(self) -> None:
