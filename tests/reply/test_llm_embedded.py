@@ -17,8 +17,8 @@ from support.pipeline import of_type, run_pipeline
 from voicecli.core.config import Config, LlmConfig
 from voicecli.core.errors import ModelMissingError, UsageError
 from voicecli.pipeline.pipeline import Engines
-from voicecli.reply.brain import Conversation, ReplyControl
-from voicecli.reply.context import SkillContext
+from voicecli.reply.brain import ReplyControl
+from voicecli.reply.context import Conversation, SkillContext
 from voicecli.reply.llm import local_model_path, make_brain
 from voicecli.reply.llm.backend import LlmBackend, Messages
 from voicecli.reply.llm.composite import SkillsThenLlm

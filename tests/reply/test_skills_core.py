@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from voicecli.reply.brain import FALLBACK, Conversation, EchoBrain, SkillsBrain
-from voicecli.reply.context import SkillContext
+from voicecli.reply.brain import FALLBACK, EchoBrain, SkillsBrain
+from voicecli.reply.context import Conversation, SkillContext
 from voicecli.reply.numbers import say_number, words_to_digits
 from voicecli.reply.skills import arithmetic, clock_time, recall
 

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from voicecli.reply.brain import Conversation, SkillsBrain
-from voicecli.reply.context import SkillContext
+from voicecli.reply.brain import SkillsBrain
+from voicecli.reply.context import Conversation, SkillContext
 from voicecli.reply.skills import calendar_date
 
 MOMENT = time.mktime((2026, 3, 3, 16, 7, 0, 0, 0, -1))  # Tuesday, 3 March 2026, local time

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from voicecli.reply.brain import FALLBACK, Conversation, SkillsBrain
-from voicecli.reply.context import SkillContext
+from voicecli.reply.brain import FALLBACK, SkillsBrain
+from voicecli.reply.context import Conversation, SkillContext
 from voicecli.reply.skills import SKILLS, repeat, stop
 from voicecli.reply.skills import help as help_skill
 

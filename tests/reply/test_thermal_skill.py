@@ -9,8 +9,8 @@ import pytest
 from support.pipeline import of_type, run_pipeline
 from support.thermal_fakes import FakeSysfs
 
-from voicecli.reply.brain import FALLBACK, Conversation, SkillsBrain
-from voicecli.reply.context import SkillContext
+from voicecli.reply.brain import FALLBACK, SkillsBrain
+from voicecli.reply.context import Conversation, SkillContext
 from voicecli.reply.skills import SKILLS, system_status
 from voicecli.reply.synth import compose
 from voicecli.thermal.monitor import ThermalMonitor

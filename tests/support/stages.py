@@ -18,7 +18,7 @@ import numpy as np
 
 from voicecli.audio.playback import PlaybackLine
 from voicecli.audio.sink import AudioSink
-from voicecli.audio.source import FRAME
+from voicecli.core.audio_format import FRAME
 from voicecli.core.clock import PipelineClock
 from voicecli.core.config import Config
 from voicecli.core.lifecycle import POLL_S, ManagedThread
@@ -26,8 +26,8 @@ from voicecli.core.messages import Frame, Hangup, ListenerMessage, ResponderMess
 from voicecli.listen.listener import Listener
 from voicecli.listen.stt_worker import SttWorker
 from voicecli.pipeline.pipeline import Engines
-from voicecli.reply.brain import Brain, Conversation, SkillsBrain
-from voicecli.reply.context import SkillContext
+from voicecli.reply.brain import Brain, SkillsBrain
+from voicecli.reply.context import Conversation, SkillContext
 from voicecli.reply.responder import Responder
 from voicecli.reply.tts import TTS_RATE
 

@@ -21,8 +21,8 @@ import numpy as np
 from voicecli.audio.devices import open_error, pick, sounddevice
 from voicecli.audio.echo_guard import EchoGuard
 from voicecli.audio.playback_monitor import PlaybackMonitor
-from voicecli.audio.source import FRAME, AudioSource
-from voicecli.core.clock import SAMPLE_RATE
+from voicecli.audio.source import AudioSource
+from voicecli.core.audio_format import FRAME, SAMPLE_RATE
 from voicecli.core.events import Event, Level, MicState, WarningEvent
 from voicecli.core.lifecycle import POLL_S, ManagedThread
 from voicecli.core.messages import Frame, SourceMessage

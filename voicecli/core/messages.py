@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from voicecli.core.clock import SAMPLE_RATE
+from voicecli.core.audio_format import SAMPLE_RATE
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,9 @@ from voicecli.audio.echo_guard import EchoGuard
 from voicecli.audio.mic import MicSource
 from voicecli.audio.playback_monitor import PlaybackMonitor
 from voicecli.audio.sink import AudioSink, open_sink
-from voicecli.core.clock import SAMPLE_RATE
+from voicecli.core.audio_format import SAMPLE_RATE, TTS_RATE
 from voicecli.core.events import Event
 from voicecli.core.messages import BARGE_IN, Interrupt, ShortWord
-from voicecli.reply.tts import TTS_RATE
 
 
 @dataclass

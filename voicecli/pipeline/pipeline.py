@@ -44,8 +44,8 @@ from voicecli.core.messages import (
 from voicecli.listen.listener import Listener
 from voicecli.listen.stt import SpeechToText
 from voicecli.listen.stt_worker import SttWorker
-from voicecli.reply.brain import BRAINS, Brain, Conversation
-from voicecli.reply.context import SkillContext
+from voicecli.reply.brain import BRAINS, Brain
+from voicecli.reply.context import Conversation, SkillContext
 from voicecli.reply.responder import Responder
 from voicecli.reply.skills.stop import is_stop
 from voicecli.reply.timers import TimerBoard

@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from voicecli.reply.skills import SKILLS, Skill
@@ -23,30 +22,6 @@ FALLBACK = (
     "Sorry, I can't help with that yet. I can tell the time and the date, convert units, "
     "run timers and do arithmetic. Say help to hear more."
 )
-
-
-@dataclass
-class Exchange:
-    user: str
-    assistant: str
-
-
-@dataclass
-class Conversation:
-    """What one conversation remembers; each server session has its own."""
-
-    history: list[Exchange] = field(default_factory=list)
-    max_turns: int = 50
-    last_reply: str | None = None  # what was last said aloud (a reply or a notice): "repeat that"
-
-    def add(self, user: str, assistant: str) -> None:
-        self.history.append(Exchange(user, assistant))
-        del self.history[: -self.max_turns]
-        if assistant:
-            self.last_reply = assistant
-
-    def last_user(self) -> str | None:
-        return self.history[-1].user if self.history else None
 
 
 class ReplyControl:

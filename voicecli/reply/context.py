@@ -1,4 +1,5 @@
-"""SkillContext: everything a skill (or a brain) may consult, handed over explicitly.
+"""What a conversation knows (``Conversation``) and ``SkillContext``: everything a skill (or a
+brain) may consult, handed over explicitly.
 
 Why: skills used to get an untyped ``conversation`` with attributes set from outside (the
 pipeline's timers) and found the thermal monitor through a module global. Now the pipeline
@@ -15,9 +16,32 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from voicecli.reply.brain import Conversation
     from voicecli.reply.timers import TimerBoard
     from voicecli.thermal.monitor import ThermalStatus
+
+
+@dataclass
+class Exchange:
+    user: str
+    assistant: str
+
+
+@dataclass
+class Conversation:
+    """What one conversation remembers; each server session has its own."""
+
+    history: list[Exchange] = field(default_factory=list)
+    max_turns: int = 50
+    last_reply: str | None = None  # what was last said aloud (a reply or a notice): "repeat that"
+
+    def add(self, user: str, assistant: str) -> None:
+        self.history.append(Exchange(user, assistant))
+        del self.history[: -self.max_turns]
+        if assistant:
+            self.last_reply = assistant
+
+    def last_user(self) -> str | None:
+        return self.history[-1].user if self.history else None
 
 
 def _no_reading() -> ThermalStatus | None:

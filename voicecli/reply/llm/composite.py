@@ -11,8 +11,8 @@ import contextlib
 from collections.abc import Iterator
 
 from voicecli.core.config import LlmConfig
-from voicecli.reply.brain import Brain, Conversation, Exchange, ReplyControl, skill_answer
-from voicecli.reply.context import SkillContext
+from voicecli.reply.brain import Brain, ReplyControl, skill_answer
+from voicecli.reply.context import Conversation, Exchange, SkillContext
 from voicecli.reply.llm.backend import LlmBackend, Messages
 from voicecli.reply.sentences import SentenceSplitter
 from voicecli.reply.skills import SKILLS, Skill

@@ -3,8 +3,8 @@
 A skill is a module with a ``NAME`` and an ``answer(text, context) -> str | None`` function
 (None: not mine; "": mine, and nothing to say -- "stop"); ``context`` is the conversation's
 ``SkillContext`` (reply.context: conversation, timers, thermal reading, clock). Adding one is
-writing the module and listing it here; a ``HELP`` phrase (and optional ``EXAMPLE``) puts it
-in "help". docs/skills.md is the reference.
+writing the module and listing it in ``registry``; a ``HELP`` phrase (and optional
+``EXAMPLE``) puts it in "help". docs/skills.md is the reference.
 """
 
 from __future__ import annotations
@@ -12,18 +12,8 @@ from __future__ import annotations
 from types import ModuleType
 from typing import TYPE_CHECKING, Protocol
 
-from voicecli.reply.skills import (
-    arithmetic,
-    calendar_date,
-    clock_time,
-    recall,
-    repeat,
-    stop,
-    system_status,
-    timers,
-    units,
-)
 from voicecli.reply.skills import help as help_skill
+from voicecli.reply.skills.registry import ANSWERING
 
 if TYPE_CHECKING:
     from voicecli.reply.context import SkillContext
@@ -35,5 +25,4 @@ class Skill(Protocol):
     def answer(self, text: str, context: SkillContext) -> str | None: ...
 
 
-SKILLS: tuple[ModuleType, ...] = (recall, clock_time, arithmetic, system_status)
-SKILLS += (calendar_date, units, timers, repeat, stop, help_skill)
+SKILLS: tuple[ModuleType, ...] = (*ANSWERING, help_skill)
