@@ -6,16 +6,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from support.pulse import LiveRun, session_daemon
+from support.pulse import LiveRun
 
 from voicecli.cli.chat_ui import chat_controls
 
 pytestmark = [pytest.mark.slow, pytest.mark.live]
-
-
-@pytest.fixture(scope="session")
-def pulse(request):
-    return session_daemon(request.config)
 
 
 @pytest.mark.parametrize("caller", ["s_key", "typed_stop"])
