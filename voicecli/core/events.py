@@ -178,6 +178,22 @@ class BargeIn(Event):
 
 @register
 @dataclass(frozen=True, kw_only=True)
+class Echo(Event):
+    """The echo canceller's measured state, about once a second while it changes.
+
+    ``delay_ms``: speaker-to-microphone delay (null: not measured yet); ``erle_db``: echo
+    return loss enhancement over the last second the speaker played (null: it did not);
+    ``state``: ``idle``, ``converging``, ``converged``, or ``off`` (no canceller: ``reason``)."""
+
+    type: ClassVar[str] = "echo"
+    delay_ms: float | None = None
+    erle_db: float | None = None
+    state: str
+    reason: str | None = None
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
 class TimerEvent(Event):
     """A timer was set (fired and cancelled false), fired, or cancelled.
 

@@ -11,12 +11,12 @@ on the worker's thread.
 from __future__ import annotations
 
 import itertools
-import queue
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -28,12 +28,19 @@ FINAL, PARTIAL = "final", "partial"
 _ids = itertools.count(1)
 
 
+class ReplyTo(Protocol):
+    """Where a job's ``Transcription`` goes: a stage's ``queue.Queue``, or an adapter that
+    hands it to an event loop (the Wyoming server's)."""
+
+    def put(self, item: Transcription) -> None: ...
+
+
 @dataclass
 class SttJob:
     audio: np.ndarray
     kind: str  # FINAL (speculative end-of-speech transcription) or PARTIAL
     session: str
-    reply_to: queue.Queue[Transcription]
+    reply_to: ReplyTo
     id: int = field(default_factory=lambda: next(_ids))
     submitted: float = field(default_factory=time.monotonic)
     _cancelled: threading.Event = field(default_factory=threading.Event)
