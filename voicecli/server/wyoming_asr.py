@@ -153,7 +153,7 @@ class LoopReply:
 
     def put(self, item: Transcription) -> None:
         """From the STT worker's thread."""
-        call_in_loop(self.loop, self._settle, item)
+        call_in_loop(self.loop, lambda: self._settle(item))
 
     def _settle(self, item: Transcription) -> None:
         if self.future.done():
