@@ -7,9 +7,12 @@ espeak-ng's "okay nabu" wakes the okay_nabu model reliably (docs/wake.md has the
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from support.pipeline import of_type, run_pipeline
+from support.schema import validate_event
 from support.wake import scene
 
 from voicecli.core.clock import SAMPLE_RATE
@@ -63,9 +66,11 @@ def wake_config(**kwargs) -> Config:
     return config
 
 
-def test_asleep_wake_follow_up_sleep_on_file_input(engines):
+@pytest.mark.parametrize("fast", [False, True], ids=["realtime", "fast"])
+def test_asleep_wake_follow_up_sleep_on_file_input(engines, fast):
     """asleep -> wake word + question (one breath) answered -> follow-up answered without the
-    wake word -> the window expires -> a question without the wake word is ignored."""
+    wake word -> the window expires -> a question without the wake word is ignored. Every
+    event fits the schema in docs/events.md."""
     audio, spans = scene(
         1.0,
         "what is the weather",  # asleep: ignored
@@ -79,8 +84,10 @@ def test_asleep_wake_follow_up_sleep_on_file_input(engines):
     )
     config = wake_config(follow_up_s=3.0)
     _, events = run_pipeline(
-        engines, audio, fast=False, config=config, wake=WakeGate(config.wake), timeout=90
+        engines, audio, fast=fast, config=config, wake=WakeGate(config.wake), timeout=90
     )
+    for event in events:
+        validate_event(json.loads(event.to_json()))
     finals = of_type(events, "transcript", final=True)
     heard = [e.text.lower() for e in finals]
     assert len(heard) == 2, heard

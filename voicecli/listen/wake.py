@@ -8,7 +8,9 @@ has no macOS wheel and needs glibc >= 2.35, and its absence must cost one line (
 
 from __future__ import annotations
 
+import ctypes
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -50,6 +52,19 @@ def _package():
     return pymicro_wakeword
 
 
+def _library(package) -> Path:
+    """The wheel's TFLite runtime, loaded once here: a failure is one line, not the package's
+    half-built object complaining at garbage collection."""
+    library = next((Path(package.__file__).parent / "lib").glob("*tensorflowlite_c.*"), None)
+    if library is None:
+        raise ModelMissingError("wake word library missing from pymicro-wakeword", hint=INSTALL)
+    try:
+        ctypes.CDLL(str(library))
+    except OSError as exc:
+        raise ModelMissingError(f"wake word library failed to load: {exc}") from None
+    return library
+
+
 def available() -> tuple[bool, str]:
     """For ``doctor`` and ``models``: can the wake words run here, and the package's version."""
     from importlib.metadata import PackageNotFoundError, version
@@ -78,8 +93,11 @@ class WakeDetector:
     def __init__(self, word: str, probability_cutoff: float, cooldown_s: float = 1.0) -> None:
         word = check_word(word)
         package = _package()
+        library = _library(package)
         try:
-            self.model = package.MicroWakeWord.from_builtin(package.Model(word))
+            self.model = package.MicroWakeWord.from_builtin(
+                package.Model(word), libtensorflowlite_c_path=library
+            )
             self.features = package.MicroWakeWordFeatures()
         except (OSError, ValueError, AttributeError) as exc:
             raise ModelMissingError(f"wake word {word!r} failed to load: {exc}") from None

@@ -33,7 +33,7 @@ class WakeGate:
         self.detector = WakeDetector(word, cutoff(config, word), config.cooldown_s)
         self.word = word
         self.window_s = config.follow_up_s
-        self.chime = chime if config.chime else None
+        self.chime = chime  # called on detection (the ``wake.chime`` setting is the caller's)
         # The 5-inference average crosses the cutoff 150-250 ms after the word ends (measured,
         # docs/wake.md): the turn starts that much before the crossing, or "what" is lost.
         self.rewind = int(config.rewind_ms / 1000 * SAMPLE_RATE)
@@ -44,10 +44,14 @@ class WakeGate:
         self._emit: Callable[[Event], None] | None = None
         self._clock: PipelineClock | None = None
         self._announced = False
+        self._fast = False
+        self._declared = 0.0  # when the last turn was declared (pipeline clock)
 
-    def bind(self, clock: PipelineClock, emit: Callable[[Event], None]) -> None:
-        """The pipeline's clock and event stream (the gate is made before the pipeline)."""
-        self._clock, self._emit = clock, emit
+    def bind(self, clock: PipelineClock, emit: Callable[[Event], None], fast: bool) -> None:
+        """The pipeline's clock and event stream (the gate is made before the pipeline).
+        ``fast`` input runs its clock ahead while a reply is made: the follow-up window then
+        starts when the turn was declared (the reply takes no file time)."""
+        self._clock, self._emit, self._fast = clock, emit, fast
 
     def close(self) -> None:
         self.detector.close()
@@ -95,12 +99,15 @@ class WakeGate:
             if self.state == ASLEEP or self._clock is None:
                 return
             now = self._clock.now()
-            if isinstance(event, SpeechStart) or (isinstance(event, Transcript) and event.final):
+            if isinstance(event, SpeechStart):
                 self._set(AWAKE, now)  # a turn in progress: no deadline
+            elif isinstance(event, Transcript) and event.final:
+                self._declared = now
+                self._set(AWAKE, now)
             elif isinstance(event, SpeechEnd):
                 self.deadline = now + self.window_s  # an abandoned turn (noise) still sleeps
             elif isinstance(event, TurnMetrics):
-                self._set(FOLLOW_UP, now, self.window_s)
+                self._set(FOLLOW_UP, self._declared if self._fast else now, self.window_s)
 
     def _set(self, state: str, now: float, window_s: float | None = None, force=False) -> None:
         self.deadline = None if window_s is None else now + window_s

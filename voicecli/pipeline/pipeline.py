@@ -115,7 +115,7 @@ class Pipeline:
             wake=wake,
         )
         if wake is not None:
-            wake.bind(self.clock, self.bus.publish)
+            wake.bind(self.clock, self.bus.publish, fast)
         self.frames: queue.Queue = queue.Queue(FRAME_QUEUE)
         self.threads: list[ManagedThread] = []
         self._system_interval_s = system_interval_s

@@ -54,6 +54,11 @@ def chat(
     transcript: str | None = typer.Option(
         None, "--transcript", help="Append the conversation as text to this file."
     ),
+    wake_word: str | None = typer.Option(
+        None,
+        "--wake-word",
+        help="Hands-free: answer only after okay_nabu, alexa, hey_jarvis or hey_mycroft.",
+    ),
 ) -> None:
     """Talk to the assistant: listen, transcribe, answer and speak."""
     from voicecli.core.bus import EventBus
@@ -77,6 +82,7 @@ def chat(
             voice=voice,
             rate=rate,
         )
+        | {"wake.word": wake_word}
     )
     if linger < 0:
         raise UsageError("--linger must be 0 or more seconds")
@@ -88,6 +94,7 @@ def chat(
     from voicecli.reply.llm import make_brain
     from voicecli.thermal.monitor import ThermalMonitor
 
+    gate = _wake_gate(loaded.config)  # before devices and models: exit 2 or 5 at once
     bus = EventBus()
     # started and stopped by the pipeline; bad thresholds fail here, before any model loads
     monitor = ThermalMonitor(loaded.config.thermal, emit=bus.publish)
@@ -122,6 +129,7 @@ def chat(
             brain=reply_brain,
             linger_s=linger,
             thermal=monitor,
+            wake=gate,
         )
     except BaseException:
         sink.close()
@@ -129,6 +137,8 @@ def chat(
         raise
     if audio is not None:
         audio.attach(pipeline)
+    if gate is not None and loaded.config.wake.chime:
+        gate.chime = _chime(sink)
     status = _run_with_transcript(pipeline, audio, transcript, json_=json_, plain=plain)
     reply_brain.close()
     if status is ExitStatus.RUNTIME_FAILURE:
@@ -152,6 +162,26 @@ def _run_with_transcript(pipeline, audio, path: str | None, **options) -> ExitSt
     finally:
         writer.stop_and_join()
         log.close()
+
+
+def _wake_gate(config):
+    """The wake-word gate when a wake word is set (flag or ``wake.word``), else None."""
+    if not config.wake.word:
+        return None
+    from voicecli.listen.wake_gate import WakeGate
+
+    return WakeGate(config.wake)
+
+
+def _chime(sink):
+    """Play the chime on the speaker (mixed in, the microphone stays open); no speaker: none."""
+    from voicecli.audio.chime import RATE, chime_tone
+    from voicecli.audio.speaker import SpeakerSink
+
+    if not isinstance(sink, SpeakerSink):
+        return None
+    tone = chime_tone()
+    return lambda: sink.cue(tone, RATE)
 
 
 def _file_mode_sink(output: str | None, output_device: str | None):

@@ -51,6 +51,15 @@ def _check_portaudio() -> list[tuple[bool, str]]:
     return lines
 
 
+def _check_wake() -> tuple[bool, str]:
+    """The wake words (chat --wake-word): optional, so never a failing exit code."""
+    from voicecli.listen.wake import WAKE_WORDS, available
+
+    ok, detail = available()
+    words = ", ".join(WAKE_WORDS)
+    return ok, f"wake words ({words}): {detail}" if ok else f"wake words: {detail}"
+
+
 def _check_thermal() -> list[tuple[bool, str]]:
     from voicecli.core.config import load_config
     from voicecli.thermal.monitor import describe_sources
@@ -61,10 +70,11 @@ def _check_thermal() -> list[tuple[bool, str]]:
 @app.command()
 @handle_errors
 def doctor() -> None:
-    """Check the model, espeak-ng, PortAudio and audio devices."""
+    """Check the model, espeak-ng, PortAudio, audio devices and the wake words."""
     model_ok, model_line = _check_model()
     tts_ok, tts_line = _check_espeak()
-    lines = [(model_ok, model_line), (tts_ok, tts_line), *_check_portaudio(), *_check_thermal()]
+    lines = [(model_ok, model_line), (tts_ok, tts_line), *_check_portaudio(), _check_wake()]
+    lines += _check_thermal()
     for ok, line in lines:
         typer.echo(f"{'ok     ' if ok else 'missing'}  {line}")
     if not model_ok:
