@@ -55,9 +55,12 @@ def test_wake_bench_on_a_few_real_recordings(tmp_path, shared_audio):
     data = json.loads(report.read_text())
     assert list(data["words"]) == ["okay_nabu"]
     word = data["words"]["okay_nabu"]
-    positives = {row["group"]: row for row in word["positives"]}
-    assert positives["clean"]["n"] == 18 and positives["clean"]["rate"] == 1.0
-    assert positives["noisy"]["n"] == 18  # one noise recording mixed into each
+    positives = {(row["family"], row["group"]): row for row in word["positives"]}
+    clean, noisy = positives["espeak-ng", "clean"], positives["espeak-ng", "noisy"]
+    assert clean["n"] == 18 and clean["rate"] == 1.0
+    assert noisy["n"] == 18  # one noise recording mixed into each
+    families = {family for family, _ in positives}
+    assert families | set(data["config"]["families_pending"]) == {"espeak-ng", "neural"}
     negatives = {row["group"]: row for row in word["negatives"]}
     assert set(negatives) == {
         "all", "generated_speech", "near_miss_generated", "near_miss_real", "real_noise",

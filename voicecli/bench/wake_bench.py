@@ -141,7 +141,8 @@ def run_wake_bench(root: Path, config: WakeConfig, progress=None) -> dict:
     words = (check_word(config.word),) if config.word else tuple(WAKE_WORDS)
     negatives, noises = wake_corpus.real_negatives(root)
     negatives += wake_corpus.generated_negatives()
-    positives = wake_corpus.positives(noises, words)
+    families, pending = wake_corpus.voice_families()
+    positives = wake_corpus.positives(noises, words, families)
     report_words = {}
     for word in words:
         if progress:
@@ -166,11 +167,11 @@ def run_wake_bench(root: Path, config: WakeConfig, progress=None) -> dict:
         "config": {
             "corpus": str(root),
             "cooldown_s": config.cooldown_s,
-            "voices": list(wake_corpus.VOICES),
+            "voices": {family: list(names) for family, names in families.items()},
             "rates": list(wake_corpus.RATES),
             "snr_db": wake_corpus.SNR_DB,
             "noises": sorted(noises),
-            "families_pending": ["neural"],  # no neural voice installed in this run
+            "families_pending": pending,
         },
         "words": report_words,
     }

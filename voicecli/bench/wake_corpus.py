@@ -24,13 +24,28 @@ from voicecli.core.errors import UsageError
 from voicecli.listen.wake import WAKE_WORDS
 
 VOICES = ("gmw/en-us", "gmw/en", "gmw/en-029")
+NEURAL_VOICES = ("piper:joe",)  # Piper, when installed (the default voice where wheels exist)
 RATES = (120, 150, 180)
 QUESTION = "what time is it"
 SNR_DB = 10.0
 LEAD_S, TAIL_S = 0.5, 1.0  # silence (or noise) around each positive
 NEAR_MISSES = ("alexis", "hey travis", "okay, no boo", "hey microsoft", "okay google")
 NEAR_MISS_KINDS = ("jarvis", "computer")  # real crowd recordings (utterances/, wwb_*)
-ESPEAK = "espeak-ng"
+ESPEAK, NEURAL = "espeak-ng", "neural"
+
+
+def voice_families() -> tuple[dict[str, tuple[str, ...]], list[str]]:
+    """The voices to make positives with, by family, and the families that cannot run here."""
+    from voicecli.reply.synth import speak
+    from voicecli.reply.tts import TtsUnavailable
+
+    families, pending = {ESPEAK: VOICES}, []
+    try:
+        speak("okay", NEURAL_VOICES[0])
+        families[NEURAL] = NEURAL_VOICES
+    except (TtsUnavailable, ValueError, ImportError):
+        pending.append(NEURAL)
+    return families, pending
 
 
 @dataclass(frozen=True)
@@ -63,13 +78,14 @@ def _pad(audio: np.ndarray) -> np.ndarray:
     return np.concatenate([lead, audio, tail])
 
 
-def positives(noises: dict[str, np.ndarray], words=tuple(WAKE_WORDS)) -> list[Clip]:
+def positives(noises: dict[str, np.ndarray], words, families: dict) -> list[Clip]:
     from voicecli.reply.synth import speak
 
     clips = []
+    voices = [(family, voice) for family, names in families.items() for voice in names]
     for word in words:
         phrase = WAKE_WORDS[word]
-        for voice in VOICES:
+        for family, voice in voices:
             for rate in RATES:
                 alone = speak(phrase, voice, rate)
                 said = {"alone": alone, "question": speak(f"{phrase} {QUESTION}", voice, rate)}
@@ -77,11 +93,11 @@ def positives(noises: dict[str, np.ndarray], words=tuple(WAKE_WORDS)) -> list[Cl
                     end = LEAD_S + len(alone) / SAMPLE_RATE if context == "alone" else None
                     base = f"{word}/{voice}/{rate}/{context}"
                     clean = _pad(speech)
-                    clips.append(Clip(base, "clean", ESPEAK, clean, word, end))
+                    clips.append(Clip(base, "clean", family, clean, word, end))
                     for noise_name, noise in noises.items():
                         noisy = mix(clean, noise, SNR_DB)
                         clips.append(
-                            Clip(f"{base}+{noise_name}", "noisy", ESPEAK, noisy, word, end)
+                            Clip(f"{base}+{noise_name}", "noisy", family, noisy, word, end)
                         )
     return clips
 
