@@ -7,9 +7,9 @@ alternating, in the same run: the baseline is ``voicecli chat --plain`` (VAD on 
 STT on whatever it hears), the other adds ``--wake-word`` (only the wake-word model runs while
 asleep). Each round starts the process, waits ``--settle`` seconds for the models to load, then
 reads the process's CPU time (every thread, psutil) over ``--seconds``; the input is
-silence, then the kitchen recording ($VOICECLI_SHARED_AUDIO or ../shared/audio, looped) played into the mic:
-a room nobody talks to. Reported: median percent of one core per variant and input, and the
-difference.
+silence, then the kitchen recording ($VOICECLI_SHARED_AUDIO or ../shared/audio, looped)
+played into the mic: a room nobody talks to. Reported: median percent of one core per
+variant and input.
 """
 
 from __future__ import annotations

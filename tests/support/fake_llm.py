@@ -1,4 +1,9 @@
-"""A small OpenAI-compatible chat server on loopback, and helpers to converse through it."""
+"""A small OpenAI-compatible chat server on loopback, and helpers to converse through it.
+
+It speaks HTTP/1.1 with chunked server-sent events (llama.cpp server, Ollama) or, with
+``FakeLlm(http10=True)``, HTTP/1.0 whose event stream ends when the server closes the
+connection (what Python's own ``http.server`` does).
+"""
 
 from __future__ import annotations
 
@@ -25,8 +30,8 @@ from voicecli.reply.llm import make_brain
 class FakeLlm(http.server.HTTPServer):
     """One ManagedThread accepts, one ManagedThread per connection answers."""
 
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, http10: bool = False) -> None:
+        super().__init__(("127.0.0.1", 0), _Http10Handler if http10 else _Handler)
         self.timeout = 0.05
         self.scripts: list[Callable] = []
         self.requests: list[dict] = []
@@ -128,6 +133,22 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 raise
 
 
+class _Http10Handler(_Handler):
+    """HTTP/1.0: no chunked encoding; the body (the event stream) ends when the socket closes."""
+
+    protocol_version = "HTTP/1.0"
+
+    def start_events(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+
+    def chunk(self, data: bytes) -> None:
+        if data:  # chunked encoding's empty last chunk has no HTTP/1.0 counterpart
+            self.wfile.write(data)
+            self.wfile.flush()
+
+
 def stream(
     *pieces: str, gap: float = 0.0, first_delay: float = 0.0, keep_alive: bool = True
 ) -> Callable:
@@ -177,18 +198,31 @@ class RecordingTts:
     def __init__(self, tts) -> None:
         self.tts = tts
         self.said: list[tuple[float, str]] = []
+        self.engines: list[str] = []  # the engine that spoke each text
+        self.done: list[float] = []  # when each synthesis ended
 
     def synthesize(self, text: str) -> np.ndarray:
         self.said.append((time.monotonic(), text))
-        return self.tts.synthesize(text)
+        self.engines.append(self.tts.engine)
+        pcm = self.tts.synthesize(text)
+        self.done.append(time.monotonic())
+        return pcm
+
+    def apply_thermal(self, protection) -> None:
+        self.tts.apply_thermal(protection)
 
 
 class CountingSink(AudioSink):
     def __init__(self) -> None:
         self.writes: list[float] = []
+        self.audio: list[np.ndarray] = []
+        self.on_write: Callable[[], None] | None = None  # called after each write
 
     def write(self, pcm: np.ndarray) -> None:
         self.writes.append(time.monotonic())
+        self.audio.append(pcm)
+        if self.on_write:
+            self.on_write()
 
 
 def llm_config(server: FakeLlm, **llm) -> Config:

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from voicecli.audio.source import FRAME, ArraySource
+from voicecli.audio.source import ArraySource
 from voicecli.bench.corpus import CorpusItem
+from voicecli.core.audio_format import FRAME, SAMPLE_RATE
 from voicecli.core.bus import EventBus
 from voicecli.core.config import Config
 from voicecli.listen.stt import SpeechToText, SttResult
@@ -143,7 +144,7 @@ def run_utterance(
         brain=brain,
     )
     pipeline.start()
-    finished = pipeline.wait(timeout_s + len(audio) / 16000)
+    finished = pipeline.wait(timeout_s + len(audio) / SAMPLE_RATE)
     pipeline.close()
     events = []
     while (event := sub.get(timeout=0)) is not None:
@@ -177,7 +178,7 @@ def _turns(events: list, recorder: RecordingStt, plain: str, llm: str | None) ->
                 turn=metrics.turn,
                 text=text,
                 latencies={name: getattr(metrics, name) for name in LATENCY_FIELDS},
-                utterance_s=len(call.audio) / 16000 if call else None,
+                utterance_s=len(call.audio) / SAMPLE_RATE if call else None,
                 fallback=call.result.fallback if call else False,
                 backend=llm if llm and asked_llm else plain,
                 first_token_ms=metrics.first_token_ms,

@@ -23,16 +23,25 @@ def _check_model() -> tuple[bool, str]:
     return True, f"STT model {entry.id}: found at {location}"
 
 
-def _check_espeak() -> tuple[bool, str]:
-    from voicecli.core.config import TtsConfig
+def _check_tts() -> list[tuple[bool, str]]:
+    """espeak-ng (always needed: the fallback and thermal voice), then the configured voice."""
+    from voicecli.core import catalogue
+    from voicecli.core.config import load_config
     from voicecli.reply.tts import TextToSpeech, TtsUnavailable
 
+    config = load_config().config.tts
     try:
-        tts = TextToSpeech(TtsConfig())
+        tts = TextToSpeech(config)
     except TtsUnavailable as exc:
-        return False, f"espeak-ng: {exc}"
-    count = len(tts.voices())
-    return True, f"espeak-ng: found ({count} voices)"
+        return [(False, f"espeak-ng: {exc}")]
+    count = sum(1 for v in tts.voices() if v.engine == "espeak-ng")
+    lines = [(True, f"espeak-ng: found ({count} voices)")]
+    if tts.fallback:
+        voice = catalogue.find(config.voice.partition(":")[2], "tts")
+        fix = f" -- {voice.install}" if voice else ""
+        lines.append((False, f"Piper: {tts.fallback}; espeak-ng speaks instead{fix}"))
+    lines.append((True, f"TTS engine loaded: {tts.engine} (voice {config.voice})"))
+    return lines
 
 
 def _check_portaudio() -> list[tuple[bool, str]]:
@@ -70,10 +79,11 @@ def _check_thermal() -> list[tuple[bool, str]]:
 @app.command()
 @handle_errors
 def doctor() -> None:
-    """Check the model, espeak-ng, PortAudio, audio devices and the wake words."""
+    """Check the model, the TTS engines, PortAudio, audio devices and the wake words."""
     model_ok, model_line = _check_model()
-    tts_ok, tts_line = _check_espeak()
-    lines = [(model_ok, model_line), (tts_ok, tts_line), *_check_portaudio(), _check_wake()]
+    tts_lines = _check_tts()
+    tts_ok = tts_lines[0][0]  # espeak-ng: without Piper voicecli still speaks
+    lines = [(model_ok, model_line), *tts_lines, *_check_portaudio(), _check_wake()]
     lines += _check_thermal()
     for ok, line in lines:
         typer.echo(f"{'ok     ' if ok else 'missing'}  {line}")
