@@ -15,7 +15,7 @@ from voicecli.core.clock import SAMPLE_RATE
 from voicecli.listen.wake import WAKE_WORDS
 
 RUN = (
-    "import sys; {setup}\nfrom voicecli.cli.app import run\n"
+    "import sys; {setup}\nfrom voicecli.cli.main import run\n"
     "sys.argv = ['voicecli', *sys.argv[1:]]\nrun()\n"
 )
 NO_PACKAGE = RUN.format(setup="sys.modules['pymicro_wakeword'] = None")
