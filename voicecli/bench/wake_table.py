@@ -15,22 +15,28 @@ def render_wake(report: dict, console: Console) -> None:
         table = Table(title=f"{word} (cutoff {data['cutoff']}, CPU {data['cpu_percent']:.2f} %)")
         for column in ("audio", "clips", "detected / accepted", "rate", "latency / peak"):
             table.add_column(column, justify="left" if column == "audio" else "right")
-        for row in data["positives"]:
-            table.add_row(
+        rows = [
+            (
                 f"wake word, {row['family']}, {row['group']}",
-                str(row["n"]),
-                str(row["detected"]),
+                row["n"],
+                row["detected"],
                 f"{row['rate']:.0%}",
                 f"p50 {_opt(row['latency_ms_p50'])} ms, max {_opt(row['latency_ms_max'])} ms",
             )
-        for row in data["negatives"]:
-            table.add_row(
+            for row in data["positives"]
+        ]
+        rows += [
+            (
                 f"{row['group']} ({row['seconds'] / 60:.1f} min)",
-                str(row["clips"]),
-                str(row["false_accepts"]),
+                row["clips"],
+                row["false_accepts"],
                 f"{row['per_hour']:.1f}/h (≤ {row['per_hour_upper95']:.1f}/h)",
                 f"peak {row['peak_max']:.3f}",
             )
+            for row in data["negatives"]
+        ]
+        for label, clips, count, rate, detail in rows:
+            table.add_row(label, str(clips), str(count), rate, detail)
         console.print(table)
         sweep = "  ".join(
             f"{s['cutoff']}: {s['detection_rate']:.0%} / {s['negative_clips_above']}"
