@@ -69,6 +69,15 @@ def _check_wake() -> tuple[bool, str]:
     return ok, f"wake words ({words}): {detail}" if ok else f"wake words: {detail}"
 
 
+def _check_echo() -> tuple[bool, str]:
+    from voicecli.audio.echo_canceller import unavailable_reason
+
+    reason = unavailable_reason()
+    if reason is None:
+        return True, "echo cancellation: WebRTC audio processing (livekit) loads"
+    return False, f"echo cancellation: {reason} (for --echo-cancel)"
+
+
 def _check_thermal() -> list[tuple[bool, str]]:
     from voicecli.core.config import load_config
     from voicecli.thermal.monitor import describe_sources
@@ -79,11 +88,12 @@ def _check_thermal() -> list[tuple[bool, str]]:
 @app.command()
 @handle_errors
 def doctor() -> None:
-    """Check the model, the TTS engines, PortAudio, audio devices and the wake words."""
+    """Check the model, TTS engines, PortAudio, audio devices, echo cancellation, wake words."""
     model_ok, model_line = _check_model()
     tts_lines = _check_tts()
     tts_ok = tts_lines[0][0]  # espeak-ng: without Piper voicecli still speaks
-    lines = [(model_ok, model_line), *tts_lines, *_check_portaudio(), _check_wake()]
+    lines = [(model_ok, model_line), *tts_lines, *_check_portaudio(), _check_echo()]
+    lines.append(_check_wake())
     lines += _check_thermal()
     for ok, line in lines:
         typer.echo(f"{'ok     ' if ok else 'missing'}  {line}")
