@@ -103,7 +103,9 @@ def test_every_event_class_is_defined_and_registered_in_core_events():
         if isinstance(value, type) and issubclass(value, events.Event) and value is not events.Event
     ]
     assert {cls.type for cls in defined} == set(events.EVENT_TYPES)
-    assert {"level", "mic", "barge_in", "echo", "timer", "thermal"} <= set(events.EVENT_TYPES)
+    assert {"level", "mic", "barge_in", "echo", "timer", "thermal", "wake", "wake_state"} <= set(
+        events.EVENT_TYPES
+    )
     for path in PACKAGE.rglob("*.py"):
         if path.name == "events.py" and path.parent.name == "core":
             continue

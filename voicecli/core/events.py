@@ -223,6 +223,33 @@ class ThermalEvent(Event):
     previous: str | None = None  # the state before (None on the first poll)
 
 
+# the listening states of hands-free mode (``wake_state`` events)
+ASLEEP, AWAKE, FOLLOW_UP = "asleep", "awake", "follow_up"
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class WakeWordHeard(Event):
+    """The wake-word model's averaged probability crossed its cutoff; ``t`` is the end of the
+    frame it crossed in (the turn's audio starts there)."""
+
+    type: ClassVar[str] = "wake"
+    word: str
+    probability: float
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class WakeState(Event):
+    """``asleep``: only the wake-word model listens; ``awake``: the next turn is taken;
+    ``follow_up``: after a reply, a turn is taken without the wake word for ``seconds_left``."""
+
+    type: ClassVar[str] = "wake_state"
+    state: str
+    word: str
+    seconds_left: float | None = None
+
+
 def from_dict(data: dict[str, Any]) -> Event:
     """Rebuild an event from its JSON form (the server's clients, tests)."""
     fields = dict(data)

@@ -44,6 +44,7 @@ from voicecli.core.messages import (
 from voicecli.listen.listener import Listener
 from voicecli.listen.stt import SpeechToText
 from voicecli.listen.stt_worker import SttWorker
+from voicecli.listen.wake_gate import WakeGate
 from voicecli.reply.brain import BRAINS, Brain
 from voicecli.reply.context import Conversation, SkillContext
 from voicecli.reply.responder import Responder
@@ -92,12 +93,14 @@ class Pipeline:
         linger_s: float = 10.0,  # at the end of input, wait this long for timers due by then
         thermal: ThermalMonitor | None = None,  # not started yet: it lives with this pipeline
         on_utterance_answered: Callable[[], None] | None = None,  # a live client's ``end``
+        wake: WakeGate | None = None,  # hands-free: a wake word opens the listener
     ) -> None:
         self.config = config
         self.bus = bus
         self.source = source
         self.sink = sink or NullSink()
         self.fast = fast
+        self.wake = wake
         self.clock = PipelineClock(live=source is None or source.live)
         if source is None:  # typed only: no samples will come, wall time is the clock from now
             self.clock.run_free()
@@ -136,7 +139,10 @@ class Pipeline:
             deliver=self._deliver,
             next_turn_number=self.next_turn_number,
             fast=fast,
+            wake=wake,
         )
+        if wake is not None:
+            wake.bind(self.clock, self.bus.publish, fast)
         self.frames: queue.Queue[SourceMessage] = queue.Queue(FRAME_QUEUE)
         self._threads: list[ManagedThread] = []
         self._system_interval_s = system_interval_s
@@ -144,6 +150,8 @@ class Pipeline:
     # -- wiring ----------------------------------------------------------------------------
     def emit(self, event: Event) -> None:
         self.bus.publish(event)
+        if self.wake is not None:
+            self.wake.observe(event)
 
     def next_turn_number(self) -> int:
         with self._turn_lock:
@@ -291,4 +299,6 @@ class Pipeline:
         if self._own_stt:
             ok = self.stt.stop(timeout) and ok
         self.sink.close()
+        if self.wake is not None:
+            self.wake.close()
         return ok
