@@ -67,11 +67,9 @@ def test_no_callable_or_none_dispatch_on_stage_queues(module):
                     assert not (isinstance(arg, ast.Constant) and arg.value is None), (
                         f"{module}:{node.lineno}: None put on a queue"
                     )
-        if isinstance(node, ast.Compare) and any(isinstance(op, ast.Is) for op in node.ops):
-            right = node.comparators[0]
-            assert not (isinstance(right, ast.Name) and right.id.isupper()), (
-                f"{module}:{node.lineno}: a sentinel compared by identity"
-            )
+                    assert not (isinstance(arg, ast.Name) and arg.id.isupper()), (
+                        f"{module}:{node.lineno}: a sentinel put on a queue"
+                    )
 
 
 @pytest.mark.parametrize("module", STAGE_MODULES)
