@@ -26,7 +26,7 @@ WAKE_WORDS = {
     "hey_mycroft": "hey mycroft",
 }
 STEP = 160  # samples per feature step (10 ms)
-INSTALL = "pip install 'pymicro-wakeword>=2.5,<3' (Linux x86_64/aarch64 glibc>=2.35, Windows)"
+INSTALL = "pip install 'voicecli[wake]' (Linux x86_64/aarch64 with glibc>=2.35, Windows)"
 
 
 def check_word(name: str) -> str:
