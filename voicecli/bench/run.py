@@ -134,7 +134,7 @@ def run_utterance(
     audio = np.concatenate([item.audio, silence(tail_s)])
     pipeline = Pipeline(
         config=config,
-        engines=Engines(stt=recorder, tts=engines.tts),
+        engines=Engines(stt=recorder, tts=engines.tts, turn_model=engines.turn_model),
         source=ArraySource(audio, realtime=realtime, name=item.name),
         bus=bus,
         fast=not realtime,

@@ -21,10 +21,10 @@ from voicecli.audio.source import END, FRAME, EndOfUtterance, Frame
 from voicecli.audio.vad import SpeechSegmenter, VadStream
 from voicecli.core.clock import SAMPLE_RATE, PipelineClock
 from voicecli.core.config import Config
-from voicecli.core.events import ErrorEvent, Event, SpeechEnd, SpeechStart, Transcript
+from voicecli.core.events import ErrorEvent, Event, SpeechEnd, SpeechStart, Transcript, WarningEvent
 from voicecli.core.lifecycle import POLL_S, ManagedThread
 from voicecli.listen.stt_worker import FINAL, PARTIAL, SttJob, SttWorker
-from voicecli.listen.turn import turn_wait_s
+from voicecli.listen.turn import RULES, TurnJudge
 
 PREROLL_FRAMES = 8  # 256 ms kept before speech onset: Silero reacts a little late
 
@@ -42,6 +42,9 @@ class UserTurn:
     wall_stt: float | None = None
     wall_turn: float = 0.0
     stt_compute_ms: float | None = None
+    turn_probability: float | None = None  # the turn model's last P(complete), None: not run
+    turn_source: str | None = None  # what decided the turn: rule | model | both
+    turn_model_ms: float | None = None  # the turn model's compute time in this turn
 
 
 class Listener:
@@ -56,6 +59,7 @@ class Listener:
         on_turn: Callable[[UserTurn | EndOfUtterance | None], None],
         next_turn_number: Callable[[], int],
         fast: bool,
+        turn_model=None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -76,12 +80,14 @@ class Listener:
         self._results: queue.Queue[SttJob] = queue.Queue()
         self._recent: deque[np.ndarray] = deque(maxlen=PREROLL_FRAMES + self.segmenter.min_frames)
         self._frames = 0
+        self.judge = TurnJudge(config.turn, turn_model)
         self._reset_turn()
         self._turn_number: int | None = None
 
     def apply_thermal(self, protection) -> None:
         """Thermal protection (docs/thermal.md): no partials while the processor is hot."""
         self.partials_enabled = self.partials_wanted and protection.partials_enabled
+        self.judge.apply_thermal(protection)
 
     # -- per-turn state --------------------------------------------------------------------
     def _reset_turn(self) -> None:
@@ -95,9 +101,19 @@ class Listener:
         self.tail = 0  # frames kept after the last speech frame, before the STT job starts
         self.partial_job: SttJob | None = None
         self.partial_at = 0  # buffer length (frames) when the last partial was submitted
+        self.judge.reset()
 
     # -- main loop -------------------------------------------------------------------------
     def run(self, thread: ManagedThread, frames: queue.Queue) -> None:
+        if self.config.turn.detector != RULES and self.judge.model is None:
+            self.emit(
+                WarningEvent(
+                    t=self.clock.now(),
+                    code="turn_model_missing",
+                    message="the turn model is not installed: turns are decided by the "
+                    "transcript rules alone (pip install --no-deps pipecat-ai==1.14.0)",
+                )
+            )
         last_wall = None
         while not thread.should_stop():
             if self.pending and self.transcript is None and self._decision_due():
@@ -143,6 +159,8 @@ class Listener:
             self.tail += 1
             if self.tail >= self.tail_frames:
                 self._submit()
+        elif self.pending:
+            self.judge.during_silence(self._audio, self.clock.now() - self.t_eos)
         elif self.segmenter.in_speech and len(self.buffer) * FRAME > self._max_samples():
             self._speech_ended(self.clock.now(), frame.wall, force=True)
             self.segmenter.in_speech = False
@@ -177,6 +195,7 @@ class Listener:
             if self.job is not None:
                 self.job.cancel()
             self.pending, self.job, self.transcript = False, None, None
+            self.judge.speech_resumed()
             self.buffer.append(self._recent[-1])
         else:
             self.buffer = list(self._recent)
@@ -195,12 +214,18 @@ class Listener:
         if force or self.tail_frames == 0:
             self._submit()
 
+    def _audio(self) -> np.ndarray:
+        return np.concatenate(self.buffer) if self.buffer else np.zeros(FRAME, np.float32)
+
     def _submit(self) -> None:
-        """Transcribe the utterance so far (speculatively: speech may still resume)."""
-        audio = np.concatenate(self.buffer) if self.buffer else np.zeros(FRAME, np.float32)
+        """Transcribe the utterance so far (speculatively: speech may still resume), and score
+        the turn model on it meanwhile."""
+        audio = self._audio()
         self.job = self.stt.submit(
             SttJob(audio=audio, kind=FINAL, session=self.session, on_done=self._results.put)
         )
+        if not self.force:
+            self.judge.silence_began(audio, self.clock.now() - self.t_eos)
 
     def _drain_results(self) -> None:
         while True:
@@ -251,15 +276,16 @@ class Listener:
             self._abandon()
             return
         waited = self.clock.now() - self.t_eos
-        if not self.force and waited < turn_wait_s(text, self.config.turn):
+        plan = self.judge.plan(text)
+        if not self.force and waited < plan.wait_s:
             return
-        self._declare(text, job)
+        self._declare(text, job, plan.source)
 
     def _abandon(self) -> None:
         self._reset_turn()
         self.force = False
 
-    def _declare(self, text: str, job: SttJob) -> None:
+    def _declare(self, text: str, job: SttJob, source: str) -> None:
         t_turn = self.clock.now()
         turn = UserTurn(
             number=self._turn_number,
@@ -270,6 +296,9 @@ class Listener:
             wall_stt=None if self.fast else job.finished,
             wall_turn=time.monotonic(),
             stt_compute_ms=job.result.compute_ms,
+            turn_probability=self.judge.probability,
+            turn_source=source,
+            turn_model_ms=self.judge.compute_ms if self.judge.active else None,
         )
         self.emit(Transcript(t=t_turn, turn=turn.number, text=text, final=True))
         self._turn_number = None

@@ -26,6 +26,7 @@ from voicecli.core.lifecycle import ManagedThread
 from voicecli.listen.listener import Listener, UserTurn
 from voicecli.listen.stt import SpeechToText
 from voicecli.listen.stt_worker import SttWorker
+from voicecli.listen.turn_model import TurnModel, load_turn_model
 from voicecli.reply.brain import BRAINS, Brain, Conversation
 from voicecli.reply.responder import Announcement, Responder
 from voicecli.reply.skills.stop import is_stop
@@ -45,13 +46,14 @@ class Engines:
 
     stt: SpeechToText
     tts: TextToSpeech
+    turn_model: TurnModel | None = None  # None: turns decided by the transcript rules alone
 
     @classmethod
     def load(cls, config: Config) -> Engines:
         stt = SpeechToText(config.stt)
         tts = TextToSpeech(config.tts)
         VadStream(config.vad.engine)  # loads the shared VAD model now, not on the first frame
-        return cls(stt=stt, tts=tts)
+        return cls(stt=stt, tts=tts, turn_model=load_turn_model(config.turn))
 
 
 class Pipeline:
@@ -109,6 +111,7 @@ class Pipeline:
             on_turn=self._deliver,
             next_turn_number=self.next_turn_number,
             fast=fast,
+            turn_model=engines.turn_model,
         )
         self.frames: queue.Queue = queue.Queue(FRAME_QUEUE)
         self.threads: list[ManagedThread] = []
