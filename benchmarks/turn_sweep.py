@@ -32,6 +32,7 @@ from voicecli.listen.turn import COMBINED, DETECTORS, plan
 SCORE_STEP_S = 0.128  # traced score interval; the swept intervals are multiples of it
 SCORE_UNTIL_S = 1.4  # no scores traced after this much silence (the last one holds)
 FRAME_S = FRAME / SAMPLE_RATE
+STT_FLOOR_S = 0.3  # end of speech -> transcript, real time on this machine (bench p50 ~0.22-0.3 s)
 
 
 def trace_item(item, stt, model, config: Config) -> list[dict]:
@@ -104,28 +105,30 @@ def trace(root: Path, out: Path) -> None:
 
 
 def replay(pauses: list[dict], detector: str, config: TurnConfig, interval_s: float):
-    """Declared turns and the silence at which the last one was declared (None: never)."""
+    """Declared turns and the silence at which the last one was declared (None: never).
+
+    The listener checks every frame from the first score on; between two scores the plan is
+    fixed, so the first frame at or after its wait (within that span) is the decision."""
     every = max(1, round(interval_s / SCORE_STEP_S))
     declared, last_wait = 0, None
     for pause in pauses:
-        scores = pause["scores"][::every]
-        end = pause["resumed_s"]
-        silence = 2 * FRAME_S
-        while end is None or silence < end - 1e-6:
-            known = [p for s, p in scores if s <= silence + 1e-6]
-            probability = known[-1] if known else None
-            if silence >= plan(pause["text"], probability, detector, config).wait_s - 1e-6:
+        scores = pause["scores"][::every] or [[2 * FRAME_S, None]]
+        end = pause["resumed_s"] if pause["resumed_s"] is not None else 10.0
+        for index, (start, probability) in enumerate(scores):
+            stop = scores[index + 1][0] if index + 1 < len(scores) else end
+            wait = plan(pause["text"], probability, detector, config).wait_s
+            at = max(start, np.ceil(round(wait / FRAME_S, 6)) * FRAME_S)
+            if at < min(stop, end) - 1e-6:
                 declared += 1
-                last_wait = silence
-                break
-            silence = round(silence + FRAME_S, 3)
-            if end is None and silence > 4.0:
+                last_wait = at
                 break
     return declared, last_wait
 
 
 def evaluate(traced: list[dict], detector: str, config: TurnConfig, interval_s: float, half):
-    """Cut-offs, merges and the decision wait (p50/p95, ms) per set."""
+    """Cut-offs, merges and the wait (p50/p95, ms) per set. The wait is floored at STT_FLOOR_S:
+    live, a turn cannot be declared before its transcript exists, so a shorter decision wait
+    gains nothing and only risks cutting people off."""
     out = {}
     for item in traced:
         if half is not None and item["half"] not in (None, half):
@@ -136,7 +139,7 @@ def evaluate(traced: list[dict], detector: str, config: TurnConfig, interval_s: 
         row["cutoffs"] += max(0, declared - item["turns"])
         row["merges"] += max(0, item["turns"] - declared)
         if wait is not None:
-            row["waits"].append(wait * 1000)
+            row["waits"].append(max(wait, STT_FLOOR_S) * 1000)
     for row in out.values():
         waits = row.pop("waits")
         row["p50_ms"] = round(float(np.percentile(waits, 50))) if waits else None
@@ -145,7 +148,9 @@ def evaluate(traced: list[dict], detector: str, config: TurnConfig, interval_s: 
 
 
 GRID = {
-    "model_threshold": (0.3, 0.4, 0.5, 0.6, 0.7),
+    "model_threshold": (0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
+    "wait_model_s": (0.064, 0.16, 0.25, 0.35, 0.45),
+    "wait_agree_s": (0.064, 0.16, 0.25, 0.35, 0.45),
     "wait_unknown_s": (0.5, 0.6, 0.7, 0.9, 1.25),
     "wait_disagree_s": (0.7, 0.9, 1.25),
     "model_interval_s": (0.128, 0.256, 0.384),
@@ -153,28 +158,26 @@ GRID = {
 
 
 def sweep(path: Path) -> None:
+    """Tuning half: no cut-off on turns/ or jfk, no more cut-offs + merges on the synthetic
+    set than the rules alone; then the lowest utterances p95, p50, and the longest interval."""
     traced = json.loads(path.read_text())
+    rules = evaluate(traced, "rules", TurnConfig(), SCORE_STEP_S, half=0)["synthetic"]
+    allowed = rules["cutoffs"] + rules["merges"]
     results = []
     for values in itertools.product(*GRID.values()):
         setting = dict(zip(GRID, values, strict=True))
         interval = setting.pop("model_interval_s")
         config = dataclasses.replace(TurnConfig(), **setting)
         tuned = evaluate(traced, COMBINED, config, interval, half=0)
-        cutoffs = tuned["turns"]["cutoffs"] + tuned["synthetic"]["cutoffs"]
-        merges = tuned["synthetic"]["merges"]
-        results.append(
-            (
-                cutoffs,
-                merges,
-                tuned["utterances"]["p95_ms"],
-                tuned["utterances"]["p50_ms"],
-                -interval,
-                setting,
-                interval,
-            )
-        )
+        cutoffs = tuned["turns"]["cutoffs"] + tuned["jfk"]["cutoffs"]
+        synthetic = tuned["synthetic"]["cutoffs"] + tuned["synthetic"]["merges"]
+        utterances = tuned["utterances"]
+        key = (cutoffs, max(0, synthetic - allowed), utterances["p95_ms"], utterances["p50_ms"])
+        safety = -(setting["wait_model_s"] + setting["wait_agree_s"] + interval)
+        results.append((*key, safety, setting, interval))
     results.sort(key=lambda r: r[:5])
-    print("best 10 on the tuning half (cut-offs, merges, utterances p95, p50):")
+    print(f"{len(results)} settings; best 10 on the tuning half")
+    print("(cut-offs turns+jfk, synthetic excess over rules, utterances p95, p50):")
     for row in results[:10]:
         print(row[:4], row[5], "interval", row[6])
     best = results[0]

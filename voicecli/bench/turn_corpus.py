@@ -90,6 +90,23 @@ def load_turn_corpus(path: str | Path, limit: int | None = None) -> list[TurnIte
     return items
 
 
+def discover(root: str | Path, limit: int | None = None) -> list[TurnItem]:
+    """A ``--corpus`` path: a labelled folder or audio file, or a folder whose labelled
+    sub-folders (any depth) are sets and whose own audio files are one turn each."""
+    root = Path(root)
+    if root.is_file() or (root / "labels.json").is_file() or (root / "truth.json").is_file():
+        return load_turn_corpus(root, limit)
+    if not root.is_dir():
+        raise UsageError(f"turn corpus {root}: not an audio file or a folder")
+    folders = sorted(p.parent for name in ("labels.json", "truth.json") for p in root.rglob(name))
+    files = sorted(p for p in root.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
+    items = [i for f in files for i in load_turn_corpus(f)][:limit]
+    items += [i for folder in dict.fromkeys(folders) for i in load_turn_corpus(folder, limit)]
+    if not items:
+        raise UsageError(f"turn corpus {root}: no labels.json, truth.json or audio file")
+    return items
+
+
 def synthetic_corpus(limit: int | None = None) -> list[TurnItem]:
     """The bundled conversations, voices alternating."""
     from voicecli.reply.synth import compose

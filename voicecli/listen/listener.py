@@ -44,7 +44,6 @@ class UserTurn:
     stt_compute_ms: float | None = None
     turn_probability: float | None = None  # the turn model's last P(complete), None: not run
     turn_source: str | None = None  # what decided the turn: rule | model | both
-    turn_model_ms: float | None = None  # the turn model's compute time in this turn
 
 
 class Listener:
@@ -298,7 +297,6 @@ class Listener:
             stt_compute_ms=job.result.compute_ms,
             turn_probability=self.judge.probability,
             turn_source=source,
-            turn_model_ms=self.judge.compute_ms if self.judge.active else None,
         )
         self.emit(Transcript(t=t_turn, turn=turn.number, text=text, final=True))
         self._turn_number = None

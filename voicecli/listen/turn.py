@@ -70,7 +70,7 @@ def _strip(text: str) -> str:
 
 
 def turn_wait_s(text: str, config: TurnConfig) -> float:
-    """Seconds of silence after the last speech sample before the turn is declared."""
+    """Seconds of silence after the last speech sample before the turn is declared (rules)."""
     stripped = _strip(text)
     if stripped.endswith(("...", "…")):
         punct_wait = config.wait_ellipsis_s
@@ -94,15 +94,25 @@ DETECTORS = (RULES, MODEL, COMBINED)
 BY_RULE, BY_MODEL, BY_BOTH = "rule", "model", "both"
 
 
-def text_vote(text: str) -> str:
+def text_vote(text: str, short_words: int = 4) -> str:
     """The transcript's vote: a trailing function word, ellipsis or comma reads unfinished;
-    a final . ? ! complete; anything else (the common case for real short commands) unknown."""
+    a final . ? ! complete; anything else (the common case for real short commands) unknown.
+
+    Length matters (measured on the real recordings, docs/turns.md): Whisper writes a lone
+    word as "4," or "Jarvis," and leaves short commands unpunctuated, but punctuates a
+    finished sentence; so a comma after one lone word is unknown, and beyond ``short_words``
+    words no final punctuation reads unfinished ("and so my fellow Americans" at JFK's pause).
+    """
     stripped = _strip(text)
-    if is_unfinished(stripped) or stripped.endswith(("...", "…", ",")):
+    words = len(stripped.split())
+    short = words <= short_words
+    if is_unfinished(stripped) or stripped.endswith(("...", "…")):
         return UNFINISHED
     if stripped.endswith((".", "?", "!")):
         return COMPLETE
-    return UNKNOWN
+    if stripped.endswith(","):
+        return UNKNOWN if words == 1 else UNFINISHED
+    return UNKNOWN if short else UNFINISHED
 
 
 @dataclass(frozen=True)
@@ -120,16 +130,15 @@ def plan(text: str, probability: float | None, detector: str, config: TurnConfig
     complete = probability >= config.model_threshold
     if detector == MODEL:
         return TurnPlan(config.wait_model_s if complete else config.wait_model_max_s, BY_MODEL)
-    vote = text_vote(text)
+    vote = text_vote(text, config.short_words)
     if vote == UNKNOWN:
-        if complete:
-            return TurnPlan(config.wait_model_s, BY_MODEL)
-        return TurnPlan(config.wait_unknown_s, BY_MODEL)
-    if (vote == COMPLETE) == complete:  # agreement
-        wait = config.wait_agree_s if complete else turn_wait_s(text, config)
-        return TurnPlan(wait, BY_BOTH)
-    # disagreement: the side saying "complete" wins only after a longer wait
-    return TurnPlan(config.wait_disagree_s, BY_RULE if vote == COMPLETE else BY_MODEL)
+        return TurnPlan(config.wait_model_s if complete else config.wait_unknown_s, BY_MODEL)
+    if vote == UNFINISHED:  # the words are not done: the rule's long wait, whatever the model
+        return TurnPlan(turn_wait_s(text, config), BY_RULE if complete else BY_BOTH)
+    if complete:  # agreement: early
+        return TurnPlan(config.wait_agree_s, BY_BOTH)
+    # a final stop the audio does not confirm (Whisper's stop at a pause): wait longer
+    return TurnPlan(config.wait_disagree_s, BY_RULE)
 
 
 class TurnJudge:
@@ -151,7 +160,6 @@ class TurnJudge:
 
     def reset(self) -> None:
         self.probability: float | None = None
-        self.compute_ms = 0.0  # model CPU (wall) time spent on this turn
         self._next_s: float | None = None  # silence at which the next score is due
 
     def apply_thermal(self, protection) -> None:
@@ -170,9 +178,7 @@ class TurnJudge:
         """Score again when the interval has passed (``audio``: a callable or an array)."""
         if not self.active or self._next_s is None or silence_s < self._next_s:
             return
-        score = self.model.score(audio() if callable(audio) else audio)
-        self.probability = score.probability
-        self.compute_ms += score.compute_ms
+        self.probability = self.model.score(audio() if callable(audio) else audio).probability
         self._next_s = silence_s + self.config.model_interval_s
 
     def speech_resumed(self) -> None:

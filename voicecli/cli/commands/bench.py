@@ -53,12 +53,21 @@ def bench(
     csv: Path | None = typer.Option(
         None, "--csv", help="With --thermal: write the samples and turns as CSV here."
     ),
+    turns: bool = typer.Option(
+        False,
+        "--turns",
+        help="Turn-taking: cut-offs, merges and waits of rules/model/combined (docs/bench.md).",
+    ),
+    fast: bool = typer.Option(False, "--fast", help="With --turns: feed audio unpaced."),
 ) -> None:
     """Measure each pipeline stage (p50/p95/p99), WER and resources on a speech corpus.
 
     With --llm: first token and first audio per backend (open and skill questions by default).
 
-    With --thermal: latency against temperature, throttling and time (docs/thermal.md)."""
+    With --thermal: latency against temperature, throttling and time (docs/thermal.md).
+
+    With --turns: the turn detectors on recordings with known turn counts (--corpus DIR: a
+    folder with labels.json or truth.json, or holding such folders; plus synthetic ones)."""
     from rich.console import Console
 
     from voicecli.bench.corpus import default_corpus, load_corpus
@@ -75,6 +84,23 @@ def bench(
         raise UsageError("--limit must be at least 1")
     if tail_s < 0:
         raise UsageError("--tail must not be negative")
+    if turns:
+        if thermal or repeat != 1 or baseline or compare is not None or llm is not None:
+            raise UsageError(
+                "--thermal, --repeat, --baseline, --compare and --llm do not go with --turns"
+            )
+        from voicecli.bench.turns_cli import run_command as run_turns
+
+        run_turns(
+            load_config({"stt.model": model}).config,
+            corpus=corpus,
+            limit=limit,
+            report=report,
+            fast=fast,
+        )
+        return
+    if fast:
+        raise UsageError("--fast goes with --turns")
     if thermal:
         if repeat != 1 or baseline or compare is not None:
             raise UsageError("--repeat, --baseline and --compare do not go with --thermal")
