@@ -13,6 +13,7 @@ counts, pauses inside sentences and lists, and pauses between turns.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,10 +99,14 @@ def discover(root: str | Path, limit: int | None = None) -> list[TurnItem]:
         return load_turn_corpus(root, limit)
     if not root.is_dir():
         raise UsageError(f"turn corpus {root}: not an audio file or a folder")
-    folders = sorted(p.parent for name in ("labels.json", "truth.json") for p in root.rglob(name))
+    folders = sorted(  # os.walk: a corpus may be symbolic links to the recordings
+        Path(top)
+        for top, _dirs, names in os.walk(root, followlinks=True)
+        if "labels.json" in names or "truth.json" in names
+    )
     files = sorted(p for p in root.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
     items = [i for f in files for i in load_turn_corpus(f)][:limit]
-    items += [i for folder in dict.fromkeys(folders) for i in load_turn_corpus(folder, limit)]
+    items += [i for folder in folders for i in load_turn_corpus(folder, limit)]
     if not items:
         raise UsageError(f"turn corpus {root}: no labels.json, truth.json or audio file")
     return items

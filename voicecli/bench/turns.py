@@ -24,6 +24,7 @@ from voicecli.core.config import Config
 from voicecli.listen.turn import DETECTORS, RULES
 from voicecli.pipeline.pipeline import Engines, Pipeline
 
+REPORT_SCHEMA = "voicecli-bench-turns"
 REPORT_VERSION = 1
 SOURCES = ("rule", "model", "both")
 
@@ -162,8 +163,8 @@ def build_turns_report(runs: list[TurnRun], settings: dict) -> dict:
             if chosen:
                 sets[name][detector] = _summary(chosen)
     return {
+        "schema": REPORT_SCHEMA,
         "version": REPORT_VERSION,
-        "kind": "turns",
         "config": settings,
         "sets": sets,
         "runs": [
@@ -186,13 +187,17 @@ def build_turns_report(runs: list[TurnRun], settings: dict) -> dict:
 
 def render_turns(report: dict, console) -> None:
     """One table: per set and detector, cut-offs, merges, waits and what decided."""
+    from rich import box
     from rich.table import Table
 
-    table = Table(title="turn-taking (bench --turns)")
-    for column in ("set", "detector", "files", "turns", "found", "cut", "merged"):
-        table.add_column(column, justify="left" if column in ("set", "detector") else "right")
-    for column in ("wait p50", "p95", "v2v p50", "rule/model/both", "model ms/turn"):
+    table = Table(
+        title="turn-taking (bench --turns); waits in ms", box=box.SIMPLE_HEAD, padding=(0, 1)
+    )
+    table.add_column("set", no_wrap=True)
+    table.add_column("detector", no_wrap=True)
+    for column in ("turns", "cut", "merged", "wait p50", "p95", "v2v p50", "rule/model/both"):
         table.add_column(column, justify="right")
+    table.add_column("model/turn", justify="right")
 
     def ms(value) -> str:
         return "–" if value is None else f"{value:.0f}"
@@ -202,9 +207,7 @@ def render_turns(report: dict, console) -> None:
             table.add_row(
                 name,
                 detector,
-                str(row["recordings"]),
-                str(row["true_turns"]),
-                str(row["declared_turns"]),
+                f"{row['declared_turns']}/{row['true_turns']}",
                 str(row["cutoffs"]),
                 str(row["merges"]),
                 ms(row["turn_wait_ms"]["p50"]),

@@ -156,6 +156,7 @@ class TurnJudge:
         self.model = model  # a TurnModel, or None: rules alone
         self.detector = config.detector if model is not None else RULES
         self.model_enabled = True  # thermal protection may switch it off (model_when_hot)
+        self.hot = False  # under thermal protection: one score per pause, no re-scoring
         self.reset()
 
     def reset(self) -> None:
@@ -163,6 +164,9 @@ class TurnJudge:
         self._next_s: float | None = None  # silence at which the next score is due
 
     def apply_thermal(self, protection) -> None:
+        """Hot (docs/thermal.md): the model scores once per pause, or not at all when
+        ``model_when_hot`` is false (rules alone)."""
+        self.hot = protection.active
         self.model_enabled = self.config.model_when_hot or not protection.active
 
     @property
@@ -177,6 +181,8 @@ class TurnJudge:
     def during_silence(self, audio, silence_s: float) -> None:
         """Score again when the interval has passed (``audio``: a callable or an array)."""
         if not self.active or self._next_s is None or silence_s < self._next_s:
+            return
+        if self.hot and self.probability is not None:
             return
         self.probability = self.model.score(audio() if callable(audio) else audio).probability
         self._next_s = silence_s + self.config.model_interval_s
