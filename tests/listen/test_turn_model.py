@@ -146,3 +146,34 @@ def test_with_the_model_the_combined_detector_runs_it(engines, shared_audio, mod
     _, events = run_pipeline(with_model, audio, config=config)
     (metrics,) = of_type(events, "turn_metrics")
     assert (metrics.turn_source, metrics.turn_probability) == ("rule", None)
+
+
+def test_under_heat_the_model_scores_once_per_pause_or_not_at_all(model, shared_audio):
+    from voicecli.bench.turns import TimedTurnModel
+    from voicecli.core.config import TurnConfig
+    from voicecli.listen.turn import TurnJudge
+    from voicecli.thermal.protection import ThermalProtection
+
+    audio = load_audio(shared_audio / "real" / "utterances" / "ps_goforward.flac")
+    protection = ThermalProtection()
+    timed = TimedTurnModel(model)
+    judge = TurnJudge(TurnConfig(), timed)
+
+    def pause() -> int:
+        before = len(timed.ms)
+        judge.silence_began(audio, 0.064)
+        for silence in (0.35, 0.65, 0.95):
+            judge.during_silence(audio, silence)
+        judge.speech_resumed()
+        return len(timed.ms) - before
+
+    assert pause() == 4  # cool: every model_interval_s
+    protection.engage(90.0, 80.0)
+    judge.apply_thermal(protection)
+    assert pause() == 1
+    judge.config = TurnConfig(model_when_hot=False)
+    judge.apply_thermal(protection)
+    assert pause() == 0 and judge.plan("go forward").source == "rule"
+    protection.release()
+    judge.apply_thermal(protection)
+    assert pause() == 4
