@@ -162,8 +162,8 @@ def test_under_heat_the_model_scores_once_per_pause_or_not_at_all(model, shared_
     def pause() -> int:
         before = len(timed.ms)
         judge.silence_began(audio, 0.064)
-        for silence in (0.35, 0.65, 0.95):
-            judge.during_silence(audio, silence)
+        for silence_s in (0.35, 0.65, 0.95):
+            judge.during_silence(audio, silence_s)
         judge.speech_resumed()
         return len(timed.ms) - before
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from voicecli.audio.source import ArraySource
+from voicecli.bench.run import run_to_end
 from voicecli.bench.turn_corpus import TurnItem
 from voicecli.core.bus import EventBus
 from voicecli.core.config import Config
@@ -85,15 +86,7 @@ def run_item(
         session=f"turns-{detector}",
         system_interval_s=None,
     )
-    pipeline.start()
-    finished = pipeline.wait(120 + len(item.audio) / 16000)
-    pipeline.close()
-    events = []
-    while (event := sub.get(timeout=0)) is not None:
-        events.append(event)
-    errors = [f"{e.code}: {e.message}" for e in events if e.type == "error"]
-    if not finished:
-        errors.append("timeout: the pipeline did not finish")
+    events, errors = run_to_end(pipeline, sub, 120 + len(item.audio) / 16000)
     metrics = [e for e in events if e.type == "turn_metrics"]
     return TurnRun(
         item=item,
