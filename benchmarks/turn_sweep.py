@@ -112,7 +112,12 @@ def replay(pauses: list[dict], detector: str, config: TurnConfig, interval_s: fl
     every = max(1, round(interval_s / SCORE_STEP_S))
     declared, last_wait = 0, None
     for pause in pauses:
-        scores = pause["scores"][::every] or [[2 * FRAME_S, None]]
+        scores = []
+        for score in pause["scores"][::every]:  # the listener stops once the model says done
+            scores.append(score)
+            if score[1] >= config.model_threshold:
+                break
+        scores = scores or [[2 * FRAME_S, None]]
         end = pause["resumed_s"] if pause["resumed_s"] is not None else 10.0
         for index, (start, probability) in enumerate(scores):
             stop = scores[index + 1][0] if index + 1 < len(scores) else end

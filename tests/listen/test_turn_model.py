@@ -154,7 +154,11 @@ def test_under_heat_the_model_scores_once_per_pause_or_not_at_all(model, shared_
     from voicecli.listen.turn import TurnJudge
     from voicecli.thermal.protection import ThermalProtection
 
-    audio = load_audio(shared_audio / "real" / "utterances" / "ps_goforward.flac")
+    folder = shared_audio / "real" / "utterances"
+    whole = load_audio(folder / "ps_goforward.flac")
+    # a lone "four" this speaker says with a rise: the model keeps saying "unfinished"
+    audio = np.concatenate([silence(0.5), load_audio(folder / "fsdd_4_jackson_39.flac")])
+    assert model.score(audio).probability < TurnConfig().model_threshold
     protection = ThermalProtection()
     timed = TimedTurnModel(model)
     judge = TurnJudge(TurnConfig(), timed)
@@ -167,7 +171,11 @@ def test_under_heat_the_model_scores_once_per_pause_or_not_at_all(model, shared_
         judge.speech_resumed()
         return len(timed.ms) - before
 
-    assert pause() == 4  # cool: every model_interval_s
+    assert pause() == 4  # cool: every model_interval_s while it says "unfinished"
+    judge.silence_began(whole, 0.064)
+    judge.during_silence(whole, 0.35)  # "complete" the first time: not scored again
+    judge.speech_resumed()
+    assert len(timed.ms) == 5
     protection.engage(90.0, 80.0)
     judge.apply_thermal(protection)
     assert pause() == 1

@@ -144,7 +144,8 @@ def plan(text: str, probability: float | None, detector: str, config: TurnConfig
 class TurnJudge:
     """The end-of-turn decision for one listener: scores the audio model when silence begins
     (beside the speculative transcription) and again every ``model_interval_s`` while it
-    lasts, and plans the wait from the latest score and the transcript.
+    lasts and the model still says "unfinished" (a "complete" already sets the shortest wait
+    its transcript allows), and plans the wait from the latest score and the transcript.
 
     Why scoring in the caller's thread: the listener then waits for the model in ``--fast``
     and in real time alike, so decisions do not depend on load; the STT worker runs on the
@@ -182,8 +183,10 @@ class TurnJudge:
         """Score again when the interval has passed (``audio``: a callable or an array)."""
         if not self.active or self._next_s is None or silence_s < self._next_s:
             return
-        if self.hot and self.probability is not None:
-            return
+        if self.probability is not None and (
+            self.hot or self.probability >= self.config.model_threshold
+        ):
+            return  # a score that says "complete" is re-planned by the transcript, not re-run
         self.probability = self.model.score(audio() if callable(audio) else audio).probability
         self._next_s = silence_s + self.config.model_interval_s
 
