@@ -185,3 +185,14 @@ def test_under_heat_the_model_scores_once_per_pause_or_not_at_all(model, shared_
     protection.release()
     judge.apply_thermal(protection)
     assert pause() == 4
+
+
+def test_the_detector_setting_chooses_whether_the_model_loads():
+    from voicecli.core.config import TurnConfig
+    from voicecli.core.errors import UsageError
+    from voicecli.listen.turn_model import load_turn_model
+
+    assert load_turn_model(TurnConfig(detector="rules")) is None
+    assert isinstance(load_turn_model(TurnConfig(detector="model")), TurnModel)
+    with pytest.raises(UsageError, match="turn.detector must be one of rules, model, combined"):
+        load_turn_model(TurnConfig(detector="magic"))
