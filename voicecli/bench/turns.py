@@ -52,6 +52,7 @@ class TurnRun:
     texts: list[str]
     waits_ms: list[float]
     voice_to_voice_ms: list[float]
+    eos_to_transcript_ms: list[float]  # live only: how much later STT ends beside the model
     sources: list[str]
     model_ms: float  # the model's compute time over the whole recording
     errors: list[str]
@@ -94,6 +95,9 @@ def run_item(
         texts=[e.text for e in events if e.type == "transcript" and e.final],
         waits_ms=[m.turn_wait_ms for m in metrics if m.turn_wait_ms is not None],
         voice_to_voice_ms=[m.voice_to_voice_ms for m in metrics if m.voice_to_voice_ms is not None],
+        eos_to_transcript_ms=[
+            m.eos_to_transcript_ms for m in metrics if m.eos_to_transcript_ms is not None
+        ],
         sources=[m.turn_source for m in metrics if m.turn_source],
         model_ms=sum(timed.ms) if timed else 0.0,
         errors=errors,
@@ -141,6 +145,7 @@ def _summary(runs: list[TurnRun]) -> dict:
         "merges": sum(r.merges for r in runs),
         "turn_wait_ms": _stats([w for r in runs for w in r.waits_ms]),
         "voice_to_voice_ms": _stats([v for r in runs for v in r.voice_to_voice_ms]),
+        "eos_to_transcript_ms": _stats([v for r in runs for v in r.eos_to_transcript_ms]),
         "sources": {s: sum(r.sources.count(s) for r in runs) for s in SOURCES},
         "model_ms_per_turn": round(sum(model_ms) / turns, 1) if turns else None,
     }
