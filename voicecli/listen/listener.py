@@ -19,6 +19,7 @@ import numpy as np
 
 from voicecli.audio.source import END, FRAME, EndOfUtterance, Frame
 from voicecli.audio.vad import SpeechSegmenter, VadStream
+from voicecli.core import catalogue
 from voicecli.core.clock import SAMPLE_RATE, PipelineClock
 from voicecli.core.config import Config
 from voicecli.core.events import ErrorEvent, Event, SpeechEnd, SpeechStart, Transcript, WarningEvent
@@ -104,15 +105,7 @@ class Listener:
 
     # -- main loop -------------------------------------------------------------------------
     def run(self, thread: ManagedThread, frames: queue.Queue) -> None:
-        if self.config.turn.detector != RULES and self.judge.model is None:
-            self.emit(
-                WarningEvent(
-                    t=self.clock.now(),
-                    code="turn_model_missing",
-                    message="the turn model is not installed: turns are decided by the "
-                    "transcript rules alone (pip install --no-deps pipecat-ai==1.14.0)",
-                )
-            )
+        self._warn_if_no_turn_model()
         last_wall = None
         while not thread.should_stop():
             if self.pending and self.transcript is None and self._decision_due():
@@ -133,6 +126,20 @@ class Listener:
                 continue
             self._process(frame, last_wall)
             last_wall = frame.wall
+
+    def _warn_if_no_turn_model(self) -> None:
+        """Said once per conversation: the setting wants the model, and it is not installed."""
+        entry = catalogue.default("turn")
+        if self.config.turn.detector == RULES or self.judge.model or entry.location():
+            return
+        self.emit(
+            WarningEvent(
+                t=self.clock.now(),
+                code="turn_model_missing",
+                message=f"the turn model {entry.id} is not installed: turns are decided by "
+                f"the transcript rules alone (install it with: {entry.install})",
+            )
+        )
 
     def _decision_due(self) -> bool:
         """Must the turn decision wait for the transcript now? Always for --fast input and at
