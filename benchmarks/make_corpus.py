@@ -26,7 +26,7 @@ import numpy as np
 
 from voicecli.audio.file import load_audio, resample, write_wav
 from voicecli.bench.corpus import add_white_noise
-from voicecli.core.clock import SAMPLE_RATE
+from voicecli.core.audio_format import SAMPLE_RATE
 
 HERE = Path(__file__).resolve().parent
 SNR_DB = 10.0

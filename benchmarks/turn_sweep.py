@@ -21,10 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecli.audio.source import FRAME
 from voicecli.audio.vad import SpeechSegmenter, VadStream
 from voicecli.bench.turn_corpus import load_turn_corpus, speaker_half, synthetic_corpus
-from voicecli.core.clock import SAMPLE_RATE
+from voicecli.core.audio_format import FRAME, SAMPLE_RATE
 from voicecli.core.config import Config, TurnConfig
 from voicecli.listen.listener import PREROLL_FRAMES
 from voicecli.listen.turn import COMBINED, DETECTORS, plan

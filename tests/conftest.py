@@ -1,5 +1,7 @@
-"""Fixtures every test folder shares: the real models loaded once per session, the shared
-recordings, and the check that no thread outlives a test. Helpers live in ``support/``."""
+"""Fixtures several test folders share: the real models loaded once per session, the shared
+recordings, the command line run in-process (``cli``), the private PulseAudio daemon of the
+live tests, and the check that no thread outlives a test. Helpers live in ``support/``;
+fixtures only one folder shares, in that folder's conftest.py."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from support.pulse import PulseDaemon, session_daemon
+from typer.testing import CliRunner
 
 from voicecli.core.config import Config
 from voicecli.core.lifecycle import alive_threads
@@ -37,6 +41,27 @@ def shared_audio() -> Path:
     if not SHARED_AUDIO.is_dir():
         pytest.fail(f"the shared recordings are missing: {SHARED_AUDIO}")
     return SHARED_AUDIO
+
+
+@pytest.fixture(scope="session")
+def cli() -> CliRunner:
+    """Invokes ``voicecli.cli.main.app`` in this process: ``cli.invoke(app, [...])``."""
+    return CliRunner()
+
+
+@pytest.fixture(scope="session")
+def pulse(request) -> PulseDaemon:
+    """Virtual microphone and speaker (support/pulse.py); a test using it is marked ``live``."""
+    return session_daemon(request.config)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items) -> None:
+    """Mark every test that needs the PulseAudio daemon ``live``, so ``-m "not live"``
+    deselects exactly those even where a module forgot the marker."""
+    for item in items:
+        if "pulse" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.live)
 
 
 @pytest.fixture(autouse=True)

@@ -1,3 +1,3 @@
-from voicecli.cli.app import run
+from voicecli.cli.main import run
 
 run()

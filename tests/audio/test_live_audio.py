@@ -12,7 +12,7 @@ import queue
 import time
 
 import pytest
-from support.pulse import LiveRun, digits, session_daemon, stop_recording
+from support.pulse import LiveRun, digits, stop_recording
 from support.schema import validate_event
 
 from voicecli.audio.file import load_audio, write_wav
@@ -21,11 +21,6 @@ from voicecli.core.lifecycle import ManagedThread
 from voicecli.reply.synth import compose
 
 pytestmark = [pytest.mark.slow, pytest.mark.live]
-
-
-@pytest.fixture(scope="session")
-def pulse(request):
-    return session_daemon(request.config)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from support.pulse import LiveRun, click, session_daemon
+from support.pulse import LiveRun, click
 
 from voicecli.audio.file import write_wav
 from voicecli.reply.numbers import words_to_digits
@@ -20,11 +20,6 @@ from voicecli.reply.synth import compose
 pytestmark = [pytest.mark.slow, pytest.mark.live]
 
 LONG_REPLY_S = 8  # "Tell me a story." gets the long fallback answer (about 9 s of speech)
-
-
-@pytest.fixture(scope="session")
-def pulse(request):
-    return session_daemon(request.config)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 
 from voicecli.audio.echo_guard import EchoGuard
 from voicecli.audio.playback_monitor import PlaybackMonitor
-from voicecli.audio.source import FRAME
+from voicecli.core.audio_format import FRAME
 from voicecli.reply.synth import compose
 
 PATH_DELAY = 3000  # samples from the speaker's reference to the microphone (187 ms)

@@ -10,24 +10,17 @@ import jsonschema
 import numpy as np
 import pytest
 from support.schema import report_schema
-from typer.testing import CliRunner
 
 from voicecli.audio.file import write_wav
 from voicecli.bench.corpus import default_corpus, load_corpus
 from voicecli.bench.report import Measurement, build_report
 from voicecli.bench.run import run_corpus
 from voicecli.bench.table import compare
-from voicecli.cli.app import app, register_commands
+from voicecli.cli.main import app
 from voicecli.core.config import Config
 from voicecli.reply.synth import compose
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-
-
-@pytest.fixture(scope="module")
-def cli() -> CliRunner:
-    register_commands()
-    return CliRunner()
 
 
 @pytest.fixture(scope="module")

@@ -10,22 +10,15 @@ import jsonschema
 import pytest
 from support.fake_llm import FakeLlm, http_error, llm_config, stream
 from support.schema import report_schema
-from typer.testing import CliRunner
 
 from voicecli.bench.corpus import LLM_PHRASES, default_corpus
 from voicecli.bench.report import read_report
 from voicecli.bench.run import run_utterance
 from voicecli.bench.table import compare
-from voicecli.cli.app import app, register_commands
+from voicecli.cli.main import app
 from voicecli.reply.llm import make_brain
 
 pytestmark = pytest.mark.llm
-
-
-@pytest.fixture(scope="module")
-def cli() -> CliRunner:
-    register_commands()
-    return CliRunner()
 
 
 @pytest.fixture(scope="module")

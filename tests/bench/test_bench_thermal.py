@@ -16,12 +16,11 @@ import jsonschema
 import psutil
 import pytest
 from support.thermal_fakes import FakeSysfs
-from typer.testing import CliRunner
 
 from voicecli.bench.thermal import Sample, TurnSample, parse_duration
 from voicecli.bench.thermal_load import LoadHelpers
 from voicecli.bench.thermal_report import drift, pearson, state_times
-from voicecli.cli.app import app, register_commands
+from voicecli.cli.main import app
 from voicecli.core.errors import UsageError
 from voicecli.core.lifecycle import ManagedThread
 from voicecli.thermal.monitor import active_monitor
@@ -33,12 +32,6 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "thermal.md"
 def report_schema() -> dict:
     section = DOCS.read_text(encoding="utf-8").split("### Report schema", 1)[1]
     return json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))
-
-
-@pytest.fixture(scope="module")
-def cli() -> CliRunner:
-    register_commands()
-    return CliRunner()
 
 
 @pytest.fixture

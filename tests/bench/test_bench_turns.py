@@ -6,19 +6,15 @@ import json
 
 import jsonschema
 from support.schema import turns_report_schema
-from typer.testing import CliRunner
 
 from voicecli.bench.turn_corpus import SYNTHETIC, discover, synthetic_corpus
-from voicecli.cli.app import app, register_commands
+from voicecli.cli.main import app
 from voicecli.core.errors import ExitStatus
 
 
-def test_bench_turns_short_run_reports_every_detector(tmp_path):
-    register_commands()
+def test_bench_turns_short_run_reports_every_detector(cli, tmp_path):
     path = tmp_path / "turns.json"
-    done = CliRunner().invoke(
-        app, ["bench", "--turns", "--fast", "--limit", "1", "--report", str(path)]
-    )
+    done = cli.invoke(app, ["bench", "--turns", "--fast", "--limit", "1", "--report", str(path)])
     assert done.exit_code == 0, done.output
     assert "turn-taking" in done.output and "combined" in done.output
     report = json.loads(path.read_text())
@@ -36,15 +32,14 @@ def test_bench_turns_short_run_reports_every_detector(tmp_path):
     assert not [r for r in report["runs"] if r["errors"]]
 
 
-def test_turn_corpus_discovery_and_bad_paths(tmp_path, shared_audio):
+def test_turn_corpus_discovery_and_bad_paths(cli, tmp_path, shared_audio):
     found = discover(shared_audio / "real")
     sets = {item.set for item in found}
     assert sets == {"turns", "utterances"}
     assert sum(item.turns for item in found if item.set == "turns") == 20
     assert len(synthetic_corpus()) == len(SYNTHETIC)
-    register_commands()
-    done = CliRunner().invoke(app, ["bench", "--turns", "--corpus", str(tmp_path)])
+    done = cli.invoke(app, ["bench", "--turns", "--corpus", str(tmp_path)])
     assert done.exit_code == ExitStatus.USAGE
     assert "no labels.json" in done.output
-    done = CliRunner().invoke(app, ["bench", "--turns", "--thermal"])
+    done = cli.invoke(app, ["bench", "--turns", "--thermal"])
     assert done.exit_code == ExitStatus.USAGE

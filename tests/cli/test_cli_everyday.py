@@ -18,9 +18,10 @@ import soundfile as sf
 from support.pulse import PulseDaemon, stop_recording
 
 from voicecli.audio.file import load_audio
-from voicecli.audio.source import END, FRAME
+from voicecli.audio.source import END
 from voicecli.audio.stdin_source import StdinSource
 from voicecli.cli.transcript_log import TranscriptLog
+from voicecli.core.audio_format import FRAME
 from voicecli.core.errors import UsageError
 from voicecli.core.events import Reply, Transcript
 from voicecli.core.lifecycle import ManagedThread
@@ -139,10 +140,7 @@ def test_say_plays_on_the_speaker(engines, tmp_path):
 
 
 def test_importing_the_commands_does_not_import_sounddevice():
-    code = (
-        "import sys, voicecli.cli.app as c; c.register_commands(); "
-        "print('sounddevice' in sys.modules)"
-    )
+    code = "import sys, voicecli.cli.main; print('sounddevice' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "False", done.stderr
 

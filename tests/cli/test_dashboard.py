@@ -16,7 +16,6 @@ import uuid
 
 import pytest
 from rich.console import Console
-from support.pulse import session_daemon
 
 from voicecli.audio.file import write_wav
 from voicecli.cli.controls import Controls
@@ -212,11 +211,6 @@ class Tmux:
                 return text
             time.sleep(0.2)
         raise AssertionError(f"{pattern!r} never appeared on screen:\n{self.screen()}")
-
-
-@pytest.fixture(scope="session")
-def pulse(request):
-    return session_daemon(request.config)
 
 
 @pytest.mark.slow

@@ -17,7 +17,7 @@ import time
 
 import pytest
 from support.cli import voicecli
-from support.pulse import LiveRun, session_daemon
+from support.pulse import LiveRun
 
 from voicecli.audio.file import write_wav
 from voicecli.cli.chat_ui import run_chat
@@ -27,11 +27,6 @@ from voicecli.reply.synth import compose
 
 # Runs the CLI with PortAudio made unfindable: sounddevice's import then raises OSError.
 pytestmark = pytest.mark.live
-
-
-@pytest.fixture(scope="session")
-def pulse(request):
-    return session_daemon(request.config)
 
 
 @pytest.fixture(scope="session")

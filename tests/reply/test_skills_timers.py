@@ -5,20 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from voicecli.core.clock import SAMPLE_RATE, PipelineClock
 from voicecli.reply.brain import Conversation, SkillsBrain
 from voicecli.reply.skills import timers as skill
-from voicecli.reply.timers import TimerBoard
-
-
-@pytest.fixture
-def board():
-    clock = PipelineClock(live=False)
-    events, notices = [], []
-    board = TimerBoard(clock, events.append, notices.append)
-    board.events, board.notices = events, notices
-    board.advance = lambda seconds: (clock.advance(int(seconds * SAMPLE_RATE)), board.check())
-    return board
 
 
 def ask(board, text: str) -> str | None:

@@ -16,13 +16,12 @@ from voicecli.audio.file import load_audio
 from voicecli.audio.sink import FileSink
 from voicecli.audio.source import AudioSource
 from voicecli.core.bus import EventBus
-from voicecli.core.clock import SAMPLE_RATE, PipelineClock
 from voicecli.core.config import Config
 from voicecli.pipeline.pipeline import Pipeline
 from voicecli.reply.brain import Brain, SkillsBrain
 from voicecli.reply.skills.stop import is_stop
 from voicecli.reply.synth import compose
-from voicecli.reply.timers import TimerBoard, TimerEvent
+from voicecli.reply.timers import TimerEvent
 
 
 def words(text: str) -> str:
@@ -30,19 +29,6 @@ def words(text: str) -> str:
 
 
 # -- the board -----------------------------------------------------------------------------
-@pytest.fixture
-def board():
-    clock = PipelineClock(live=False)
-    board = TimerBoard(clock, (events := []).append, (notices := []).append)
-    board.events, board.notices, board.clock_ = events, notices, clock
-    return board
-
-
-def advance(board, seconds: float) -> None:
-    board.clock_.advance(int(seconds * SAMPLE_RATE))
-    board.check()
-
-
 def test_event_round_trips_through_json():
     event = TimerEvent(t=1.0, id=3, label="pasta", due_in_s=600.0)
     data = event.to_dict()
@@ -65,9 +51,9 @@ def test_finish_waits_for_timers_due_within_linger_and_cancels_the_rest(board):
     board.set(30.0, "bread")
     board.finish(10.0, then=lambda: ended.append(board.clock_.now()))
     for _ in range(7):
-        advance(board, 1.0)
+        board.advance(1.0)
     assert board.notices == ["Your eggs timer is done."] and ended == []
-    advance(board, 1.5)
+    board.advance(1.5)
     assert board.notices == ["Your eggs timer is done.", "Your pasta timer is done."]
     assert ended == [pytest.approx(8.5)]
     bread = board.events[-1]
@@ -78,7 +64,7 @@ def test_finish_waits_for_timers_due_within_linger_and_cancels_the_rest(board):
 def test_timers_fire_in_due_order_within_one_check(board):
     board.set(3.0, "late")
     board.set(1.0, "early")
-    advance(board, 5.0)
+    board.advance(5.0)
     assert [e.label for e in board.events if e.fired] == ["early", "late"]
 
 

@@ -19,19 +19,13 @@ from support.server import (
 from typer.testing import CliRunner
 
 from voicecli.audio.file import write_wav
-from voicecli.cli.app import app, register_commands
+from voicecli.cli.main import app
 from voicecli.core.errors import ExitStatus
 from voicecli.core.lifecycle import ManagedThread
 from voicecli.reply.synth import compose
 from voicecli.server.client import Streamer, StreamOptions
 
 RECALL = "You asked: What is 12 times 8?"
-
-
-@pytest.fixture(scope="module")
-def cli() -> CliRunner:
-    register_commands()
-    return CliRunner()
 
 
 @pytest.fixture(scope="module")

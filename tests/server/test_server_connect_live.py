@@ -22,22 +22,16 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 from support.cli import voicecli
-from support.pulse import digits, session_daemon, stop_recording
-from typer.testing import CliRunner
+from support.pulse import digits, stop_recording
 
 from voicecli.audio.file import load_audio, write_wav
-from voicecli.cli.app import app, register_commands
+from voicecli.cli.main import app
+from voicecli.core.audio_format import TTS_RATE
 from voicecli.core.errors import ExitStatus
 from voicecli.core.lifecycle import ManagedThread
 from voicecli.reply.synth import compose
-from voicecli.reply.tts import TTS_RATE
 
 pytestmark = pytest.mark.live
-
-
-@pytest.fixture(scope="session")
-def pulse(request):
-    return session_daemon(request.config)
 
 
 @pytest.fixture(scope="module")
@@ -45,12 +39,6 @@ def question_wav(tmp_path_factory):
     path = tmp_path_factory.mktemp("connect-live") / "two_plus_two.wav"
     write_wav(path, compose(0.3, "What is two plus two?", 0.5), 16000)
     return path
-
-
-@pytest.fixture(scope="module")
-def cli() -> CliRunner:
-    register_commands()
-    return CliRunner()
 
 
 class Client:

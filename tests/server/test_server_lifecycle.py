@@ -160,7 +160,7 @@ def test_connections_come_and_go_without_leaving_a_thread(start_server, question
                 await converse(client, texts=(f"what is {number} plus {number}",))
             during.append(session_threads())
             await client.close()
-            while server.stats()["live"]:
+            while (stats := server.stats())["live"] or stats["tearing_down"]:
                 await asyncio.sleep(0.02)
         return during
 
@@ -171,7 +171,7 @@ def test_connections_come_and_go_without_leaving_a_thread(start_server, question
         assert all(t.name.startswith("voicecli-") for t in threads), threads
     assert session_threads() == []
     assert {"voicecli-stt", "voicecli-server"} <= managed
-    assert server.stats() == {"live": 0, "kept": 8, "dropped_audio": 0}
+    assert server.stats() == {"live": 0, "kept": 8, "tearing_down": 0, "dropped_audio": 0}
 
 
 def test_a_busy_port_is_refused_at_once_with_exit_2():

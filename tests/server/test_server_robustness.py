@@ -204,8 +204,8 @@ def test_a_slow_reader_loses_reply_audio_not_the_others_turns(start_server):
         started = time.monotonic()
         turn = await converse(good, texts=("what is four plus four",))
         good_s = time.monotonic() - started
-        dropped = server.stats()["dropped_audio"]
         late = await slow.until("done", timeout=60)  # now it reads
+        dropped = server.stats()["dropped_audio"]  # final: `done` follows the last drop warning
         await asyncio.gather(slow.close(), good.close())
         return turn, good_s, dropped, late
 

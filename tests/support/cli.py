@@ -8,7 +8,7 @@ NO_PORTAUDIO = (
     "import ctypes.util, sys\n"
     "real = ctypes.util.find_library\n"
     "ctypes.util.find_library = lambda name: None if 'portaudio' in name else real(name)\n"
-    "from voicecli.cli.app import run\n"
+    "from voicecli.cli.main import run\n"
     "sys.argv = ['voicecli', *sys.argv[1:]]\n"
     "run()\n"
 )

@@ -1,4 +1,9 @@
-"""A small OpenAI-compatible chat server on loopback, and helpers to converse through it."""
+"""A small OpenAI-compatible chat server on loopback, and helpers to converse through it.
+
+It speaks HTTP/1.1 with chunked server-sent events (llama.cpp server, Ollama) or, with
+``FakeLlm(http10=True)``, HTTP/1.0 whose event stream ends when the server closes the
+connection (what Python's own ``http.server`` does).
+"""
 
 from __future__ import annotations
 
@@ -25,8 +30,8 @@ from voicecli.reply.llm import make_brain
 class FakeLlm(http.server.HTTPServer):
     """One ManagedThread accepts, one ManagedThread per connection answers."""
 
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, http10: bool = False) -> None:
+        super().__init__(("127.0.0.1", 0), _Http10Handler if http10 else _Handler)
         self.timeout = 0.05
         self.scripts: list[Callable] = []
         self.requests: list[dict] = []
@@ -126,6 +131,22 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             except OSError:
                 self.server.note("client gone")
                 raise
+
+
+class _Http10Handler(_Handler):
+    """HTTP/1.0: no chunked encoding; the body (the event stream) ends when the socket closes."""
+
+    protocol_version = "HTTP/1.0"
+
+    def start_events(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+
+    def chunk(self, data: bytes) -> None:
+        if data:  # chunked encoding's empty last chunk has no HTTP/1.0 counterpart
+            self.wfile.write(data)
+            self.wfile.flush()
 
 
 def stream(

@@ -171,34 +171,26 @@ def click(seconds: float = 0.15, amplitude: float = 0.6) -> np.ndarray:
     return (rng.uniform(-1, 1, n) * envelope * amplitude).astype(np.float32)
 
 
-_daemon: PulseDaemon | None = None
-
-
 def session_daemon(config) -> PulseDaemon:
-    """One daemon per test session (shared by every live test module), stopped by PID at the
-    end; this process's environment points PortAudio at it."""
-    global _daemon
-    if _daemon is None:
-        daemon = PulseDaemon(Path(tempfile.mkdtemp(prefix="voicecli-pulse-"))).start()
-        saved = {k: os.environ.get(k) for k in ("XDG_RUNTIME_DIR", "PULSE_SERVER")}
-        os.environ["XDG_RUNTIME_DIR"] = str(daemon.run_dir)
-        os.environ["PULSE_SERVER"] = daemon.env["PULSE_SERVER"]
-        reinitialise_sounddevice()
+    """The test session's daemon (the ``pulse`` fixture in tests/conftest.py), stopped by PID
+    at the end; this process's environment points PortAudio at it."""
+    daemon = PulseDaemon(Path(tempfile.mkdtemp(prefix="voicecli-pulse-"))).start()
+    saved = {k: os.environ.get(k) for k in ("XDG_RUNTIME_DIR", "PULSE_SERVER")}
+    os.environ["XDG_RUNTIME_DIR"] = str(daemon.run_dir)
+    os.environ["PULSE_SERVER"] = daemon.env["PULSE_SERVER"]
+    reinitialise_sounddevice()
 
-        def cleanup() -> None:
-            global _daemon
-            daemon.stop()
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-            shutil.rmtree(daemon.run_dir, ignore_errors=True)
-            _daemon = None
+    def cleanup() -> None:
+        daemon.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        shutil.rmtree(daemon.run_dir, ignore_errors=True)
 
-        config.add_cleanup(cleanup)
-        _daemon = daemon
-    return _daemon
+    config.add_cleanup(cleanup)
+    return daemon
 
 
 class LiveRun:

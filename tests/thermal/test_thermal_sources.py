@@ -264,9 +264,8 @@ def test_psutil_only_for_the_real_sys_without_sensor_files(tmp_path, monkeypatch
 def test_doctor_lists_the_sources(tmp_path, vcgencmd):
     from typer.testing import CliRunner
 
-    from voicecli.cli.app import app, register_commands
+    from voicecli.cli.main import app
 
-    register_commands()
     tree = realistic_machine(tmp_path / "sys", celsius=50.0, cpus=2)
     write(tree.root / "class/thermal/thermal_zone0/temp", "oops\n")
     write(vcgencmd.parent / "value", "0x50000")

@@ -6,7 +6,7 @@ import pytest
 from support.thermal_fakes import FakeSysfs
 from typer.testing import CliRunner
 
-from voicecli.cli.app import app, register_commands
+from voicecli.cli.main import app
 from voicecli.core.config import load_config
 from voicecli.core.errors import ExitStatus, UsageError
 from voicecli.thermal.monitor import ThermalMonitor
@@ -134,7 +134,6 @@ def test_monitor_refuses_a_bad_interval(tmp_path):
 
 
 def test_cli_exits_2_with_a_clear_message_on_resume_above_hot(tmp_path):
-    register_commands()
     env = {
         "VOICECLI_CONFIG": str(tmp_path / "none.toml"),
         "VOICECLI_THERMAL_RESUME_C": "86",

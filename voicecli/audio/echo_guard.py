@@ -30,9 +30,8 @@ from collections.abc import Callable
 import numpy as np
 
 from voicecli.audio.playback_monitor import PlaybackMonitor
-from voicecli.audio.source import FRAME
 from voicecli.audio.vad import VadStream
-from voicecli.core.clock import SAMPLE_RATE
+from voicecli.core.audio_format import FRAME, SAMPLE_RATE
 
 WINDOW = SAMPLE_RATE  # 1 s of microphone correlated against the reference
 MAX_DELAY = SAMPLE_RATE  # speaker -> microphone delays searched: 0 .. 1 s

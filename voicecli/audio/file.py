@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecli.core.clock import SAMPLE_RATE
+from voicecli.core.audio_format import SAMPLE_RATE
 from voicecli.core.errors import AudioInputError
 
 

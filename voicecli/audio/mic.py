@@ -21,9 +21,9 @@ import numpy as np
 from voicecli.audio.devices import open_error, pick, sounddevice
 from voicecli.audio.echo_guard import EchoGuard
 from voicecli.audio.playback_monitor import PlaybackMonitor
-from voicecli.audio.source import FRAME, AudioSource, Frame
+from voicecli.audio.source import AudioSource, Frame
 from voicecli.core.audio_events import Level, MicState
-from voicecli.core.clock import SAMPLE_RATE
+from voicecli.core.audio_format import FRAME, SAMPLE_RATE
 from voicecli.core.events import Event, WarningEvent
 from voicecli.core.lifecycle import POLL_S, ManagedThread
 

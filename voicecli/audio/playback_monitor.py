@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from voicecli.core.clock import SAMPLE_RATE
+from voicecli.core.audio_format import SAMPLE_RATE
 
 HISTORY_S = 4.0
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from voicecli.core.audio_format import TTS_RATE
 from voicecli.core.errors import UsageError
-from voicecli.reply.tts import TTS_RATE
 
 REPLY_GAP_S = 0.5
 

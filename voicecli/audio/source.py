@@ -16,10 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from voicecli.audio.file import load_audio
-from voicecli.core.clock import SAMPLE_RATE
+from voicecli.core.audio_format import FRAME, SAMPLE_RATE
 from voicecli.core.lifecycle import POLL_S, ManagedThread
-
-FRAME = 512  # samples per frame: 32 ms at 16 kHz
 
 
 @dataclass(frozen=True)

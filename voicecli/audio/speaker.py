@@ -21,9 +21,8 @@ from voicecli.audio.devices import open_error, pick, sounddevice
 from voicecli.audio.file import resample
 from voicecli.audio.playback_monitor import PlaybackMonitor
 from voicecli.audio.sink import AudioSink
-from voicecli.core.clock import SAMPLE_RATE
+from voicecli.core.audio_format import SAMPLE_RATE, TTS_RATE
 from voicecli.core.lifecycle import POLL_S
-from voicecli.reply.tts import TTS_RATE
 
 # Under load (whisper on every core) PortAudio's "low" latency underruns through PulseAudio's
 # ALSA plugin, and each underrun shifts the echo path; a cut aborts the stream instead.

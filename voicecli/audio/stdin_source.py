@@ -18,8 +18,8 @@ from typing import BinaryIO
 
 import numpy as np
 
-from voicecli.audio.source import END, FRAME, AudioSource, Frame, put_blocking
-from voicecli.core.clock import SAMPLE_RATE
+from voicecli.audio.source import END, AudioSource, Frame, put_blocking
+from voicecli.core.audio_format import FRAME, SAMPLE_RATE
 from voicecli.core.errors import UsageError
 from voicecli.core.lifecycle import POLL_S, ManagedThread
 

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voicecli.audio.source import FRAME
-from voicecli.core.clock import SAMPLE_RATE
+from voicecli.core.audio_format import FRAME, SAMPLE_RATE
 from voicecli.core.config import VadConfig
 
 _models: dict[str, object] = {}

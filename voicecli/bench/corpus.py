@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecli.core.clock import SAMPLE_RATE
+from voicecli.core.audio_format import SAMPLE_RATE
 from voicecli.core.errors import AudioInputError, UsageError
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")

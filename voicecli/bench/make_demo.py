@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from voicecli.audio.file import to_int16
-from voicecli.core.clock import SAMPLE_RATE
+from voicecli.core.audio_format import SAMPLE_RATE
 from voicecli.reply.synth import compose
 
 DEMO_SCRIPT = (

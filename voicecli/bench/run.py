@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from voicecli.audio.source import FRAME, ArraySource
+from voicecli.audio.source import ArraySource
 from voicecli.bench.corpus import CorpusItem
+from voicecli.core.audio_format import FRAME, SAMPLE_RATE
 from voicecli.core.bus import EventBus
 from voicecli.core.config import Config
 from voicecli.listen.stt import SpeechToText, SttResult
@@ -142,7 +143,7 @@ def run_utterance(
         system_interval_s=None,
         brain=brain,
     )
-    events, errors = run_to_end(pipeline, sub, timeout_s + len(audio) / 16000)
+    events, errors = run_to_end(pipeline, sub, timeout_s + len(audio) / SAMPLE_RATE)
     turns = _turns(events, recorder, *reply_labels(brain))
     return UtteranceRun(item=item, run=run, turns=turns, errors=errors)
 
@@ -184,7 +185,7 @@ def _turns(events: list, recorder: RecordingStt, plain: str, llm: str | None) ->
                 turn=metrics.turn,
                 text=text,
                 latencies={name: getattr(metrics, name) for name in LATENCY_FIELDS},
-                utterance_s=len(call.audio) / 16000 if call else None,
+                utterance_s=len(call.audio) / SAMPLE_RATE if call else None,
                 fallback=call.result.fallback if call else False,
                 backend=llm if llm and asked_llm else plain,
                 first_token_ms=metrics.first_token_ms,

@@ -1,12 +1,14 @@
 """The ``voicecli`` command line (Typer): the app, global options and error handling.
 
+The commands (``voicecli.cli.commands``) register themselves on ``app``; ``voicecli.cli.main``
+imports them all and runs the program, so imports only point down: main -> commands -> app.
+
 Why one wrapper for errors: every command ends the same way on bad input -- one line on
 stderr, the documented exit code, no traceback (``--log-level debug`` shows tracebacks).
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import os
@@ -78,42 +80,3 @@ def main(
     logging.basicConfig(
         level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
-
-
-def register_commands() -> None:
-    """Import the command modules: each registers itself on ``app``."""
-    from voicecli.cli.commands import (  # noqa: F401
-        bench,
-        chat,
-        config_cmd,
-        connect,
-        devices,
-        doctor,
-        models,
-        say,
-        serve,
-        transcribe,
-        voices,
-    )
-
-
-def run() -> None:
-    """The console entry point. Every command joins its threads and closes its files before
-    it returns, so the exit skips the interpreter's teardown: unloading torch and ctranslate2
-    took 0.65 s here, most of the time Ctrl-C took to end a conversation."""
-    register_commands()
-    try:
-        app()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    if code is None:
-        code = 0
-    elif not isinstance(code, int):
-        print(code, file=sys.stderr)
-        code = 1
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
-            stream.flush()
-    logging.shutdown()
-    os._exit(code)

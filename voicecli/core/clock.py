@@ -11,7 +11,8 @@ from __future__ import annotations
 import threading
 import time
 
-SAMPLE_RATE = 16000
+from voicecli.core.audio_format import SAMPLE_RATE
+
 IDLE_AFTER_S = 0.25  # a live source silent this long (muted, typed-only) lets wall time run
 
 

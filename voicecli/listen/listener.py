@@ -17,10 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voicecli.audio.source import END, FRAME, EndOfUtterance, Frame
+from voicecli.audio.source import END, EndOfUtterance, Frame
 from voicecli.audio.vad import SpeechSegmenter, VadStream
 from voicecli.core import catalogue
-from voicecli.core.clock import SAMPLE_RATE, PipelineClock
+from voicecli.core.audio_format import FRAME, SAMPLE_RATE
+from voicecli.core.clock import PipelineClock
 from voicecli.core.config import Config
 from voicecli.core.events import ErrorEvent, Event, SpeechEnd, SpeechStart, Transcript, WarningEvent
 from voicecli.core.lifecycle import POLL_S, ManagedThread

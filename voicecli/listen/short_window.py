@@ -30,7 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SAMPLE_RATE = 16000
+from voicecli.core.audio_format import SAMPLE_RATE
+
 TIME_PRECISION = 0.02  # seconds per Whisper timestamp token
 MAX_INITIAL_TIMESTAMP_INDEX = 50  # the first timestamp is at most 1 s in (faster-whisper's)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from voicecli.core import catalogue
+from voicecli.core.audio_format import SAMPLE_RATE
 from voicecli.core.config import SttConfig
 from voicecli.core.errors import ModelMissingError
 from voicecli.listen.short_window import ShortWindowDecoder, ShortWindowOptions
@@ -126,7 +127,7 @@ class SpeechToText:
         return SttResult(
             text=decoded.text,
             compute_ms=(time.perf_counter() - start) * 1000,
-            audio_s=len(audio) / 16000,
+            audio_s=len(audio) / SAMPLE_RATE,
             fallback=decoded.fallback,
             threads=threads,
         )
@@ -149,6 +150,6 @@ class SpeechToText:
         return SttResult(
             text=text,
             compute_ms=(time.perf_counter() - start) * 1000,
-            audio_s=len(audio) / 16000,
+            audio_s=len(audio) / SAMPLE_RATE,
             threads=threads,
         )

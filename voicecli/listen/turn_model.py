@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from voicecli.core import catalogue
-from voicecli.core.clock import SAMPLE_RATE
+from voicecli.core.audio_format import SAMPLE_RATE
 from voicecli.core.config import TurnConfig
 from voicecli.core.errors import ModelMissingError, UsageError
 from voicecli.listen.turn import DETECTORS, RULES

@@ -18,11 +18,10 @@ from voicecli.audio.mic import MicSource
 from voicecli.audio.playback_monitor import PlaybackMonitor
 from voicecli.audio.sink import AudioSink, open_sink
 from voicecli.core.audio_events import BargeIn
-from voicecli.core.clock import SAMPLE_RATE
+from voicecli.core.audio_format import SAMPLE_RATE, TTS_RATE
 from voicecli.core.events import Event
 from voicecli.listen.stt_worker import FINAL, SttJob
 from voicecli.reply.skills.stop import is_stop
-from voicecli.reply.tts import TTS_RATE
 
 
 @dataclass

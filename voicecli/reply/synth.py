@@ -19,9 +19,9 @@ import sys
 import numpy as np
 
 from voicecli.audio.file import resample
-from voicecli.core.clock import SAMPLE_RATE
+from voicecli.core.audio_format import SAMPLE_RATE, TTS_RATE
 from voicecli.core.config import TtsConfig
-from voicecli.reply.tts import TTS_RATE, TextToSpeech, TtsUnavailable
+from voicecli.reply.tts import TextToSpeech, TtsUnavailable
 
 
 def speak_fresh(text: str, voice: str, rate: int) -> np.ndarray:

@@ -19,10 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from voicecli.core.audio_format import TTS_RATE
 from voicecli.core.config import TtsConfig
 from voicecli.core.errors import VoicecliError
-
-TTS_RATE = 22050  # espeak-ng's output rate
 
 
 class TtsUnavailable(VoicecliError):

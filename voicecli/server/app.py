@@ -35,6 +35,7 @@ from voicecli.server.connection import Connection, Shared
 from voicecli.server.outbox import MAX_AUDIO_BYTES
 from voicecli.server.protocol import MAX_MESSAGE_BYTES, Close, HelloRejected
 from voicecli.server.session import SessionStore
+from voicecli.server.teardown import Teardowns
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,8 @@ class VoiceServer:
         self._serving = threading.Event()
         self._ended = threading.Event()
         self._connections: set[Connection] = set()
+        # pipelines of closed connections still stopping: as many as there are slots at most
+        self._teardowns = Teardowns(cap=options.max_sessions)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._dropped_audio = 0  # reply audio chunks dropped for slow readers, ended connections
 
@@ -171,13 +174,15 @@ class VoiceServer:
         return ok
 
     def stats(self, timeout: float = 5.0) -> dict[str, int]:
-        """Live connections, sessions kept, reply audio chunks dropped (from any thread)."""
+        """Live connections, sessions kept, pipelines of closed connections still stopping,
+        reply audio chunks dropped (from any thread)."""
 
         async def collect() -> dict[str, int]:
             dropped = sum(c.outbox.dropped_audio for c in self._connections)
             return {
                 "live": self.store.live_count(),
                 "kept": len(self.store),
+                "tearing_down": len(self._teardowns),
                 "dropped_audio": self._dropped_audio + dropped,
             }
 
@@ -220,6 +225,7 @@ class VoiceServer:
                     connection.close(Close.STAGE_FAILED, "server failure")
             server.close()  # every other connection: 1001 going away
             await server.wait_closed()
+            await self._teardowns.drain()
 
     async def _reap(self) -> None:
         """Forget sessions detached for longer than the TTL."""
@@ -267,7 +273,8 @@ class VoiceServer:
             self._dropped_audio += connection.outbox.dropped_audio
             self.store.detach(session, connection)
             connection.finished.set()
-            log.info("session %s detached (%d live)", session.id, self.store.live_count())
+            live, stopping = self.store.live_count(), len(self._teardowns)
+            log.info("session %s detached (%d live, %d tearing down)", session.id, live, stopping)
 
     def _token_ok(self, token: str | None) -> bool:
         expected = self.options.token
@@ -281,6 +288,7 @@ class VoiceServer:
             engines=self.engines,
             stt=self._stt,
             brain=self.brain,
+            teardowns=self._teardowns,
             outbox_audio_bytes=self.options.outbox_audio_bytes,
         )
 

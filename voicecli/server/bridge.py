@@ -19,12 +19,11 @@ import numpy as np
 
 from voicecli.audio.file import resample, to_int16
 from voicecli.audio.sink import AudioSink
-from voicecli.audio.source import FRAME, AudioSource, EndOfUtterance, Frame, put_blocking
+from voicecli.audio.source import AudioSource, EndOfUtterance, Frame, put_blocking
+from voicecli.core.audio_format import FRAME, SAMPLE_RATE, TTS_RATE
 from voicecli.core.bus import EventBus
-from voicecli.core.clock import SAMPLE_RATE
 from voicecli.core.events import Event
 from voicecli.core.lifecycle import POLL_S, ManagedThread
-from voicecli.reply.tts import TTS_RATE
 from voicecli.server.protocol import MAX_AUDIO_CHUNK
 
 log = logging.getLogger(__name__)

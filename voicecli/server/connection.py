@@ -2,9 +2,10 @@
 
 Why per connection: each session gets its own pipeline (VAD state, turn detector, responder,
 timers) over the shared models. It starts when the client attaches and is closed when the
-socket goes -- its threads are stopped and joined without blocking the event loop -- so a
-detached session holds no thread. ``end`` declares the open turn without ending the pipeline;
-once the replies before it are made the client gets ``done`` and the conversation goes on.
+socket goes: its threads are asked to stop and are joined in the background
+(``Teardowns``), so the connection's slot is free at once and a detached session soon holds
+no thread. ``end`` declares the open turn without ending the pipeline; once the replies before
+it are made the client gets ``done`` and the conversation goes on.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from voicecli.server.bridge import Inbox, LoopBus, SocketSink, SocketSource, cal
 from voicecli.server.outbox import MAX_AUDIO_BYTES, Outbox, pump
 from voicecli.server.protocol import BadMessage, Close
 from voicecli.server.session import Session
+from voicecli.server.teardown import Teardowns
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ class Shared:
     engines: Engines
     stt: SttWorker
     brain: Brain
+    teardowns: Teardowns
     outbox_audio_bytes: int = MAX_AUDIO_BYTES
 
 
@@ -67,7 +70,6 @@ class Connection:
         self.sink: SocketSink | None = None
         self.finished = asyncio.Event()  # set by the server once the session is detached
         self._reader: asyncio.Task | None = None
-        self._joining: set[asyncio.Task] = set()  # pipelines being stopped
         self._closing: asyncio.Task | None = None
         self._playing_until = 0.0  # loop time at which the audio sent so far has been played
         self._speaking_turn: int | None = None
@@ -75,8 +77,10 @@ class Connection:
 
     # -- life ------------------------------------------------------------------------------
     async def run(self, resumed: bool) -> None:
-        """Serve the client until the socket closes; the pipeline is closed on the way out."""
+        """Serve the client until the socket closes; the pipeline is asked to stop on the way
+        out and joined in the background (``Shared.teardowns``)."""
         session = self.session
+        await self.shared.teardowns.room(session.id)
         try:
             async with self.send_lock:
                 await self.ws.send(
@@ -100,8 +104,7 @@ class Connection:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            await self._stop_pipeline()
-            await asyncio.gather(*self._joining)
+            self._stop_pipeline()
 
     def close(self, code: Close, reason: str) -> None:
         """Close the socket in the background (a dead peer must not hold the session up)
@@ -149,21 +152,18 @@ class Connection:
         their events and audio (same FIFO onto the loop)."""
         call_in_loop(self.loop, self.outbox.put_control, protocol.DONE)
 
-    async def _stop_pipeline(self) -> None:
-        """Stop the pipeline's threads and wait for them without blocking the loop; the wait
-        goes on even if the caller is cancelled (``run`` waits for it before returning)."""
+    def _stop_pipeline(self) -> asyncio.Task | None:
+        """Ask the pipeline's threads to stop; the task returned joins them without blocking
+        the loop, and goes on even if its awaiter is cancelled (the server drains them)."""
         pipeline, self.pipeline = self.pipeline, None
         if pipeline is None:
-            return
+            return None
         self.sink.close()
         for job in (pipeline.listener.job, pipeline.listener.partial_job):
             if job is not None:  # its queued transcription is no longer wanted
                 job.cancel()
         pipeline.stop()
-        joining = asyncio.create_task(self._join(pipeline))
-        self._joining.add(joining)
-        joining.add_done_callback(self._joining.discard)
-        await asyncio.shield(joining)
+        return self.shared.teardowns.add(self.session.id, self._join(pipeline))
 
     async def _join(self, pipeline: Pipeline) -> None:
         deadline = self.loop.time() + STOP_TIMEOUT_S
@@ -230,7 +230,9 @@ class Connection:
 
     async def _reset(self) -> None:
         """Forget the conversation, the open turn, timers and pending `end`s: a new pipeline."""
-        await self._stop_pipeline()
+        joining = self._stop_pipeline()
+        if joining is not None:
+            await asyncio.shield(joining)
         self.inbox.clear()
         self.outbox.purge_audio()
         self.session.conversation.history.clear()

@@ -1,1 +1,2 @@
-"""One module per command; each registers itself on ``voicecli.cli.app``."""
+"""One module per command; each registers itself on ``voicecli.cli.app`` (``voicecli.cli.main``
+imports them all)."""

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import typer
 
+from voicecli.cli import options
 from voicecli.cli.app import app, handle_errors
-from voicecli.cli.commands import options
 from voicecli.core.errors import UsageError
 
 REGRESSION_EXIT = 1
@@ -39,10 +39,10 @@ def bench(
     ),
     warmup: bool = typer.Option(True, "--warmup/--no-warmup", help="Run one utterance first."),
     tail_s: float = typer.Option(1.5, "--tail", help="Seconds of silence fed after each file."),
-    model: str | None = options.MODEL,
-    llm: str | None = options.LLM,
-    llm_url: str | None = options.LLM_URL,
-    llm_model: str | None = options.LLM_MODEL,
+    model: options.Model = None,
+    llm: options.Llm = None,
+    llm_url: options.LlmUrl = None,
+    llm_model: options.LlmModel = None,
     thermal: bool = typer.Option(
         False, "--thermal", help="Loop the corpus for --duration next to the temperature."
     ),
@@ -68,15 +68,7 @@ def bench(
 
     With --turns: the turn detectors on recordings with known turn counts (--corpus DIR: a
     folder with labels.json or truth.json, or holding such folders; plus synthetic ones)."""
-    from rich.console import Console
-
-    from voicecli.bench.corpus import default_corpus, load_corpus
-    from voicecli.bench.report import Measurement, build_report, read_report, write_report
-    from voicecli.bench.table import compare as find_regressions
-    from voicecli.bench.table import regression_table, render
-    from voicecli.core.config import load_config
-    from voicecli.pipeline.pipeline import Engines
-    from voicecli.reply.llm import backend_kind, make_brain
+    from voicecli.cli.assistant import assistant_config
 
     if repeat < 1:
         raise UsageError("--repeat must be at least 1")
@@ -84,20 +76,17 @@ def bench(
         raise UsageError("--limit must be at least 1")
     if tail_s < 0:
         raise UsageError("--tail must not be negative")
+    settings = options.AssistantOptions(model=model, llm=llm, llm_url=llm_url, llm_model=llm_model)
     if turns:
         if thermal or repeat != 1 or baseline or compare is not None or llm is not None:
             raise UsageError(
                 "--thermal, --repeat, --baseline, --compare and --llm do not go with --turns"
             )
         from voicecli.bench.turns_cli import run_command as run_turns
+        from voicecli.core.config import load_config
 
-        run_turns(
-            load_config({"stt.model": model}).config,
-            corpus=corpus,
-            limit=limit,
-            report=report,
-            fast=fast,
-        )
+        config = load_config(settings.flags()).config
+        run_turns(config, corpus=corpus, limit=limit, report=report, fast=fast)
         return
     if fast:
         raise UsageError("--fast goes with --turns")
@@ -107,35 +96,50 @@ def bench(
         if llm is not None or llm_url is not None or llm_model is not None:
             raise UsageError("--llm, --llm-url and --llm-model do not go with --thermal")
         from voicecli.bench.thermal_cli import run_command
+        from voicecli.core.config import load_config
 
-        options = {"duration": duration, "load": load, "report": report, "csv": csv}
+        thermal_options = {"duration": duration, "load": load, "report": report, "csv": csv}
         run_command(
-            load_config({"stt.model": model}),
+            load_config(settings.flags()),
             corpus=corpus,
             limit=limit,
             tail_s=tail_s,
             warmup=warmup,
-            **options,
+            **thermal_options,
         )
         return
     if duration is not None or load or csv is not None:
         raise UsageError("--duration, --load and --csv go with --thermal")
+    from voicecli.bench.report import read_report
+
     old = read_report(compare) if compare else None  # a bad --compare fails before the run
-    loaded = load_config(
-        {"stt.model": model, "llm.backend": llm, "llm.url": llm_url, "llm.model": llm_model}
-    )
-    kind = backend_kind(loaded.config.llm)
-    items = load_corpus(corpus, limit) if corpus else default_corpus(limit, llm=kind != "none")
-    reply_brain = make_brain(loaded.config)  # before Engines: the LLM's thread settings first
-    try:
-        engines = Engines.load(loaded.config)
-        runs, vad_ms, wall_s, cpu_s = _run(
-            engines, loaded.config, items, reply_brain, repeat, baseline, warmup, tail_s
-        )
-    finally:
-        reply_brain.close()
+    plan = {"repeat": repeat, "limit": limit, "baseline": baseline, "warmup": warmup}
+    result = _measure(assistant_config(settings), corpus, **plan, tail_s=tail_s)
+    if report:
+        from voicecli.bench.report import write_report
+
+        write_report(result, report)
+    if old is not None:
+        _compare(old, result, compare)
+
+
+def _measure(config, corpus: Path | None, **plan) -> dict:
+    """Run the corpus through the real pipeline; the report, also printed as tables."""
     import resource
 
+    from rich.console import Console
+
+    from voicecli.bench.corpus import default_corpus, load_corpus
+    from voicecli.bench.report import Measurement, build_report
+    from voicecli.bench.table import render
+    from voicecli.cli.assistant import load_assistant
+    from voicecli.reply.llm import backend_kind
+
+    kind = backend_kind(config.llm)
+    limit = plan["limit"]
+    items = load_corpus(corpus, limit) if corpus else default_corpus(limit, llm=kind != "none")
+    with load_assistant(config) as assistant:
+        runs, vad_ms, wall_s, cpu_s = _run(assistant, items, **plan)
     measured = Measurement(
         vad_frame_ms=vad_ms,
         wall_s=wall_s,
@@ -143,35 +147,38 @@ def bench(
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         config={
             "corpus": str(corpus) if corpus else "default-llm" if kind != "none" else "default",
-            "model": loaded.config.stt.model,
-            "beam_size": loaded.config.stt.beam_size,
-            "repeat": repeat,
-            "limit": limit,
-            "baseline": baseline,
-            "warmup": warmup,
-            "tail_s": tail_s,
+            "model": config.stt.model,
+            "beam_size": config.stt.beam_size,
+            **plan,
             "realtime": True,
-            "llm": _llm_settings(kind, loaded.config.llm),
+            "llm": _llm_settings(kind, config.llm),
         },
     )
     result = build_report(runs, measured)
     render(result, Console())
-    if report:
-        write_report(result, report)
-    if old is not None:
-        if old["config"].get("corpus") != result["config"]["corpus"]:
-            Console().print(
-                f"note: {compare} was measured on the corpus {old['config'].get('corpus')!r}, "
-                f"this run on {result['config']['corpus']!r}"
-            )
-        found = find_regressions(old, result)
-        if found:
-            Console().print(regression_table(found))
-            raise typer.Exit(REGRESSION_EXIT)
-        Console().print(f"no regression against {compare}")
+    return result
 
 
-def _run(engines, config, items, brain, repeat, baseline, warmup, tail_s):
+def _compare(old: dict, result: dict, compare: Path) -> None:
+    """Regressions against the ``--compare`` report: a table and exit 1, or a note."""
+    from rich.console import Console
+
+    from voicecli.bench.table import compare as find_regressions
+    from voicecli.bench.table import regression_table
+
+    if old["config"].get("corpus") != result["config"]["corpus"]:
+        Console().print(
+            f"note: {compare} was measured on the corpus {old['config'].get('corpus')!r}, "
+            f"this run on {result['config']['corpus']!r}"
+        )
+    found = find_regressions(old, result)
+    if found:
+        Console().print(regression_table(found))
+        raise typer.Exit(REGRESSION_EXIT)
+    Console().print(f"no regression against {compare}")
+
+
+def _run(assistant, items, *, repeat, limit, baseline, warmup, tail_s):
     """``run_corpus`` under a progress bar on stderr."""
     from rich.console import Console
     from rich.progress import (
@@ -193,14 +200,14 @@ def _run(engines, config, items, brain, repeat, baseline, warmup, tail_s):
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("bench", total=len(items) * repeat)
         return run_corpus(
-            engines,
-            config,
+            assistant.engines,
+            assistant.config,
             items,
             repeat=repeat,
             baseline=baseline,
             warmup=warmup,
             tail_s=tail_s,
-            brain=brain,
+            brain=assistant.brain,
             on_progress=lambda name: progress.update(task, advance=1, description=name),
         )
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import typer
 
+from voicecli.cli import options
 from voicecli.cli.app import app, fail, handle_errors
-from voicecli.cli.commands import options
 from voicecli.core.errors import ExitStatus, UsageError
 
 DEMO = "demo.flac"
@@ -28,9 +28,9 @@ def chat(
         "-i",
         help="'mic' (the default), an audio file, or - for raw s16le 16 kHz mono PCM on stdin.",
     ),
-    input_device: str | None = options.INPUT_DEVICE,
-    output: str | None = options.OUTPUT,
-    output_device: str | None = options.OUTPUT_DEVICE,
+    input_device: options.InputDevice = None,
+    output: options.Output = None,
+    output_device: options.OutputDevice = None,
     barge_in: bool = typer.Option(
         False, "--barge-in", help="Speaking over the assistant stops it (headphones advised)."
     ),
@@ -41,13 +41,13 @@ def chat(
     json_: bool = typer.Option(False, "--json", help="Print events as JSON Lines."),
     plain: bool = typer.Option(False, "--plain", help="Print plain lines, not the dashboard."),
     fast: bool = typer.Option(False, "--fast", help="Feed file input as fast as possible."),
-    model: str | None = options.MODEL,
-    brain: str | None = options.BRAIN,
-    llm: str | None = options.LLM,
-    llm_url: str | None = options.LLM_URL,
-    llm_model: str | None = options.LLM_MODEL,
-    voice: str | None = options.VOICE,
-    rate: int | None = options.RATE,
+    model: options.Model = None,
+    brain: options.Brain = None,
+    llm: options.Llm = None,
+    llm_url: options.LlmUrl = None,
+    llm_model: options.LlmModel = None,
+    voice: options.Voice = None,
+    rate: options.Rate = None,
     linger: float = typer.Option(
         10.0, "--linger", help="At the end of the input, wait this long for timers due by then."
     ),
@@ -56,9 +56,10 @@ def chat(
     ),
 ) -> None:
     """Talk to the assistant: listen, transcribe, answer and speak."""
+    from voicecli.cli.assistant import assistant_config, load_assistant
     from voicecli.core.bus import EventBus
-    from voicecli.core.config import load_config
-    from voicecli.pipeline.pipeline import Engines, Pipeline
+    from voicecli.pipeline.pipeline import Pipeline
+    from voicecli.thermal.monitor import ThermalMonitor
 
     if json_ and plain:
         raise UsageError("--json and --plain exclude each other")
@@ -67,32 +68,14 @@ def chat(
     live = not demo and (input is None or input.lower() == MIC)
     if not live and (input_device or barge_in or push_to_talk):
         raise UsageError("--input-device, --barge-in and --push-to-talk need --input mic")
-    loaded = load_config(
-        options.assistant_flags(
-            model=model,
-            brain=brain,
-            llm=llm,
-            llm_url=llm_url,
-            llm_model=llm_model,
-            voice=voice,
-            rate=rate,
-        )
-    )
+    settings = options.AssistantOptions(model, brain, llm, llm_url, llm_model, voice, rate)
+    config = assistant_config(settings)
     if linger < 0:
         raise UsageError("--linger must be 0 or more seconds")
-    from voicecli.cli.commands.voices import check_tts_settings
-
-    check_tts_settings(loaded.config.tts)
-    if loaded.config.brain.name not in ("skills", "echo"):
-        raise UsageError(f"unknown brain {loaded.config.brain.name!r}: use skills or echo")
-    from voicecli.reply.llm import make_brain
-    from voicecli.thermal.monitor import ThermalMonitor
-
     bus = EventBus()
     # started and stopped by the pipeline; bad thresholds fail here, before any model loads
-    monitor = ThermalMonitor(loaded.config.thermal, emit=bus.publish)
-    reply_brain = make_brain(loaded.config)  # before Engines: the LLM's thread settings first
-    if live:
+    monitor = ThermalMonitor(config.thermal, emit=bus.publish)
+    if live:  # the devices open now: a missing one fails before the models load
         from voicecli.pipeline.live import LiveAudio, LiveOptions
 
         audio = LiveAudio(
@@ -101,39 +84,36 @@ def chat(
         )
         source, sink = audio.source, audio.sink
     else:
-        from voicecli.audio.source import FileSource
-        from voicecli.audio.stdin_source import StdinSource
-
-        audio = None
-        if input == "-":
-            source = StdinSource(realtime=not fast)
-        else:
-            source = FileSource(demo_path() if demo else input, realtime=not fast)
+        audio, source = None, _file_source(input, demo=demo, fast=fast)
         sink = _file_mode_sink(output, output_device)
-    try:
-        engines = Engines.load(loaded.config)
+    with load_assistant(config, opened=sink) as assistant:
         pipeline = Pipeline(
-            config=loaded.config,
-            engines=engines,
+            config=config,
+            engines=assistant.engines,
             source=source,
             sink=sink,
             bus=bus,
             fast=fast,
-            brain=reply_brain,
+            brain=assistant.brain,
             linger_s=linger,
             thermal=monitor,
         )
-    except BaseException:
-        sink.close()
-        reply_brain.close()
-        raise
-    if audio is not None:
-        audio.attach(pipeline)
-    status = _run_with_transcript(pipeline, audio, transcript, json_=json_, plain=plain)
-    reply_brain.close()
+        if audio is not None:
+            audio.attach(pipeline)
+        status = _run_with_transcript(pipeline, audio, transcript, json_=json_, plain=plain)
     if status is ExitStatus.RUNTIME_FAILURE:
         raise fail(pipeline.fatal.message, status)
     raise typer.Exit(int(status))
+
+
+def _file_source(input: str | None, *, demo: bool, fast: bool):
+    """A file (or the demo) or raw PCM on stdin, fed in real time unless ``fast``."""
+    from voicecli.audio.source import FileSource
+    from voicecli.audio.stdin_source import StdinSource
+
+    if input == "-":
+        return StdinSource(realtime=not fast)
+    return FileSource(demo_path() if demo else input, realtime=not fast)
 
 
 def _run_with_transcript(pipeline, audio, path: str | None, **options) -> ExitStatus:

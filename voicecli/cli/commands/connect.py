@@ -21,7 +21,7 @@ import numpy as np
 import typer
 
 from voicecli.cli.app import app, handle_errors
-from voicecli.cli.commands import options
+from voicecli.cli.options import InputDevice, Output, OutputDevice
 from voicecli.core.errors import ExitStatus, UsageError
 
 MIC, SPEAKER = "mic", "speaker"
@@ -162,9 +162,9 @@ def connect(
         "-i",
         help="'mic', an audio file, or '-' for raw 16-bit 16 kHz mono PCM on stdin.",
     ),
-    input_device: str | None = options.INPUT_DEVICE,
-    output: str | None = options.OUTPUT,
-    output_device: str | None = options.OUTPUT_DEVICE,
+    input_device: InputDevice = None,
+    output: Output = None,
+    output_device: OutputDevice = None,
     text: list[str] = typer.Option(
         [], "--text", "-t", help="A typed turn, sent after the audio (repeatable)."
     ),

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import typer
 
+from voicecli.cli import options
 from voicecli.cli.app import app, handle_errors
-from voicecli.cli.commands import options
 from voicecli.core.errors import AudioDeviceError, UsageError
 
 BLOCK_S = 0.1  # playback is written in blocks this long, so Ctrl-C is honoured
@@ -50,14 +50,15 @@ def write_wav(path: str, pcm: np.ndarray, rate: int) -> None:
 def say(
     text: str = typer.Argument(..., help="What to say."),
     output: str | None = typer.Option(None, "--output", "-o", help="Also write a WAV file."),
-    voice: str | None = options.VOICE,
-    rate: int | None = options.RATE,
+    voice: options.Voice = None,
+    rate: options.Rate = None,
     device: str | None = typer.Option(None, "--device", help="Speaker: index or part of a name."),
 ) -> None:
     """Speak TEXT on the speakers, and/or into a WAV file with -o."""
-    from voicecli.cli.commands.voices import check_tts_settings
+    from voicecli.cli.assistant import check_tts_settings
+    from voicecli.core.audio_format import TTS_RATE
     from voicecli.core.config import load_config
-    from voicecli.reply.tts import TTS_RATE, TextToSpeech
+    from voicecli.reply.tts import TextToSpeech
 
     if not text.strip():
         raise UsageError("nothing to say: TEXT is empty")

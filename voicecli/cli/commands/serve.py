@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from voicecli.cli import options
 from voicecli.cli.app import app, fail, handle_errors
-from voicecli.cli.commands import options
 from voicecli.core.errors import ExitStatus
 
 
@@ -28,19 +28,16 @@ def serve(
     ping_timeout: float = typer.Option(
         5.0, "--ping-timeout", help="A client that misses its pong this long is dropped."
     ),
-    model: str | None = options.MODEL,
-    brain: str | None = options.BRAIN,
-    llm: str | None = options.LLM,
-    llm_url: str | None = options.LLM_URL,
-    llm_model: str | None = options.LLM_MODEL,
-    voice: str | None = options.VOICE,
-    rate: int | None = options.RATE,
+    model: options.Model = None,
+    brain: options.Brain = None,
+    llm: options.Llm = None,
+    llm_url: options.LlmUrl = None,
+    llm_model: options.LlmModel = None,
+    voice: options.Voice = None,
+    rate: options.Rate = None,
 ) -> None:
     """Serve the assistant over WebSocket to other programs (browsers, phones, hubs)."""
-    from voicecli.cli.commands.voices import check_tts_settings
-    from voicecli.core.config import load_config
-    from voicecli.pipeline.pipeline import Engines
-    from voicecli.reply.llm import make_brain
+    from voicecli.cli.assistant import assistant_config, load_assistant
     from voicecli.server.app import ServerOptions, VoiceServer, bind, serve_until_signal
 
     server_options = ServerOptions(
@@ -52,41 +49,22 @@ def serve(
         ping_interval_s=ping_interval,
         ping_timeout_s=ping_timeout,
     ).validate()  # before the models load: a refused option or a busy port fails at once
-    flags = options.assistant_flags(
-        model=model,
-        brain=brain,
-        llm=llm,
-        llm_url=llm_url,
-        llm_model=llm_model,
-        voice=voice,
-        rate=rate,
-    )
-    config = load_config(flags).config
-    check_tts_settings(config.tts)
+    settings = options.AssistantOptions(model, brain, llm, llm_url, llm_model, voice, rate)
+    config = assistant_config(settings)
     monitor = _thermal_monitor(config)  # bad thresholds fail here, before anything starts
     sock = bind(host, port)
-    try:
-        reply_brain = make_brain(config)  # one for all sessions, before Engines (LLM threads)
-    except BaseException:
-        sock.close()
-        raise
-    try:
-        server = VoiceServer(server_options, Engines.load(config), config, reply_brain, sock=sock)
-    except BaseException:
-        sock.close()
-        reply_brain.close()
-        raise
+    with load_assistant(config, opened=sock) as assistant:  # one brain for all sessions
+        server = VoiceServer(server_options, assistant.engines, config, assistant.brain, sock=sock)
 
-    def announce(url: str) -> None:
-        auth = "token required" if server_options.token else "no token"
-        typer.echo(f"voicecli: serving on {url} ({auth}, at most {max_sessions} sessions)")
+        def announce(url: str) -> None:
+            auth = "token required" if server_options.token else "no token"
+            typer.echo(f"voicecli: serving on {url} ({auth}, at most {max_sessions} sessions)")
 
-    monitor.start()  # every session's pipeline applies its protection (active_monitor)
-    try:
-        status = serve_until_signal(server, announce)
-    finally:
-        monitor.stop()
-        reply_brain.close()
+        monitor.start()  # every session's pipeline applies its protection (active_monitor)
+        try:
+            status = serve_until_signal(server, announce)
+        finally:
+            monitor.stop()
     if status is ExitStatus.RUNTIME_FAILURE:
         raise fail(f"server stopped: {server.failure}", status)
     raise typer.Exit(int(status))

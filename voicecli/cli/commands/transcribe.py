@@ -11,8 +11,8 @@ from pathlib import Path
 
 import typer
 
+from voicecli.cli import options
 from voicecli.cli.app import app, handle_errors
-from voicecli.cli.commands import options
 from voicecli.core.errors import AudioInputError, ExitStatus
 
 
@@ -21,7 +21,7 @@ from voicecli.core.errors import AudioInputError, ExitStatus
 def transcribe(
     files: list[Path] = typer.Argument(..., help="Audio files (WAV, FLAC, OGG, ...)."),
     json_: bool = typer.Option(False, "--json", help="Print JSON Lines records."),
-    model: str | None = options.MODEL,
+    model: options.Model = None,
 ) -> None:
     """Transcribe audio files."""
     from voicecli.audio.file import load_audio

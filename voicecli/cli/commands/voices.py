@@ -1,9 +1,5 @@
-"""``voicecli voices``: the installed espeak-ng voices, and the check every TTS flag goes through.
-
-Why the check lives here: ``--voice`` and ``--rate`` on ``chat`` and ``say`` (and tts.voice /
-tts.rate in the config file) must fail with a usage error naming ``voicecli voices`` before any
-model is loaded, not deep inside the pipeline.
-"""
+"""``voicecli voices``: the installed espeak-ng voices (``--voice`` takes their ids; the check
+every TTS setting goes through is ``voicecli.cli.assistant.check_tts_settings``)."""
 
 from __future__ import annotations
 
@@ -12,20 +8,6 @@ import typer
 from voicecli.cli.app import app, handle_errors
 from voicecli.core.config import TtsConfig
 from voicecli.core.errors import UsageError
-
-RATE_RANGE = (80, 450)  # words per minute espeak-ng accepts
-
-
-def check_tts_settings(tts: TtsConfig) -> None:
-    """Raise a UsageError for an unknown voice or a rate espeak-ng cannot speak at."""
-    from voicecli.reply.tts import TextToSpeech
-
-    low, high = RATE_RANGE
-    if not low <= tts.rate <= high:
-        raise UsageError(f"rate {tts.rate} is out of range: use {low} to {high} words per minute")
-    known = {v.id for v in TextToSpeech(TtsConfig()).voices()}
-    if tts.voice not in known:
-        raise UsageError(f"unknown voice {tts.voice!r}", hint="see: voicecli voices")
 
 
 @app.command()

@@ -1,45 +1,96 @@
 """Any OpenAI-compatible chat server (Ollama, llama.cpp server, LM Studio, vLLM, ...).
 
-Why the standard library: one streamed POST to ``/chat/completions`` and a line-by-line
-reading of its server-sent events is all it takes, and owning the socket is what makes the
-timeouts and cancellation exact: the connect timeout bounds the TCP connect, the first-token
-timeout bounds everything from the request to the first text (keep-alive chunks do not reset
-it), and an interrupt shuts the socket down from the interrupting thread, which wakes the
-blocked read at once.
+Why httpx and httpx-sse: they speak HTTP/1.1 chunked and HTTP/1.0 close-delimited streams and
+server-sent events, so no protocol code lives here. What they lack is built on top, in ``_Guard``:
+a per-read timeout caps a pause mid-answer, but the first-token deadline counts from the request
+(keep-alive comments do not reset it) and an interrupt must wake a read blocked in another
+thread. Both shut the connection's socket down (closing alone does not wake a blocked ``recv``);
+the socket comes from httpcore's ``trace`` hook as soon as it is connected. No retries: a failed
+request is one spoken explanation, not a wait of several attempts.
 """
 
 from __future__ import annotations
 
 import contextlib
-import http.client
 import json
 import socket
-import time
+import threading
 import urllib.parse
 from collections.abc import Iterator
 
+import httpx
+from httpx_sse import EventSource, SSEError
+
 from voicecli.core.errors import UsageError
+from voicecli.core.lifecycle import ManagedThread
 from voicecli.reply.brain import ReplyControl, ReplyFailed
 from voicecli.reply.llm.backend import LlmBackend, Messages, failure
 
-MAX_LINE = 1 << 20  # one SSE line (one chunk of JSON)
 MAX_ERROR_BODY = 4096
+CONNECTED = ("connection.connect_tcp.complete", "connection.start_tls.complete")
 
 
-def _shut(conn: http.client.HTTPConnection) -> None:
-    """Wake a read blocked on ``conn`` in another thread (it then sees end of stream)."""
-    sock = conn.sock
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
+class _Guard:
+    """Ends one request's blocking reads from another thread: on interrupt or at the deadline.
+
+    ``expired`` tells the reader that the first-token deadline, not the server, ended the read.
+    """
+
+    def __init__(self, first_token_timeout_s: float) -> None:
+        self.started = False  # the first token arrived
+        self.expired = False
+        self._lock = threading.Lock()
+        self._stream = None  # httpcore's network stream, once connected
+        self._shut = False
+        self._deadline = ManagedThread("llm-first-token", self._watch, first_token_timeout_s)
+
+    def __enter__(self) -> _Guard:
+        self._deadline.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._deadline.stop_and_join()
+
+    def trace(self, event: str, info: dict) -> None:
+        """httpcore's trace hook: keep the connected stream (shut at once if already asked)."""
+        if event in CONNECTED:
+            with self._lock:
+                self._stream = info["return_value"]
+                shut = self._shut
+            if shut:
+                self.shut()
+
+    def first_token(self) -> None:
+        self.started = True
+        self._deadline.stop()
+
+    def shut(self) -> None:
+        """Wake a read blocked on this request's socket (it then sees the end of the stream)."""
+        self._deadline.stop()
+        with self._lock:
+            self._shut = True
+            stream = self._stream
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.get_extra_info("socket").shutdown(socket.SHUT_RDWR)
+
+    def _watch(self, thread: ManagedThread, seconds: float) -> None:
+        if not thread.wait(seconds):  # neither the first token nor an interrupt in time
+            self.expired = True
+            self.shut()
 
 
-def _error_detail(response: http.client.HTTPResponse) -> str:
+def _error_detail(response: httpx.Response) -> str:
     """The server's error message, from an OpenAI-style JSON body or its first bytes."""
+    body = b""
     try:
-        text = response.read(MAX_ERROR_BODY).decode("utf-8", "replace").strip()
-    except (OSError, http.client.HTTPException):
+        for data in response.iter_bytes():
+            body += data
+            if len(body) >= MAX_ERROR_BODY:
+                break
+    except httpx.HTTPError:
         return ""
+    text = body[:MAX_ERROR_BODY].decode("utf-8", "replace").strip()
     try:
         error = json.loads(text).get("error")
     except (ValueError, AttributeError):
@@ -74,32 +125,25 @@ class OpenAICompatBackend(LlmBackend):
                 hint="e.g. --llm-url http://127.0.0.1:11434/v1 for Ollama",
             )
         self.url = url
-        self._connection_class = (
-            http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-        )
-        self._host, self._port = parts.hostname, port
         base = parts.path.rstrip("/").removesuffix("/chat/completions")
-        self.endpoint = base + "/chat/completions"
+        self.endpoint = urllib.parse.urlunsplit(
+            (parts.scheme, parts.netloc, base + "/chat/completions", "", "")
+        )
         self.model = model
         self.api_key = api_key
         self.connect_timeout_s = connect_timeout_s
         self.first_token_timeout_s = first_token_timeout_s
         self.temperature = temperature
         self.max_tokens = max_tokens
+        timeout = httpx.Timeout(
+            first_token_timeout_s, connect=connect_timeout_s, pool=connect_timeout_s
+        )
+        # a new connection per request (as before): its socket is the one the guard can shut
+        transport = httpx.HTTPTransport(retries=0, limits=httpx.Limits(max_keepalive_connections=0))
+        self._client = httpx.Client(transport=transport, timeout=timeout, trust_env=False)
 
-    def _connect(self) -> http.client.HTTPConnection:
-        conn = self._connection_class(self._host, self._port, timeout=self.connect_timeout_s)
-        try:
-            conn.connect()
-        except TimeoutError:
-            conn.close()
-            raise failure(
-                "llm_unreachable", f"no connection to {self.url} within {self.connect_timeout_s} s"
-            ) from None
-        except OSError as exc:
-            conn.close()
-            raise failure("llm_unreachable", f"cannot connect to {self.url}: {exc}") from None
-        return conn
+    def close(self) -> None:
+        self._client.close()
 
     def _request_body(self, messages: Messages) -> bytes:
         body: dict = {
@@ -119,32 +163,41 @@ class OpenAICompatBackend(LlmBackend):
         return headers
 
     def stream(self, messages: Messages, control: ReplyControl) -> Iterator[str]:
-        conn = self._connect()
-        control.on_cancel(lambda: _shut(conn))
-        try:
+        with _Guard(self.first_token_timeout_s) as guard:
+            control.on_cancel(guard.shut)
             if control.cancelled:
                 return
-            deadline = time.monotonic() + self.first_token_timeout_s
-            conn.sock.settimeout(self.first_token_timeout_s)
             try:
-                conn.request("POST", self.endpoint, self._request_body(messages), self._headers())
-                response = conn.getresponse()
-            except TimeoutError:
-                raise self._timeout(first=True) from None
-            except (OSError, http.client.HTTPException) as exc:
+                with self._client.stream(
+                    "POST",
+                    self.endpoint,
+                    content=self._request_body(messages),
+                    headers=self._headers(),
+                    extensions={"trace": guard.trace},
+                ) as response:
+                    if response.status_code != 200:
+                        raise self._http_error(response)
+                    yield from self._deltas(response, control, guard)
+            except httpx.TransportError as exc:  # no connection, a timeout, a stream cut short
                 if control.cancelled:
                     return
-                raise failure(
-                    "llm_disconnected", f"{self.url} closed the connection: {exc!r}"
-                ) from None
-            if response.status != 200:
-                detail = _error_detail(response)
-                if response.status in (400, 404) and not self.model:
-                    detail += " (no model was given: set --llm-model)"
-                raise failure("llm_http_error", f"HTTP {response.status} from {self.url}: {detail}")
-            yield from self._deltas(conn, response, control, deadline)
-        finally:
-            conn.close()
+                raise self._explain(exc, guard) from None
+
+    def _explain(self, exc: httpx.TransportError, guard: _Guard) -> ReplyFailed:
+        if isinstance(exc, httpx.ConnectTimeout):
+            limit = self.connect_timeout_s
+            return failure("llm_unreachable", f"no connection to {self.url} within {limit} s")
+        if isinstance(exc, httpx.ConnectError):
+            return failure("llm_unreachable", f"cannot connect to {self.url}: {exc}")
+        if guard.expired or isinstance(exc, httpx.TimeoutException):
+            return self._timeout(first=not guard.started)
+        return failure("llm_disconnected", f"{self.url} broke the stream: {exc!r}")
+
+    def _http_error(self, response: httpx.Response) -> ReplyFailed:
+        detail = _error_detail(response)
+        if response.status_code in (400, 404) and not self.model:
+            detail += " (no model was given: set --llm-model)"
+        return failure("llm_http_error", f"HTTP {response.status_code} from {self.url}: {detail}")
 
     def _timeout(self, first: bool) -> ReplyFailed:
         what = "no first token" if first else "the stream stalled"
@@ -152,55 +205,42 @@ class OpenAICompatBackend(LlmBackend):
         return failure("llm_timeout", f"{what} from {self.url} within {limit} s")
 
     def _deltas(
-        self,
-        conn: http.client.HTTPConnection,
-        response: http.client.HTTPResponse,
-        control: ReplyControl,
-        deadline: float,
+        self, response: httpx.Response, control: ReplyControl, guard: _Guard
     ) -> Iterator[str]:
-        """The text of each ``data:`` line of the event stream, up to ``[DONE]``."""
-        started = finished = False
-        while True:
-            wait = self.first_token_timeout_s if started else deadline - time.monotonic()
-            if wait <= 0:
-                raise self._timeout(first=True)
-            conn.sock.settimeout(wait)
-            try:
-                line = response.readline(MAX_LINE)
-            except TimeoutError:
+        """The text of each ``data:`` event of the stream, up to ``[DONE]``."""
+        finished = False
+        try:
+            for event in EventSource(response).iter_sse():
                 if control.cancelled:
                     return
-                raise self._timeout(first=not started) from None
-            except (OSError, http.client.HTTPException) as exc:
-                if control.cancelled:
+                if event.data == "[DONE]":
                     return
-                raise failure("llm_disconnected", f"{self.url} broke the stream: {exc!r}") from None
-            if control.cancelled:
-                return
-            if not line:
-                if finished:
-                    return
-                raise failure("llm_disconnected", f"{self.url} ended the stream mid-answer")
-            text = line.decode("utf-8", "replace").strip()
-            if not text.startswith("data:"):
-                continue  # blank separators, ": keep-alive" comments, event names
-            payload = text[5:].strip()
-            if payload == "[DONE]":
-                return
-            try:
-                chunk = json.loads(payload)
-                choice = (chunk.get("choices") or [{}])[0]
-            except (ValueError, AttributeError, IndexError, TypeError):
-                raise failure(
-                    "llm_failed", f"unreadable chunk from {self.url}: {payload[:80]!r}"
-                ) from None
-            if chunk.get("error"):
-                raise failure("llm_http_error", f"{self.url} sent an error: {chunk['error']}")
+                content, finish = self._parse(event.data)
+                if content:
+                    if not guard.started:
+                        guard.first_token()
+                        control.first_token()
+                    yield content
+                finished = finished or finish
+        except SSEError as exc:
+            raise failure("llm_failed", f"{self.url} did not stream events: {exc}") from None
+        if control.cancelled:
+            return
+        if guard.expired:
+            raise self._timeout(first=True)
+        if not finished:
+            raise failure("llm_disconnected", f"{self.url} ended the stream mid-answer")
+
+    def _parse(self, payload: str) -> tuple[str | None, bool]:
+        """One chunk's text and whether it ends the answer."""
+        try:
+            chunk = json.loads(payload)
+            choice = (chunk.get("choices") or [{}])[0]
             content = (choice.get("delta") or {}).get("content")
-            if content:
-                if not started:
-                    started = True
-                    control.first_token()
-                yield content
-            if choice.get("finish_reason"):
-                finished = True
+        except (ValueError, AttributeError, IndexError, TypeError):
+            raise failure(
+                "llm_failed", f"unreadable chunk from {self.url}: {payload[:80]!r}"
+            ) from None
+        if chunk.get("error"):
+            raise failure("llm_http_error", f"{self.url} sent an error: {chunk['error']}")
+        return content, bool(choice.get("finish_reason"))

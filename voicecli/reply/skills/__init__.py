@@ -2,7 +2,8 @@
 
 A skill is a module with a ``NAME`` and an ``answer(text, conversation) -> str | None``
 function (None: not mine; "": mine, and nothing to say -- "stop"). Adding one is writing the
-module and listing it here; a ``HELP`` phrase (and optional ``EXAMPLE``) puts it in "help".
+module and listing it in ``registry``; a ``HELP`` phrase (and optional ``EXAMPLE``) puts it in
+"help".
 """
 
 from __future__ import annotations
@@ -10,18 +11,8 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Protocol
 
-from voicecli.reply.skills import (
-    arithmetic,
-    calendar_date,
-    clock_time,
-    recall,
-    repeat,
-    stop,
-    system_status,
-    timers,
-    units,
-)
 from voicecli.reply.skills import help as help_skill
+from voicecli.reply.skills.registry import ANSWERING
 
 
 class Skill(Protocol):
@@ -30,5 +21,4 @@ class Skill(Protocol):
     def answer(self, text: str, conversation: object) -> str | None: ...
 
 
-SKILLS: tuple[ModuleType, ...] = (recall, clock_time, arithmetic, system_status)
-SKILLS += (calendar_date, units, timers, repeat, stop, help_skill)
+SKILLS: tuple[ModuleType, ...] = (*ANSWERING, help_skill)

@@ -1,12 +1,15 @@
 """Help: "what can you do?" -> what the registered skills do, with two examples.
 
 Why built from the registry: adding a skill is adding a module with a ``HELP`` phrase (and
-optionally an ``EXAMPLE``) and registering it; help then mentions it without an edit here.
+optionally an ``EXAMPLE``) and listing it in ``registry``; help then mentions it without an
+edit here.
 """
 
 from __future__ import annotations
 
 import re
+
+from voicecli.reply.skills.registry import ANSWERING
 
 NAME = "help"
 
@@ -43,6 +46,4 @@ def answer(text: str, conversation) -> str | None:
     words = " ".join(re.sub(r"[^\w' ]+", " ", text.lower()).split())
     if not _ASKS.match(words):
         return None
-    from voicecli.reply.skills import SKILLS  # the registry imports this module
-
-    return describe(SKILLS)
+    return describe(ANSWERING)

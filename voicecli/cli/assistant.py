@@ -1,0 +1,86 @@
+"""The assistant ``chat``, ``serve`` and ``bench`` run: its settings, brain and models, loaded
+and cleaned up in one place.
+
+``check_tts_settings`` is also what ``say`` checks its voice and rate with.
+
+Why two steps: ``assistant_config`` fails on a bad option (voice, rate, brain, LLM backend)
+before anything slow happens, so commands can then open what must fail fast (audio devices,
+the listening socket) before ``load_assistant`` loads the models, which takes seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from voicecli.cli.options import AssistantOptions
+from voicecli.core.config import Config, TtsConfig, load_config
+from voicecli.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from voicecli.pipeline.pipeline import Engines
+    from voicecli.reply.brain import Brain
+
+
+RATE_RANGE = (80, 450)  # words per minute espeak-ng accepts
+
+
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
+def check_tts_settings(tts: TtsConfig) -> None:
+    """Raise a UsageError for an unknown voice or a rate espeak-ng cannot speak at: ``--voice``
+    and ``--rate`` (and tts.voice / tts.rate in the config file) fail naming ``voicecli voices``
+    before any model loads, not deep inside the pipeline."""
+    from voicecli.reply.tts import TextToSpeech
+
+    low, high = RATE_RANGE
+    if not low <= tts.rate <= high:
+        raise UsageError(f"rate {tts.rate} is out of range: use {low} to {high} words per minute")
+    known = {v.id for v in TextToSpeech(TtsConfig()).voices()}
+    if tts.voice not in known:
+        raise UsageError(f"unknown voice {tts.voice!r}", hint="see: voicecli voices")
+
+
+def assistant_config(options: AssistantOptions) -> Config:
+    """The effective settings (defaults < file < env < ``options``), checked."""
+    from voicecli.reply.brain import BRAINS
+    from voicecli.reply.llm import backend_kind
+
+    config = load_config(options.flags()).config
+    check_tts_settings(config.tts)
+    if config.brain.name not in BRAINS:
+        raise UsageError(f"unknown brain {config.brain.name!r}: use skills or echo")
+    backend_kind(config.llm)
+    return config
+
+
+@dataclass(frozen=True)
+class Assistant:
+    config: Config
+    brain: Brain  # one per process, shared by every pipeline
+    engines: Engines
+
+
+@contextmanager
+def load_assistant(config: Config, *, opened: Closable | None = None) -> Iterator[Assistant]:
+    """Build the brain, then load the models (the LLM's thread settings come first); the brain
+    is closed when the block ends. ``opened``: what the caller opened before the models and
+    hands over to what it builds from them; closed here only if loading fails."""
+    from voicecli.pipeline.pipeline import Engines
+    from voicecli.reply.llm import make_brain
+
+    with ExitStack() as on_failure:
+        if opened is not None:
+            on_failure.callback(opened.close)
+        brain = make_brain(config)
+        on_failure.callback(brain.close)
+        engines = Engines.load(config)
+        on_failure.pop_all()
+    try:
+        yield Assistant(config, brain, engines)
+    finally:
+        brain.close()
