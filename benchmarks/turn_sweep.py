@@ -122,7 +122,9 @@ def replay(pauses: list[dict], detector: str, config: TurnConfig, interval_s: fl
             stop = scores[index + 1][0] if index + 1 < len(scores) else end
             wait = plan(pause["text"], probability, detector, config).wait_s
             at = max(start, np.ceil(round(wait / FRAME_S, 6)) * FRAME_S)
-            if at < min(stop, end) - 1e-6:
+            # at the frame speech resumes counts too: a one-frame margin (VAD and STT vary
+            # slightly between the trace and a pipeline run)
+            if at < stop - 1e-6 and at <= end + 1e-6:
                 declared += 1
                 last_wait = at
                 break

@@ -58,12 +58,12 @@ class TurnConfig:
     detector: str = "combined"  # rules | model | combined (rules alone when the model is missing)
     model_threshold: float = 0.5  # P(complete) at or above which the model says "complete"
     short_words: int = 4  # longer transcripts without final punctuation read unfinished
-    wait_agree_s: float = 0.35  # transcript (. ? !) and model both say complete
+    wait_agree_s: float = 0.45  # transcript (. ? !) and model both say complete
     wait_model_s: float = 0.25  # no final punctuation, the model says complete
     wait_unknown_s: float = 0.5  # no final punctuation, the model says unfinished
     wait_disagree_s: float = 0.7  # a final . ? ! the model does not confirm
     wait_model_max_s: float = 1.25  # detector "model": longest wait while it says unfinished
-    model_interval_s: float = 0.25  # while silence lasts, score again this often
+    model_interval_s: float = 0.384  # while silence lasts (and it says unfinished), score again
     model_when_hot: bool = True  # under thermal protection: False skips the model (rules)
 
 
