@@ -27,7 +27,7 @@ def test_bench_turns_short_run_reports_every_detector(cli, tmp_path):
         assert row["declared_turns"] - row["cutoffs"] + row["merges"] == true_turns
         assert row["turn_wait_ms"]["n"] == row["declared_turns"]
         assert sum(row["sources"].values()) == row["declared_turns"]
-        assert (row["model_ms_per_turn"] > 0) == (detector != "rules")
+        assert (row["model_cpu_ms_per_turn"] > 0) == (detector != "rules")
     assert synthetic["rules"]["sources"]["rule"] == synthetic["rules"]["declared_turns"]
     assert not [r for r in report["runs"] if r["errors"]]
 

@@ -5,7 +5,7 @@ a detector is only better than another measured on the same recordings, at the s
 the same machine load. Each recording goes through the real pipeline once per detector (rules
 alone, model alone, combined; models shared), fed in real time by default. A turn declared
 inside one true turn is a cut-off, two true turns answered as one a merge (counted per
-recording from the number of turns declared). The model's compute time is measured by a thin
+recording from the number of turns declared). The model's CPU time is measured by a thin
 wrapper around the real model, as the STT calls are in ``bench.run``.
 """
 
@@ -31,7 +31,7 @@ SOURCES = ("rule", "model", "both")
 
 
 class TimedTurnModel:
-    """The real turn model, plus the compute time of every score."""
+    """The real turn model, plus the CPU time of every score."""
 
     def __init__(self, model) -> None:
         self.model = model
@@ -41,7 +41,7 @@ class TimedTurnModel:
     def score(self, audio: np.ndarray):
         score = self.model.score(audio)
         with self._lock:
-            self.ms.append(score.compute_ms)
+            self.ms.append(score.cpu_ms)
         return score
 
 
@@ -54,7 +54,7 @@ class TurnRun:
     voice_to_voice_ms: list[float]
     eos_to_transcript_ms: list[float]  # live only: how much later STT ends beside the model
     sources: list[str]
-    model_ms: float  # the model's compute time over the whole recording
+    model_cpu_ms: float  # the model's CPU time over the whole recording (every pause)
     errors: list[str]
 
     @property
@@ -99,7 +99,7 @@ def run_item(
             m.eos_to_transcript_ms for m in metrics if m.eos_to_transcript_ms is not None
         ],
         sources=[m.turn_source for m in metrics if m.turn_source],
-        model_ms=sum(timed.ms) if timed else 0.0,
+        model_cpu_ms=sum(timed.ms) if timed else 0.0,
         errors=errors,
     )
 
@@ -136,7 +136,7 @@ def _stats(values: list[float]) -> dict:
 
 def _summary(runs: list[TurnRun]) -> dict:
     turns = sum(r.declared for r in runs)
-    model_ms = [r.model_ms for r in runs]
+    model_ms = [r.model_cpu_ms for r in runs]
     return {
         "recordings": len(runs),
         "true_turns": sum(r.item.turns for r in runs),
@@ -147,7 +147,7 @@ def _summary(runs: list[TurnRun]) -> dict:
         "voice_to_voice_ms": _stats([v for r in runs for v in r.voice_to_voice_ms]),
         "eos_to_transcript_ms": _stats([v for r in runs for v in r.eos_to_transcript_ms]),
         "sources": {s: sum(r.sources.count(s) for r in runs) for s in SOURCES},
-        "model_ms_per_turn": round(sum(model_ms) / turns, 1) if turns else None,
+        "model_cpu_ms_per_turn": round(sum(model_ms) / turns, 1) if turns else None,
     }
 
 
@@ -175,7 +175,7 @@ def build_turns_report(runs: list[TurnRun], settings: dict) -> dict:
                 "texts": r.texts,
                 "turn_wait_ms": r.waits_ms,
                 "sources": r.sources,
-                "model_ms": round(r.model_ms, 1),
+                "model_cpu_ms": round(r.model_cpu_ms, 1),
                 "errors": r.errors,
             }
             for r in runs
@@ -195,7 +195,7 @@ def render_turns(report: dict, console) -> None:
     table.add_column("detector", no_wrap=True)
     for column in ("turns", "cut", "merged", "wait p50", "p95", "v2v p50", "rule/model/both"):
         table.add_column(column, justify="right")
-    table.add_column("model/turn", justify="right")
+    table.add_column("model CPU/turn", justify="right")
 
     def ms(value) -> str:
         return "–" if value is None else f"{value:.0f}"
@@ -212,7 +212,7 @@ def render_turns(report: dict, console) -> None:
                 ms(row["turn_wait_ms"]["p95"]),
                 ms(row["voice_to_voice_ms"]["p50"]),
                 "/".join(str(row["sources"][s]) for s in SOURCES),
-                ms(row["model_ms_per_turn"]),
+                ms(row["model_cpu_ms_per_turn"]),
             )
     console.print(table)
     errors = [f"{r['name']} ({r['detector']}): {e}" for r in report["runs"] for e in r["errors"]]

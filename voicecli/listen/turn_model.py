@@ -40,6 +40,7 @@ class TurnModelError(ModelMissingError):
 class TurnScore:
     probability: float  # that the turn is complete
     compute_ms: float  # wall time of features + inference, this call
+    cpu_ms: float  # CPU time of this thread for it (onnxruntime runs on the calling thread)
 
 
 def _sha256(path: Path) -> str:
@@ -104,11 +105,12 @@ class TurnModel:
     def score(self, audio: np.ndarray) -> TurnScore:
         """P(turn complete) for ``audio`` (16 kHz mono float, ending now)."""
         with self._lock:
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.thread_time()
             inputs = features(audio, self.extractor)
             (out,) = self.session.run(["logits"], {"input_features": inputs})
             ms = (time.perf_counter() - start) * 1000
-        return TurnScore(probability=float(np.ravel(out)[0]), compute_ms=ms)
+            cpu_ms = (time.thread_time() - start_cpu) * 1000
+        return TurnScore(probability=float(np.ravel(out)[0]), compute_ms=ms, cpu_ms=cpu_ms)
 
 
 def load_turn_model(config: TurnConfig) -> TurnModel | None:
