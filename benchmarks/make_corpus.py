@@ -7,6 +7,9 @@ Writes, as 16 kHz mono 16-bit WAV files each with a ``.txt`` reference:
   different voice and speed (6 voices, 140/160/180 words per minute): 120 utterances, with
   0.3 s of silence before and after;
 - ``noisy/``: the same 120 with white noise 10 dB below the speech power (fixed seed);
+- ``piper/``: the 60 phrases spoken once each by the Piper voice (joe, no noise: the same
+  samples every run; 140/160/180 words per minute in turn), a natural voice beside the robotic
+  one (skipped with a note where Piper cannot load);
 - ``real/``: the real recordings in ../shared/audio (jfk.flac, and each channel of the stereo
   file as its own utterance with its own reference from shared/audio/README.md).
 
@@ -31,6 +34,7 @@ from voicecli.core.audio_format import SAMPLE_RATE
 HERE = Path(__file__).resolve().parent
 SNR_DB = 10.0
 SEED = 20240611
+PIPER_VOICE = "piper:joe"
 VOICES = ("en-us", "en-us+f3", "en", "en-gb-x-rp", "en-us+m3", "en-us+f2")
 SPEEDS = (140, 160, 180)
 PHRASES = (
@@ -151,6 +155,22 @@ def make_synthetic(out: Path) -> int:
     return count
 
 
+def make_piper(out: Path) -> int:
+    from voicecli.reply.synth import speak
+    from voicecli.reply.tts import TtsUnavailable
+
+    pad = np.zeros(round(0.3 * SAMPLE_RATE), np.float32)
+    try:
+        for i, phrase in enumerate(PHRASES):
+            speed = SPEEDS[i % len(SPEEDS)]
+            speech = np.concatenate([pad, speak(phrase, PIPER_VOICE, speed), pad])
+            write_item(out / "piper", f"p{i + 1:03d}_joe_{speed}", speech, phrase)
+    except TtsUnavailable as exc:
+        print(f"make_corpus: no piper/ folder: {exc}", file=sys.stderr)
+        return 0
+    return len(PHRASES)
+
+
 def make_real(out: Path, shared: Path) -> None:
     import soundfile as sf
 
@@ -171,14 +191,18 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("espeak-ng") is None:
         print("make_corpus: espeak-ng not found (apt-get install espeak-ng)", file=sys.stderr)
         return 2
-    for sub in ("clean", "noisy", "real"):
+    for sub in ("clean", "noisy", "piper", "real"):
         shutil.rmtree(args.out / sub, ignore_errors=True)
     count = make_synthetic(args.out)
+    piper = make_piper(args.out)
     if (args.shared / "jfk.flac").is_file():
         make_real(args.out, args.shared)
     else:
         print(f"make_corpus: {args.shared} not found: no real speech", file=sys.stderr)
-    print(f"wrote {count} clean + {count} noisy utterances and the real recordings to {args.out}")
+    print(
+        f"wrote {count} clean + {count} noisy espeak-ng utterances, {piper} Piper utterances "
+        f"and the real recordings to {args.out}"
+    )
     return 0
 
 

@@ -1,7 +1,7 @@
 """Load benchmark for ``voicecli serve``: N concurrent sessions x M turns -> turn latency.
 
     python benchmarks/server_load.py [--sessions 1,4,8] [--turns 3] [--mode audio|text]
-                                     [--url ws://HOST:PORT] [--token T] [--json]
+                                     [--url ws://HOST:PORT] [--token T] [--json] [--voice V]
 
 Without ``--url`` it starts a server in this process (models loaded once, a free port on
 127.0.0.1, ``--max-sessions`` = the largest session count). Each session is a real WebSocket
@@ -165,6 +165,7 @@ def main() -> int:
     parser.add_argument("--token")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true", help="print JSON lines")
+    parser.add_argument("--voice", help="the server's TTS voice (default: the configured one)")
     args = parser.parse_args()
     counts = [int(n) for n in args.sessions.split(",")]
     server = None
@@ -174,9 +175,11 @@ def main() -> int:
         from voicecli.pipeline.pipeline import Engines
         from voicecli.server.app import ServerOptions, VoiceServer
 
+        config = Config()
+        config.tts.voice = args.voice or config.tts.voice
         server = VoiceServer(
             ServerOptions(port=0, max_sessions=max(counts), token=args.token),
-            Engines.load(Config()),
+            Engines.load(config),
         ).start()
         url = server.url
     try:

@@ -14,9 +14,10 @@ import pytest
 from support.pulse import PulseDaemon, session_daemon
 from typer.testing import CliRunner
 
-from voicecli.core.config import Config
+from voicecli.core.config import Config, TtsConfig
 from voicecli.core.lifecycle import alive_threads
 from voicecli.pipeline.pipeline import Engines
+from voicecli.reply.tts import TextToSpeech
 
 # A shell starts a background job (`pytest &`, `nohup pytest &`) with SIGINT ignored, and an
 # ignored signal stays ignored in every program it starts: the Ctrl-C tests would then wait for
@@ -33,7 +34,18 @@ SHARED_AUDIO = Path(
 
 @pytest.fixture(scope="session")
 def engines() -> Engines:
-    return Engines.load(Config())
+    """tiny.en, VAD and espeak-ng (tests not about Piper keep the light voice)."""
+    config = Config()
+    config.tts.voice = "gmw/en-us"
+    return Engines.load(config)
+
+
+@pytest.fixture(scope="session")
+def piper_tts() -> TextToSpeech:
+    """The Piper voice (joe), without noise: the same samples on every run."""
+    tts = TextToSpeech(TtsConfig(voice="piper:joe"), deterministic=True)
+    assert tts.engine == "piper", tts.fallback
+    return tts
 
 
 @pytest.fixture(scope="session")

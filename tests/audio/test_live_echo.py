@@ -22,13 +22,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.live]
 LONG_REPLY_S = 8  # "Tell me a story." gets the long fallback answer (about 9 s of speech)
 
 
-@pytest.fixture
-def echo_path(pulse):
-    module = pulse.loopback()
-    yield
-    pulse.unload(module)
-
-
 @pytest.fixture(scope="session")
 def speech(tmp_path_factory):
     folder = tmp_path_factory.mktemp("echo-speech")

@@ -170,4 +170,5 @@ def test_doctor_reports_the_essentials():
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"^ok\s+STT model tiny.en: found", result.stdout, re.M)
     assert re.search(r"^ok\s+espeak-ng: found", result.stdout, re.M)
+    assert re.search(r"^ok\s+TTS engine loaded: piper \(voice piper:joe\)", result.stdout, re.M)
     assert "PortAudio" in result.stdout

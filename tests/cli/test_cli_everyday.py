@@ -55,11 +55,16 @@ def test_voices_lists_gmw_en_us_and_filters():
     assert everything.returncode == 0, everything.stderr
     lines = everything.stdout.splitlines()
     assert len(lines) > 50
-    assert any(re.match(r"^\* gmw/en-us\s+en-us\s+English \(America\)$", line) for line in lines)
+    assert any(re.match(r"^\* piper:joe\s+en-us\s+.*63 MB, .*GPL-3\.0$", line) for line in lines)
+    assert any(re.match(r"^  gmw/en-us\s+en-us\s+English \(America\)$", line) for line in lines)
+    assert [line for line in lines if line.startswith("#")] == [
+        "# Piper, neural (piper-tts GPL-3.0)",
+        "# espeak-ng, formant (GPL-3.0; voice data shared, ~20 MB)",
+    ]
     english = voicecli("voices", "en-us")
     assert english.returncode == 0
-    ids = [line[2:].split()[0] for line in english.stdout.splitlines()]
-    assert ids == ["gmw/en-us", "gmw/en-us-nyc"]
+    ids = [line[2:].split()[0] for line in english.stdout.splitlines() if line[0] != "#"]
+    assert ids == ["piper:joe", "gmw/en-us", "gmw/en-us-nyc"]
     none = voicecli("voices", "no-such-language")
     assert none.returncode == 2 and "no voice matches" in none.stderr
 
@@ -166,7 +171,7 @@ def test_config_path_and_show_file_env_flag(tmp_path):
     from_file = shown()
     assert from_file["tts.rate"] == ("150", "file")
     assert from_file["stt.beam_size"] == ("3", "file")
-    assert from_file["tts.voice"] == ('"gmw/en-us"', "default")
+    assert from_file["tts.voice"] == ('"piper:joe"', "default")
     from_env = shown(extra={"VOICECLI_TTS_RATE": "190"})
     assert from_env["tts.rate"] == ("190", "env") and from_env["stt.beam_size"] == ("3", "file")
     from_flag = shown("--set", "tts.rate=200", extra={"VOICECLI_TTS_RATE": "190"})
@@ -198,8 +203,16 @@ def conversation_audio(tmp_path_factory):
     return wav, raw
 
 
+def espeak_env() -> dict:
+    """espeak-ng (~3 ms a reply) keeps each reply ahead of the --fast listener's next turn, so
+    event orders and timer counts are the same on every run; Piper's slower replies may lag."""
+    return dict(os.environ, VOICECLI_TTS_VOICE="espeak:gmw/en-us")
+
+
 def run_json(*args, stdin=None):
-    result = voicecli("chat", "--fast", "--json", "--linger", "1", *args, stdin=stdin)
+    result = voicecli(
+        "chat", "--fast", "--json", "--linger", "1", *args, stdin=stdin, env=espeak_env()
+    )
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in result.stdout.splitlines()]
 
@@ -243,7 +256,9 @@ def test_stdin_pcm_gives_the_same_turns_as_the_file(conversation_audio, tmp_path
 def test_plain_chat_reports_the_timer_left_running_as_cancelled(conversation_audio):
     wav, _ = conversation_audio
     start = time.monotonic()
-    result = voicecli("chat", "--input", str(wav), "--fast", "--plain", "--linger", "0")
+    result = voicecli(
+        "chat", "--input", str(wav), "--fast", "--plain", "--linger", "0", env=espeak_env()
+    )
     took = time.monotonic() - start
     assert result.returncode == 0, result.stderr
     assert re.search(r"timer 5 minute: cancelled, 300 s left$", result.stdout, re.M)

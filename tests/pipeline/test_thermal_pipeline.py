@@ -37,6 +37,7 @@ def actions_in_force(chat: Conversation, monitor: ThermalMonitor) -> set[str]:
         "stt_one_thread": pipeline.stt.engine.thread_limit == 1,
         "first_sentence_only": pipeline.responder.first_sentence_only,
         "llm_paused": chat.brain.llm_paused,
+        "light_voice": chat.tts.tts.light,
         "dashboard_slow": monitor.protection.dashboard_hz == HOT_DASHBOARD_HZ,
         "banner": monitor.protection.banner is not None,
     }

@@ -198,18 +198,31 @@ class RecordingTts:
     def __init__(self, tts) -> None:
         self.tts = tts
         self.said: list[tuple[float, str]] = []
+        self.engines: list[str] = []  # the engine that spoke each text
+        self.done: list[float] = []  # when each synthesis ended
 
     def synthesize(self, text: str) -> np.ndarray:
         self.said.append((time.monotonic(), text))
-        return self.tts.synthesize(text)
+        self.engines.append(self.tts.engine)
+        pcm = self.tts.synthesize(text)
+        self.done.append(time.monotonic())
+        return pcm
+
+    def apply_thermal(self, protection) -> None:
+        self.tts.apply_thermal(protection)
 
 
 class CountingSink(AudioSink):
     def __init__(self) -> None:
         self.writes: list[float] = []
+        self.audio: list[np.ndarray] = []
+        self.on_write: Callable[[], None] | None = None  # called after each write
 
     def write(self, pcm: np.ndarray) -> None:
         self.writes.append(time.monotonic())
+        self.audio.append(pcm)
+        if self.on_write:
+            self.on_write()
 
 
 def llm_config(server: FakeLlm, **llm) -> Config:

@@ -1,9 +1,10 @@
 """The echo guard: the assistant must not hear (and answer) its own voice.
 
-Why: on speakers the microphone hears every reply. No echo canceller installs from PyPI here
-(``webrtc-apm`` has no installable distribution; ``speexdsp`` is an sdist needing swig, a C++
-compiler and libspeexdsp-dev), so the guard works on the exact signal the speaker sent
-(PlaybackMonitor):
+Why: on speakers the microphone hears every reply. When the WebRTC echo canceller loads
+(``voicecli.audio.echo_canceller``, from the ``livekit`` wheel) the microphone reaches the guard
+already cancelled (``cancelled``): the guard's own echo model stays off and only its gate and
+barge-in decision run, once the canceller has settled on the reply playing. Without it, the
+guard works on the exact signal the speaker sent (PlaybackMonitor):
 
 * default: while a reply is audible (plus an echo tail) the microphone is gated -- the listener
   gets silence, so the assistant never transcribes itself, and cannot be interrupted;
@@ -84,8 +85,12 @@ class EchoGuard:
         min_speech_s: float = 0.3,
         tail_s: float = 0.3,
         vad_engine: str = "onnx",
+        cancelled: Callable[[], bool] | None = None,
     ) -> None:
         self.monitor = monitor
+        # the microphone arrives echo-cancelled (no echo model here); the callable says
+        # whether the canceller has settled on what plays now (no barge-in before)
+        self.cancelled = cancelled
         self.barge_in = barge_in
         self.on_barge_in = on_barge_in  # (speech_ms, wall of the deciding frame)
         self.on_short_speech = on_short_speech  # (audio, wall): a word too short to barge in
@@ -139,8 +144,8 @@ class EchoGuard:
                 self._vad.reset()
         self._since_estimate += 1
         due = self._since_estimate >= (ESTIMATE_EVERY if self.delay is not None else SEARCH_EVERY)
-        if due and not self._barged and not self._voiced:  # never fit while the user talks:
-            self._estimate(reference_count)  # their voice would bend the echo model
+        if due and not self._barged and not self._voiced and self.cancelled is None:  # never fit
+            self._estimate(reference_count)  # while the user talks: it would bend the model
         if not self.barge_in:
             self.gated_frames += 1
             return [(np.zeros_like(samples), wall)]
@@ -220,7 +225,9 @@ class EchoGuard:
         microphone holds more energy than the echo model predicts (a stale model misplaces
         the echo, leaving a speech-like residual, but does not add energy)."""
         probability = self._vad.probability(residual)
-        if self.delay is None:  # echo path unknown yet: the user cannot be told apart
+        if self.cancelled is not None and not self.cancelled():  # still converging
+            return False
+        if self.delay is None and self.cancelled is None:  # echo path unknown: cannot tell
             return False
         return (
             probability >= 0.5

@@ -2,10 +2,10 @@
 
 Why this shape: PortAudio calls back on its own thread, which must never wait. The callback
 only copies the block onto a small bounded queue (a full queue drops the block and counts
-it); the source's ManagedThread re-chunks to 512-sample frames, applies mute, push-to-talk and
-the echo guard, measures the input level and offers the frames to the listener, again without
-blocking. Drops are reported as ``warning`` events (code ``capture_overflow``), at most once a
-second.
+it); the source's ManagedThread re-chunks to 512-sample frames, cancels the speaker's echo
+(WebRTC, when it loads), applies mute, push-to-talk and the echo guard, measures the input
+level and offers the frames to the listener, again without blocking. Drops are reported as
+``warning`` events (code ``capture_overflow``), at most once a second.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 from voicecli.audio.devices import open_error, pick, sounddevice
+from voicecli.audio.echo_canceller import MonitoredCanceller
 from voicecli.audio.echo_guard import EchoGuard
 from voicecli.audio.playback_monitor import PlaybackMonitor
 from voicecli.audio.source import AudioSource, Frame
@@ -48,6 +49,7 @@ class MicSource(AudioSource):
         guard: EchoGuard | None = None,
         monitor: PlaybackMonitor | None = None,
         push_to_talk: bool = False,
+        canceller: MonitoredCanceller | None = None,
     ) -> None:
         sd = sounddevice()
         self.device = pick(device, "input")
@@ -61,6 +63,7 @@ class MicSource(AudioSource):
         self.guard = guard
         self.monitor = monitor or (guard.monitor if guard else None)
         self.push_to_talk = push_to_talk
+        self.canceller = canceller
         self.muted = False
         self.talking = not push_to_talk  # push-to-talk starts closed
         self.dropped = 0
@@ -153,6 +156,8 @@ class MicSource(AudioSource):
                 self._report_drops()
 
     def _deliver(self, samples: np.ndarray, wall: float, reference: int, out: queue.Queue) -> None:
+        if self.canceller is not None:  # first: it keeps adapting while muted
+            samples = self.canceller.process(samples, reference)
         if not self.listening:
             samples = np.zeros_like(samples)
         released = (

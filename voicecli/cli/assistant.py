@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from voicecli.reply.brain import Brain
 
 
-RATE_RANGE = (80, 450)  # words per minute espeak-ng accepts
+RATE_RANGE = (80, 450)  # words per minute espeak-ng accepts (Piper: length scale 175 / rate)
 
 
 class Closable(Protocol):
@@ -32,17 +32,26 @@ class Closable(Protocol):
 
 
 def check_tts_settings(tts: TtsConfig) -> None:
-    """Raise a UsageError for an unknown voice or a rate espeak-ng cannot speak at: ``--voice``
-    and ``--rate`` (and tts.voice / tts.rate in the config file) fail naming ``voicecli voices``
-    before any model loads, not deep inside the pipeline."""
-    from voicecli.reply.tts import TextToSpeech
+    """Raise a UsageError for an unknown voice (listing the known ones of both engines) or a
+    rate out of range: ``--voice`` and ``--rate`` (and tts.voice / tts.rate in the config file)
+    fail before any model loads, not deep inside the pipeline. Loads no Piper model."""
+    from voicecli.reply.tts import all_voices, split_voice
 
     low, high = RATE_RANGE
     if not low <= tts.rate <= high:
         raise UsageError(f"rate {tts.rate} is out of range: use {low} to {high} words per minute")
-    known = {v.id for v in TextToSpeech(TtsConfig()).voices()}
-    if tts.voice not in known:
-        raise UsageError(f"unknown voice {tts.voice!r}", hint="see: voicecli voices")
+    if tts.threads < 1:
+        raise UsageError(f"tts.threads must be 1 or more, got {tts.threads}")
+    known = all_voices()
+    engine, name = split_voice(tts.voice)
+    if (f"piper:{name}" if engine == "piper" else name) not in {v.id for v in known}:
+        piper = [v.id for v in known if v.engine == "piper"]
+        espeak = sorted(v.id for v in known if v.engine != "piper")
+        raise UsageError(
+            f"unknown voice {tts.voice!r}",
+            hint=f"Piper: {', '.join(piper) or 'not installed'}; "
+            f"espeak-ng (or espeak:ID): {', '.join(espeak)}",
+        )
 
 
 def assistant_config(options: AssistantOptions) -> Config:

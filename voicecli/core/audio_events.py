@@ -1,4 +1,4 @@
-"""Events of the live audio devices: input level, microphone state and barge-in.
+"""Events of the live audio devices: input level, microphone state, barge-in and echo.
 
 Why separate events: the dashboard's level meter and state line need them, and every consumer
 (JSON printer, server) reads the same stream. Documented in docs/events.md.
@@ -44,5 +44,20 @@ class BargeIn(Event):
     text: str | None = None
 
 
-for _cls in (Level, MicState, BargeIn):
+@dataclass(frozen=True, kw_only=True)
+class Echo(Event):
+    """The echo canceller's measured state, about once a second while it changes.
+
+    ``delay_ms``: speaker-to-microphone delay (null: not measured yet); ``erle_db``: echo
+    return loss enhancement over the last second the speaker played (null: it did not);
+    ``state``: ``idle``, ``converging``, ``converged``, or ``off`` (no canceller: ``reason``)."""
+
+    type: ClassVar[str] = "echo"
+    delay_ms: float | None = None
+    erle_db: float | None = None
+    state: str
+    reason: str | None = None
+
+
+for _cls in (Level, MicState, BargeIn, Echo):
     register(_cls)

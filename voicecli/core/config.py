@@ -69,8 +69,9 @@ class TurnConfig:
 
 @dataclass
 class TtsConfig:
-    voice: str = "gmw/en-us"
-    rate: int = 175  # words per minute
+    voice: str = "piper:joe"  # piper:NAME, espeak:ID or a bare espeak-ng ID (voicecli voices)
+    rate: int = 175  # words per minute (Piper: its length scale, 175 = the voice's own pace)
+    threads: int = 1  # Piper's onnxruntime threads (benchmarks/RESULTS.md, "Piper TTS")
 
 
 @dataclass

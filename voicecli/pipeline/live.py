@@ -1,5 +1,5 @@
-"""Live audio for ``voicecli chat`` (and ``connect``): the microphone, the speaker and the
-echo guard, wired.
+"""Live audio for ``voicecli chat`` (and ``connect``): the microphone, the speaker, the echo
+canceller and the echo guard, wired.
 
 Why here: the echo guard sits between the microphone and the listener, knows what the speaker
 plays (PlaybackMonitor) and, on barge-in, cuts the speaker and interrupts the reply being made.
@@ -13,13 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from voicecli.audio.devices import pick
+from voicecli.audio.echo_canceller import EchoCanceller, EchoUnavailable, MonitoredCanceller
 from voicecli.audio.echo_guard import EchoGuard
 from voicecli.audio.mic import MicSource
 from voicecli.audio.playback_monitor import PlaybackMonitor
 from voicecli.audio.sink import AudioSink, open_sink
-from voicecli.core.audio_events import BargeIn
+from voicecli.core.audio_events import BargeIn, Echo
 from voicecli.core.audio_format import SAMPLE_RATE, TTS_RATE
-from voicecli.core.events import Event
+from voicecli.core.events import Event, WarningEvent
 from voicecli.listen.stt_worker import FINAL, SttJob
 from voicecli.reply.skills.stop import is_stop
 
@@ -34,6 +35,12 @@ class LiveOptions:
     min_speech_s: float = 0.3
     echo_tail_s: float = 0.3
     reply_rate: int = TTS_RATE  # the rate of the reply audio played (connect: the hello's)
+    # WebRTC echo cancellation on the microphone (--echo-cancel): off by default, as it costs
+    # WER -- real speech in noise, and questions over a reply (benchmarks/ECHO.md)
+    echo_cancel: bool = False
+    noise_suppression: bool = True  # through the module, WER in noise is lower with it on
+    high_pass_filter: bool = False  # no WER change measured
+    auto_gain_control: bool = False  # not measured
 
 
 class LiveAudio:
@@ -46,7 +53,9 @@ class LiveAudio:
         pick(options.input_device, "input")  # no microphone: say so first, before the speaker
         self.sink = self._open_sink(options)
         self.guard = None
+        self.canceller = None
         if self.speaker is not None:
+            self.canceller = self._open_canceller(options)
             self.guard = EchoGuard(
                 self.monitor,
                 barge_in=options.barge_in,
@@ -54,6 +63,7 @@ class LiveAudio:
                 on_short_speech=self._short_speech,
                 min_speech_s=options.min_speech_s,
                 tail_s=options.echo_tail_s,
+                cancelled=self.canceller.settled if self.canceller is not None else None,
             )
         try:
             self.source = MicSource(
@@ -62,10 +72,28 @@ class LiveAudio:
                 guard=self.guard,
                 monitor=self.monitor,
                 push_to_talk=options.push_to_talk,
+                canceller=self.canceller,
             )
         except BaseException:
             self.sink.close()
             raise
+
+    def _open_canceller(self, options: LiveOptions) -> MonitoredCanceller | None:
+        """The WebRTC echo canceller on the microphone, when asked for; where it cannot load,
+        a one-line notice and an ``echo`` event saying why, and the guard works as without."""
+        if not options.echo_cancel:
+            return None
+        try:
+            canceller = EchoCanceller(
+                noise_suppression=options.noise_suppression,
+                high_pass_filter=options.high_pass_filter,
+                auto_gain_control=options.auto_gain_control,
+            )
+        except EchoUnavailable as exc:
+            self.emit(WarningEvent(code="echo_canceller_unavailable", message=str(exc), count=1))
+            self.emit(Echo(state="off", reason=str(exc)))
+            return None
+        return MonitoredCanceller(canceller, self.monitor, self.emit)
 
     def _open_sink(self, options: LiveOptions) -> AudioSink:
         output = options.output or "speaker"

@@ -1,12 +1,16 @@
 """The responder stage: brain -> sentences -> TTS -> audio sink, and the turn's metrics.
 
 Why sentence by sentence: the first sentence is spoken while the rest is still being made, so
-"reply" and "TTS first audio" latencies are measured on the first sentence. A failure confined
+"reply" and "TTS first audio" latencies are measured on the first sentence. A long first
+sentence is spoken clause by clause (``split_clauses``): Piper takes ~0.25 s per second of
+speech, so its first clause plays while the next is synthesised (the sink queues audio: the
+speaker keeps playing while the responder synthesises ahead). A failure confined
 to one turn (a brain bug, one sentence TTS cannot say) is an ``error`` with fatal:false and the
 conversation goes on; a failing sink (disk full) escapes and ends the pipeline.
 
 ``interrupt()`` (barge-in, the ``interrupt`` command) cancels the reply being made at once:
-generation stops (the brain's stream is closed), nothing more reaches the sink, and
+generation stops (the brain's stream is closed), no new piece starts synthesising, nothing
+more reaches the sink, and
 ``playback`` {state: "cut"} is emitted when audio had started. ``reply`` events carry the text
 as written; TTS speaks its ``speakable`` form (no markdown, code, URLs or emoji).
 """
@@ -26,7 +30,7 @@ from voicecli.core.events import ErrorEvent, Event, Playback, Reply, TurnMetrics
 from voicecli.core.lifecycle import POLL_S, ManagedThread
 from voicecli.listen.listener import UserTurn
 from voicecli.reply.brain import Brain, Conversation, ReplyControl, ReplyFailed
-from voicecli.reply.sentences import SentenceSplitter
+from voicecli.reply.sentences import SentenceSplitter, split_clauses
 from voicecli.reply.speakable import Speakable
 from voicecli.reply.tts import TextToSpeech
 
@@ -97,8 +101,10 @@ class Responder:
         return True
 
     def apply_thermal(self, protection) -> None:
-        """Thermal protection (docs/thermal.md): replies cut after their first sentence."""
+        """Thermal protection (docs/thermal.md): replies cut after their first sentence, and
+        spoken by espeak-ng."""
         self.first_sentence_only = protection.first_sentence_only
+        self.tts.apply_thermal(protection)
 
     def run(self, thread: ManagedThread, on_end: Callable[[], None]) -> None:
         while not thread.should_stop():
@@ -210,6 +216,14 @@ class Responder:
         self.emit(Reply(t=self.clock.now(), turn=number, text=sentence, final=False))
         said = spoken.speakable.convert(sentence)
         if not said:
+            return
+        first = spoken.wall_audio is None and len(spoken.sentences) == 1
+        for piece in split_clauses(said) if first else [said]:
+            self._speak(spoken, piece)
+
+    def _speak(self, spoken: _SpokenReply, said: str) -> None:
+        number = spoken.turn.number
+        if spoken.control.cancelled:  # interrupted: no new piece starts synthesising
             return
         try:
             pcm = self.tts.synthesize(said)

@@ -31,6 +31,9 @@ _ABBREVIATIONS = frozenset(
     ]
 )
 _END = re.compile(r"[.!?…]+[\"')\]]*\s+")
+_CLAUSE_END = re.compile(r"(?<=[,;:—])\s+")
+LONG_WORDS = 10  # a first sentence longer than this is spoken clause by clause
+MIN_CLAUSE_WORDS = 3  # shorter clauses join the next one (a lone "Well," sounds clipped)
 
 
 class SentenceSplitter:
@@ -66,3 +69,23 @@ class SentenceSplitter:
 def split_sentences(text: str) -> list[str]:
     splitter = SentenceSplitter()
     return splitter.feed(text) + splitter.flush()
+
+
+def split_clauses(sentence: str) -> list[str]:
+    """A long sentence cut after , ; : and dashes, so its first words can be spoken while
+    the rest is synthesised (Piper itself only cuts at sentence ends); short ones whole."""
+    if len(sentence.split()) <= LONG_WORDS:
+        return [sentence]
+    pieces: list[str] = []
+    pending = ""
+    for clause in _CLAUSE_END.split(sentence):
+        pending = f"{pending} {clause}".strip()
+        if len(pending.split()) >= MIN_CLAUSE_WORDS:
+            pieces.append(pending)
+            pending = ""
+    if pending:
+        if pieces:
+            pieces[-1] = f"{pieces[-1]} {pending}"
+        else:
+            pieces.append(pending)
+    return pieces

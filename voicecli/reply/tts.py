@@ -1,117 +1,120 @@
-"""Text-to-speech with pyttsx3's espeak-ng driver, to int16 PCM in memory.
+"""Text-to-speech: Piper (natural, the default) or espeak-ng (light, many languages).
 
-Why not ``pyttsx3.Engine.save_to_file``: measured here, its asynchronous espeak callback races
-its polling loop -- 1 call in 6 returned an empty file -- and it prints "Audio saved to ..." on
-stdout. We use pyttsx3's own ctypes binding of espeak-ng (``pyttsx3.drivers._espeak``, pinned
-with pyttsx3==2.99) in espeak's synchronous mode instead: the samples come back in the calling
-thread, ~3 ms per sentence, nothing is printed, no temporary file. Synthesising to a buffer also
-makes barge-in simple: stop playback. espeak-ng initialises once per process, so nothing else
-may call ``pyttsx3.init()``. The library comes from the ``espeakng-loader`` wheel when present.
+Why two engines behind one object: the responder, ``say``, ``serve`` and the bench ask for
+speech the same way whichever engine speaks. A voice is ``piper:NAME`` or ``espeak:ID``; a
+bare ID keeps meaning espeak-ng. Where Piper cannot load (no wheel for the platform, package
+missing) voicecli says so once and speaks with espeak-ng, which is always loaded: it is also
+the light voice thermal protection switches to (``apply_thermal``, docs/thermal.md). Both
+engines produce TTS_RATE audio (Piper voices at another rate are resampled to it), so sinks,
+output files and the WebSocket reply audio need not know which one spoke.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import os
-import threading
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 
 from voicecli.core.audio_format import TTS_RATE
 from voicecli.core.config import TtsConfig
-from voicecli.core.errors import VoicecliError
+from voicecli.reply import espeak_tts, piper_tts
+from voicecli.reply.espeak_tts import EspeakEngine, TtsUnavailable
 
+__all__ = ["TTS_RATE", "TextToSpeech", "TtsUnavailable", "Voice", "all_voices", "split_voice"]
 
-class TtsUnavailable(VoicecliError):
-    code = "tts_unavailable"
+log = logging.getLogger(__name__)
+
+FALLBACK_VOICE = "gmw/en-us"  # espeak-ng's voice when Piper cannot speak
+_warned: set[str] = set()  # Piper failures already reported (once per process)
 
 
 @dataclass(frozen=True)
 class Voice:
-    id: str
+    id: str  # as --voice takes it: piper:joe, gmw/en-us
     name: str
     languages: tuple[str, ...]
+    engine: str  # piper | espeak-ng
+    size_mb: float | None  # the voice's own files (None: part of espeak-ng's shared data)
+    license: str
 
 
-_lock = threading.Lock()  # espeak-ng is one global engine: one call at a time
-_espeak = None
-_chunks: list[bytes] = []
+def split_voice(spec: str) -> tuple[str, str]:
+    """``piper:joe`` -> ("piper", "joe"); ``espeak:gmw/en-us`` and ``gmw/en-us`` -> espeak."""
+    engine, sep, name = spec.partition(":")
+    if sep and engine in ("piper", "espeak"):
+        return engine, name
+    return "espeak", spec
 
 
-def _load_espeak_library() -> None:
-    """Make libespeak-ng loadable for pyttsx3's binding (the wheel's copy first)."""
-    try:
-        import espeakng_loader
-    except ImportError:
-        if ctypes.util.find_library("espeak-ng"):
-            return
-        raise TtsUnavailable(
-            "espeak-ng library not found",
-            hint="pip install espeakng-loader, or apt-get install libespeak-ng1",
-        ) from None
-    os.environ.setdefault("ESPEAK_DATA_PATH", espeakng_loader.get_data_path())
-    ctypes.CDLL(espeakng_loader.get_library_path(), mode=ctypes.RTLD_GLOBAL)
-
-
-def _collect(wav, numsamples, _events) -> int:
-    if numsamples > 0:
-        _chunks.append(ctypes.string_at(wav, numsamples * 2))
-    return 0
-
-
-def _engine():
-    """pyttsx3's espeak-ng binding, initialised once, synchronous, collecting into _chunks."""
-    global _espeak
-    if _espeak is None:
-        _load_espeak_library()
-        try:
-            from pyttsx3.drivers import _espeak as binding
-        except (RuntimeError, OSError) as exc:
-            raise TtsUnavailable(f"cannot load espeak-ng: {exc}") from None
-        if binding.Initialize(binding.AUDIO_OUTPUT_SYNCHRONOUS, 0) != TTS_RATE:
-            raise TtsUnavailable("espeak-ng failed to initialise (is its data installed?)")
-        binding.SetSynthCallback(_collect)
-        _espeak = binding
-    return _espeak
+def all_voices() -> list[Voice]:
+    """Every voice installed here, Piper's first; nothing is loaded for Piper's."""
+    piper = [
+        Voice(
+            id=f"piper:{e.id}",
+            name=e.engine,
+            languages=("en-us",),
+            engine="piper",
+            size_mb=e.size_mb,
+            license=e.license,
+        )
+        for e in piper_tts.piper_voices()
+    ]
+    espeak = [
+        Voice(vid, name, langs, engine="espeak-ng", size_mb=None, license=espeak_tts.LICENSE)
+        for vid, name, langs in EspeakEngine().voices()
+    ]
+    return piper + espeak
 
 
 class TextToSpeech:
-    def __init__(self, config: TtsConfig) -> None:
+    def __init__(self, config: TtsConfig, *, deterministic: bool = False) -> None:
         self.config = config
-        with _lock:
-            _engine()
+        self.deterministic = deterministic  # Piper without noise: the same samples every run
+        self.light = False  # thermal protection: espeak-ng speaks
+        self.piper: piper_tts.PiperEngine | None = None
+        self.fallback: str | None = None  # why Piper was asked for and is not speaking
+        self.espeak = EspeakEngine()
         self.set_voice(config.voice)
 
-    def set_voice(self, voice: str) -> None:
-        if voice not in {v.id for v in self.voices()}:
-            raise TtsUnavailable(f"unknown voice {voice!r}", hint="see: voicecli voices")
-        self.config.voice = voice
+    def set_voice(self, spec: str) -> None:
+        engine, name = split_voice(spec)
+        if engine == "piper":
+            if self.piper is None or self.piper.entry.id != name:
+                self.piper = self._load_piper(name)
+            self.espeak_voice = FALLBACK_VOICE
+        else:
+            if name not in {v[0] for v in self.espeak.voices()}:
+                raise TtsUnavailable(f"unknown voice {spec!r}", hint="see: voicecli voices")
+            self.piper, self.espeak_voice = None, name
+        self.config.voice = spec
+
+    def _load_piper(self, name: str) -> piper_tts.PiperEngine | None:
+        try:
+            return piper_tts.PiperEngine.load(name, self.config.threads, self.deterministic)
+        except piper_tts.PiperMissing as exc:
+            self.fallback = str(exc)
+            if self.fallback not in _warned:
+                _warned.add(self.fallback)
+                log.warning("Piper cannot speak here (%s): using espeak-ng", exc)
+            return None
+
+    @property
+    def engine(self) -> str:
+        """The engine speaking now: piper, or espeak-ng (chosen, fallback or thermal)."""
+        return "piper" if self.piper is not None and not self.light else "espeak-ng"
+
+    def apply_thermal(self, protection) -> None:
+        """Thermal protection: espeak-ng speaks while hot; Piper returns on cooling."""
+        self.light = protection.light_voice
 
     def voices(self) -> list[Voice]:
-        with _lock:
-            raw = _engine().ListVoices(None)
-            return [
-                Voice(
-                    id=v.identifier.decode().lower(),
-                    name=v.name.decode(),
-                    languages=(v.languages[1:].decode(errors="ignore"),) if v.languages else (),
-                )
-                for v in raw
-            ]
+        return all_voices()
 
     def synthesize(self, text: str) -> np.ndarray:
         """Speak ``text`` into int16 mono PCM at TTS_RATE (empty array for empty text)."""
         if not text.strip():
             return np.zeros(0, dtype=np.int16)
-        with _lock:
-            espeak = _engine()
-            if espeak.SetVoiceByName(self.config.voice.encode()) != espeak.EE_OK:
-                raise TtsUnavailable(f"cannot select voice {self.config.voice!r}")
-            espeak.SetParameter(espeak.RATE, int(self.config.rate), 0)
-            _chunks.clear()
-            espeak.Synth(text.encode(), flags=espeak.ENDPAUSE | espeak.CHARS_UTF8)
-            pcm = np.frombuffer(b"".join(_chunks), dtype=np.int16).copy()
-            _chunks.clear()
-        return pcm
+        if self.engine == "piper":
+            return self.piper.synthesize(text, self.config.rate, TTS_RATE)
+        return self.espeak.synthesize(text, self.espeak_voice, self.config.rate)

@@ -113,6 +113,7 @@ class VoiceServer:
         config: Config | None = None,
         brain: Brain | None = None,
         sock: socket.socket | None = None,  # already bound (serve binds before loading models)
+        stt: SttWorker | None = None,  # shared with another server (Wyoming): not stopped here
     ) -> None:
         self.options = options.validate()
         self.config = config or Config()
@@ -126,7 +127,8 @@ class VoiceServer:
         self.port: int | None = None
         self._sock = sock
         self._stopped = False
-        self._stt: SttWorker | None = None
+        self._stt: SttWorker | None = stt
+        self._own_stt = stt is None
         self._thread: ManagedThread | None = None
         self._serving = threading.Event()
         self._ended = threading.Event()
@@ -146,7 +148,8 @@ class VoiceServer:
         if self._sock is None:
             self._sock = bind(self.options.host, self.options.port)
         self.port = self._sock.getsockname()[1]
-        self._stt = SttWorker(self.engines.stt, on_error=self._shared_failed).start()
+        if self._own_stt:
+            self._stt = SttWorker(self.engines.stt, on_error=self._shared_failed).start()
         self._thread = ManagedThread("server", self._run, on_error=self._shared_failed)
         self._thread.start()
         if not self._serving.wait(timeout) and self.failure is None:
@@ -165,7 +168,7 @@ class VoiceServer:
         ok = True
         if self._thread is not None:
             ok = self._thread.stop_and_join(timeout)
-        if self._stt is not None:
+        if self._stt is not None and self._own_stt:
             ok = self._stt.stop(timeout) and ok
         if self._sock is not None:
             self._sock.close()

@@ -15,6 +15,7 @@ ACTIONS = (
     "stt_one_thread",  # STT limited to one CPU thread
     "first_sentence_only",  # replies cut to their first sentence
     "llm_paused",  # LLM generation stops after that first sentence
+    "light_voice",  # espeak-ng speaks instead of Piper (a fraction of its CPU)
     "dashboard_slow",  # the dashboard redraws at HOT_DASHBOARD_HZ
     "banner",  # a banner says why answers are short
 )
@@ -29,6 +30,7 @@ class ThermalProtection:
     stt_threads: int | None
     first_sentence_only: bool
     llm_paused: bool
+    light_voice: bool
     dashboard_hz: float | None
     banner: str | None
 
@@ -43,6 +45,7 @@ class ThermalProtection:
         self.stt_threads = 1
         self.first_sentence_only = True
         self.llm_paused = True
+        self.light_voice = True
         self.dashboard_hz = HOT_DASHBOARD_HZ
         self.active = True
         return self.actions
@@ -54,6 +57,7 @@ class ThermalProtection:
         self.stt_threads = None
         self.first_sentence_only = False
         self.llm_paused = False
+        self.light_voice = False
         self.dashboard_hz = None
         self.banner = None
         return self.actions

@@ -37,6 +37,9 @@ def chat(
     push_to_talk: bool = typer.Option(
         False, "--push-to-talk", help="Listen only while toggled on with the space bar."
     ),
+    echo_cancel: bool = typer.Option(
+        False, "--echo-cancel", help="WebRTC echo cancellation on the microphone (livekit)."
+    ),
     demo: bool = typer.Option(False, "--demo", help="Play the bundled demo conversation."),
     json_: bool = typer.Option(False, "--json", help="Print events as JSON Lines."),
     plain: bool = typer.Option(False, "--plain", help="Print plain lines, not the dashboard."),
@@ -66,8 +69,10 @@ def chat(
     if demo and input:
         raise UsageError("--demo and --input exclude each other")
     live = not demo and (input is None or input.lower() == MIC)
-    if not live and (input_device or barge_in or push_to_talk):
-        raise UsageError("--input-device, --barge-in and --push-to-talk need --input mic")
+    if not live and (input_device or barge_in or push_to_talk or echo_cancel):
+        raise UsageError(
+            "--input-device, --barge-in, --push-to-talk and --echo-cancel need --input mic"
+        )
     settings = options.AssistantOptions(model, brain, llm, llm_url, llm_model, voice, rate)
     config = assistant_config(settings)
     if linger < 0:
@@ -79,7 +84,14 @@ def chat(
         from voicecli.pipeline.live import LiveAudio, LiveOptions
 
         audio = LiveAudio(
-            LiveOptions(input_device, output, output_device, barge_in, push_to_talk),
+            LiveOptions(
+                input_device,
+                output,
+                output_device,
+                barge_in,
+                push_to_talk,
+                echo_cancel=echo_cancel,
+            ),
             bus.publish,
         )
         source, sink = audio.source, audio.sink

@@ -38,16 +38,25 @@ def _check_turn_model() -> tuple[bool, str]:
     return True, f"turn model {entry.id}: found at {location}"
 
 
-def _check_espeak() -> tuple[bool, str]:
-    from voicecli.core.config import TtsConfig
+def _check_tts() -> list[tuple[bool, str]]:
+    """espeak-ng (always needed: the fallback and thermal voice), then the configured voice."""
+    from voicecli.core import catalogue
+    from voicecli.core.config import load_config
     from voicecli.reply.tts import TextToSpeech, TtsUnavailable
 
+    config = load_config().config.tts
     try:
-        tts = TextToSpeech(TtsConfig())
+        tts = TextToSpeech(config)
     except TtsUnavailable as exc:
-        return False, f"espeak-ng: {exc}"
-    count = len(tts.voices())
-    return True, f"espeak-ng: found ({count} voices)"
+        return [(False, f"espeak-ng: {exc}")]
+    count = sum(1 for v in tts.voices() if v.engine == "espeak-ng")
+    lines = [(True, f"espeak-ng: found ({count} voices)")]
+    if tts.fallback:
+        voice = catalogue.find(config.voice.partition(":")[2], "tts")
+        fix = f" -- {voice.install}" if voice else ""
+        lines.append((False, f"Piper: {tts.fallback}; espeak-ng speaks instead{fix}"))
+    lines.append((True, f"TTS engine loaded: {tts.engine} (voice {config.voice})"))
+    return lines
 
 
 def _check_portaudio() -> list[tuple[bool, str]]:
@@ -66,6 +75,15 @@ def _check_portaudio() -> list[tuple[bool, str]]:
     return lines
 
 
+def _check_echo() -> tuple[bool, str]:
+    from voicecli.audio.echo_canceller import unavailable_reason
+
+    reason = unavailable_reason()
+    if reason is None:
+        return True, "echo cancellation: WebRTC audio processing (livekit) loads"
+    return False, f"echo cancellation: {reason} (for --echo-cancel)"
+
+
 def _check_thermal() -> list[tuple[bool, str]]:
     from voicecli.core.config import load_config
     from voicecli.thermal.monitor import describe_sources
@@ -76,11 +94,12 @@ def _check_thermal() -> list[tuple[bool, str]]:
 @app.command()
 @handle_errors
 def doctor() -> None:
-    """Check the models, espeak-ng, PortAudio and audio devices."""
+    """Check the models, the TTS engines, PortAudio, audio devices and echo cancellation."""
     model_ok, model_line = _check_model()
-    tts_ok, tts_line = _check_espeak()
-    lines = [(model_ok, model_line), _check_turn_model(), (tts_ok, tts_line)]
-    lines += [*_check_portaudio(), *_check_thermal()]
+    tts_lines = _check_tts()
+    tts_ok = tts_lines[0][0]  # espeak-ng: without Piper voicecli still speaks
+    lines = [(model_ok, model_line), _check_turn_model(), *tts_lines, *_check_portaudio()]
+    lines += [_check_echo(), *_check_thermal()]
     for ok, line in lines:
         typer.echo(f"{'ok     ' if ok else 'missing'}  {line}")
     if not model_ok:

@@ -1,12 +1,12 @@
-"""``voicecli voices``: the installed espeak-ng voices (``--voice`` takes their ids; the check
-every TTS setting goes through is ``voicecli.cli.assistant.check_tts_settings``)."""
+"""``voicecli voices``: the installed voices of both engines, Piper's and espeak-ng's, with
+their sizes and licences; listing loads no Piper model (the check every TTS setting goes
+through is ``voicecli.cli.assistant.check_tts_settings``)."""
 
 from __future__ import annotations
 
 import typer
 
 from voicecli.cli.app import app, handle_errors
-from voicecli.core.config import TtsConfig
 from voicecli.core.errors import UsageError
 
 
@@ -17,12 +17,13 @@ def voices(
         None, help="Only voices whose id, name or language contains this (e.g. en)."
     ),
 ) -> None:
-    """List the installed voices (* marks the configured one)."""
+    """List the installed voices of Piper and espeak-ng (* marks the configured one)."""
     from voicecli.core.config import load_config
-    from voicecli.reply.tts import TextToSpeech
+    from voicecli.reply.tts import all_voices, split_voice
 
-    chosen = load_config().config.tts.voice
-    found = TextToSpeech(TtsConfig()).voices()
+    engine, name = split_voice(load_config().config.tts.voice)
+    chosen = f"piper:{name}" if engine == "piper" else name
+    found = all_voices()
     if match:
         wanted = match.lower()
         found = [
@@ -34,8 +35,18 @@ def voices(
         ]
     if not found:
         raise UsageError(f"no voice matches {match!r}", hint="run voicecli voices for all")
-    rows = [(v.id, ", ".join(v.languages), v.name) for v in sorted(found, key=lambda v: v.id)]
-    width = [max(len(row[i]) for row in rows) for i in (0, 1)]
-    for voice_id, languages, name in rows:
-        mark = "*" if voice_id == chosen else " "
-        typer.echo(f"{mark} {voice_id:<{width[0]}}  {languages:<{width[1]}}  {name}")
+    for engine_name, title in (
+        ("piper", "Piper, neural (piper-tts GPL-3.0)"),
+        ("espeak-ng", "espeak-ng, formant (GPL-3.0; voice data shared, ~20 MB)"),
+    ):
+        group = sorted((v for v in found if v.engine == engine_name), key=lambda v: v.id)
+        if not group:
+            continue
+        typer.echo(f"# {title}")
+        rows = [(v.id, ", ".join(v.languages), v) for v in group]
+        width = [max(len(row[i]) for row in rows) for i in (0, 1)]
+        for voice_id, languages, voice in rows:
+            mark = "*" if voice_id == chosen else " "
+            extra = f"  {voice.size_mb:g} MB, {voice.license}" if voice.size_mb else ""
+            line = f"{mark} {voice_id:<{width[0]}}  {languages:<{width[1]}}  {voice.name}{extra}"
+            typer.echo(line)

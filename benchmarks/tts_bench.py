@@ -1,0 +1,185 @@
+"""TTS benchmark: Piper vs espeak-ng on the 50 replies of benchmarks/tts_replies.txt.
+
+    python benchmarks/tts_bench.py [--limit N] [--json benchmarks/results/tts.json]
+
+Measures, per engine (Piper with 1 and 2 onnxruntime threads, espeak-ng gmw/en-us), in one run:
+- first audio: the time to synthesise what the responder speaks first (the first clause of a
+  long first sentence, else the first sentence; reply/sentences.py), p50 by reply length;
+- real-time factor: synthesis time / audio duration of whole replies;
+- round trip: each reply spoken whole, heard by tiny.en (beam 1), WER with bench's normaliser
+  against the spoken form of the reply (Speakable: what TTS was given);
+- Piper's cold start (import + load, first synthesis) and RSS, in a fresh process.
+Piper runs without noise (deterministic). Prints a Markdown table for benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from voicecli.audio.file import resample
+from voicecli.bench.wer import corpus_wer
+from voicecli.core.clock import SAMPLE_RATE
+from voicecli.core.config import Config
+from voicecli.listen.stt import SpeechToText
+from voicecli.reply.espeak_tts import EspeakEngine
+from voicecli.reply.piper_tts import PiperEngine
+from voicecli.reply.sentences import split_clauses, split_sentences
+from voicecli.reply.speakable import Speakable
+from voicecli.reply.tts import TTS_RATE
+
+HERE = Path(__file__).resolve().parent
+RATE = 175  # the default --rate
+LENGTHS = (("short (<= 8 words)", 0, 8), ("medium (9-20)", 9, 20), ("long (> 20)", 21, 10**6))
+
+COLD = """
+import json, time, psutil
+process = psutil.Process()
+rss0, t0 = process.memory_info().rss, time.monotonic()
+from voicecli.reply.piper_tts import PiperEngine
+engine = PiperEngine.load("joe", 1, deterministic=True)
+t1, rss1 = time.monotonic(), process.memory_info().rss
+engine.synthesize("Hello there.", 175, 22050)
+t2, rss2 = time.monotonic(), process.memory_info().rss
+print(json.dumps({"load_s": t1 - t0, "first_synth_s": t2 - t1,
+                  "rss_loaded_mb": (rss1 - rss0) / 2**20, "rss_after_mb": (rss2 - rss0) / 2**20}))
+"""
+
+
+def load_replies(path: Path) -> list[tuple[str, str]]:
+    """(family, reply) pairs; family from the ``# [name]`` markers."""
+    family, out = "", []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# ["):
+            family = line[3:].rstrip("]")
+        elif line.strip() and not line.startswith("#"):
+            out.append((family, line.strip()))
+    return out
+
+
+def first_piece(said: str) -> str:
+    return split_clauses(split_sentences(said)[0])[0]
+
+
+def timed(make) -> tuple[np.ndarray, float, float]:
+    """The result, its wall time and this process's CPU time (all threads): on a shared
+    machine the CPU time is what the synthesis costs, the wall time what the user waited."""
+    start, cpu = time.perf_counter(), time.process_time()
+    pcm = make()
+    return pcm, time.perf_counter() - start, time.process_time() - cpu
+
+
+def measure(name: str, speak, replies: list[tuple[str, str]], stt: SpeechToText) -> dict:
+    """First audio, RTF and round-trip WER of one engine over every reply."""
+    first, first_cpu, synth_s, audio_s, pairs, by_family = [], [], 0.0, 0.0, [], {}
+    for family, reply in replies:
+        said = Speakable().convert(reply)
+        _, first_s, cpu_s = timed(lambda s=said: speak(first_piece(s)))
+        pcm, whole_s, _ = timed(lambda s=said: speak(s))
+        synth_s += whole_s
+        audio_s += len(pcm) / TTS_RATE
+        first.append((len(said.split()), first_s * 1000))
+        first_cpu.append((len(said.split()), cpu_s * 1000))
+        pause = np.zeros(SAMPLE_RATE // 2, dtype=np.float32)
+        audio = resample(pcm.astype(np.float32) / 32768.0, TTS_RATE, SAMPLE_RATE)
+        heard = stt.transcribe(np.concatenate([pause, audio, pause])).text
+        pairs.append((said, heard))
+        by_family.setdefault(family, []).append((said, heard))
+    result = {
+        "engine": name,
+        "first_audio_p50_ms": {
+            label: round(statistics.median(ms for words, ms in first if lo <= words <= hi), 1)
+            for label, lo, hi in LENGTHS
+            if any(lo <= words <= hi for words, _ in first)
+        },
+        "first_audio_p50_all_ms": round(statistics.median(ms for _, ms in first), 1),
+        "first_audio_cpu_p50_ms": {
+            label: round(statistics.median(ms for words, ms in first_cpu if lo <= words <= hi), 1)
+            for label, lo, hi in LENGTHS
+            if any(lo <= words <= hi for words, _ in first_cpu)
+        },
+        "rtf": round(synth_s / audio_s, 3),
+        "wer": round(corpus_wer(pairs), 4),
+        "wer_by_family": {f: round(corpus_wer(p), 4) for f, p in by_family.items()},
+        "misheard": [(s, h) for s, h in pairs if corpus_wer([(s, h)]) > 0],
+    }
+    print(f"{name}: {json.dumps({k: v for k, v in result.items() if k != 'misheard'})}")
+    return result
+
+
+def table(results: list[dict], cold: dict) -> str:
+    labels = [label for label, _, _ in LENGTHS]
+    head = "| engine | " + " | ".join(f"first audio p50, {lb}" for lb in labels)
+    head += " | all | RTF | WER tiny.en | skills | llm |"
+    rows = [head, "|" + "---|" * (len(labels) + 6)]
+    for r in results:
+        cells = [
+            f"{r['first_audio_p50_ms'].get(lb, '-')} ms "
+            f"(CPU {r['first_audio_cpu_p50_ms'].get(lb, '-')} ms)"
+            for lb in labels
+        ]
+        fam = r["wer_by_family"]
+        rows.append(
+            f"| {r['engine']} | " + " | ".join(cells) + f" | {r['first_audio_p50_all_ms']} ms"
+            f" | {r['rtf']} | {r['wer']:.1%} | {fam.get('skills', 0):.1%}"
+            f" | {fam.get('llm', 0):.1%} |"
+        )
+    rows.append("")
+    rows.append(
+        f"Piper cold start (fresh process, 1 thread): import + load {cold['load_s']:.2f} s, "
+        f"first synthesis {cold['first_synth_s']:.2f} s; RSS +{cold['rss_loaded_mb']:.0f} MB "
+        f"loaded, +{cold['rss_after_mb']:.0f} MB after the first synthesis."
+    )
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--json", type=Path, default=HERE / "results" / "tts.json")
+    args = parser.parse_args(argv)
+    replies = load_replies(HERE / "tts_replies.txt")[: args.limit]
+    cold = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", COLD], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    print(f"cold: {cold}")
+    stt = SpeechToText(Config().stt)
+    espeak = EspeakEngine()
+    results = [
+        measure(
+            "espeak-ng gmw/en-us", lambda t: espeak.synthesize(t, "gmw/en-us", RATE), replies, stt
+        )
+    ]
+    for threads in (1, 2):
+        piper = PiperEngine.load("joe", threads, deterministic=True)
+        piper.synthesize("Hello.", RATE, TTS_RATE)  # warm-up: the first run allocates
+        results.append(
+            measure(
+                f"Piper joe, {threads} thread{'s' * (threads > 1)}",
+                lambda t, p=piper: p.synthesize(t, RATE, TTS_RATE),
+                replies,
+                stt,
+            )
+        )
+    load = [round(x, 2) for x in os.getloadavg()]  # the machine is shared: say how busy it was
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(
+        json.dumps({"load_avg": load, "cold": cold, "engines": results}, indent=1) + "\n"
+    )
+    print(table(results, cold))
+    print(f"load average at the end (1, 5, 15 min): {load}; {os.cpu_count()} cores")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

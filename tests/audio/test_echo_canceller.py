@@ -1,0 +1,153 @@
+"""The WebRTC echo canceller wrapper on real synthesized speech through a simulated room."""
+
+import json
+import subprocess
+import sys
+import threading
+
+import jsonschema
+import numpy as np
+import pytest
+import soxr
+
+from voicecli.audio.echo_canceller import (
+    PIECE,
+    EchoCanceller,
+    EchoUnavailable,
+    measure_delay,
+    unavailable_reason,
+)
+from voicecli.core.audio_events import Echo
+from voicecli.core.audio_format import FRAME, SAMPLE_RATE, TTS_RATE
+from voicecli.reply.synth import compose
+
+BLOCK_LIVEKIT = "import sys; sys.modules['livekit'] = None; sys.modules['livekit.rtc'] = None\n"
+
+
+@pytest.fixture(scope="module")
+def reply() -> np.ndarray:
+    audio = compose(
+        "The forecast says a dry morning, clouds after noon and a cool evening by the river.",
+        0.2,
+        "Remember to take a coat if you go out late.",
+    )
+    return soxr.resample(audio, TTS_RATE, SAMPLE_RATE).astype(np.float32)
+
+
+def _room(reply: np.ndarray, delay_ms: int, rt60: float, seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(rt60 * SAMPLE_RATE)) / SAMPLE_RATE
+    response = rng.standard_normal(len(t)) * np.exp(-6.9 * t / rt60) * 0.05
+    response[0] = 0.8
+    delayed = np.concatenate((np.zeros(delay_ms * SAMPLE_RATE // 1000), reply))
+    return np.convolve(delayed, response)[: len(reply)].astype(np.float32)
+
+
+def _run(canceller: EchoCanceller, reply: np.ndarray, mic: np.ndarray) -> np.ndarray:
+    out = []
+    for start in range(0, len(reply) - FRAME + 1, FRAME):
+        canceller.reverse(reply[start : start + FRAME])
+        out.append(canceller.process(mic[start : start + FRAME]))
+    return np.concatenate(out)
+
+
+def test_cancels_a_short_tail_room_and_measures_its_delay(reply):
+    mic = _room(reply, delay_ms=60, rt60=0.2)
+    canceller = EchoCanceller()
+    out = _run(canceller, reply, mic)
+    assert len(out) == len(mic) - len(mic) % FRAME  # as many samples out as in
+    stats = canceller.stats()
+    assert stats.state == "converged"
+    assert stats.erle_db >= 25
+    assert stats.delay_ms == pytest.approx(60, abs=2)
+    tail = slice(2 * SAMPLE_RATE, len(out))  # after convergence
+    before = np.mean(mic[tail] ** 2)
+    after = np.mean(out[tail] ** 2)
+    assert 10 * np.log10(before / after) >= 25
+
+
+def test_the_users_voice_passes(reply):
+    """Near-end speech alone (nothing played) comes out about 18 ms late and with its power."""
+    canceller = EchoCanceller()
+    silent = np.zeros_like(reply)
+    out = []
+    for start in range(0, len(reply) - FRAME + 1, FRAME):
+        canceller.reverse(silent[start : start + FRAME])
+        out.append(canceller.process(reply[start : start + FRAME]))
+    out = np.concatenate(out)
+    lag = measure_delay(reply[: len(out)], out, 1600)
+    assert PIECE <= lag <= 2 * PIECE  # our 10 ms piece, plus the module's own 8 ms
+    kept = out[lag:]
+    assert canceller.stats().state == "idle"
+    source = reply[: len(kept)]
+    assert np.mean(kept**2) > 0.8 * np.mean(source**2)  # less than 1 dB lost
+    assert np.corrcoef(kept, source)[0, 1] > 0.7  # the same waveform (its filters bend it)
+
+
+def test_odd_lengths_are_cut_in_pieces_and_never_reach_native_code(reply):
+    canceller = EchoCanceller()
+    for n in (1, 159, 161, 333, 512, 7):
+        canceller.reverse(reply[:n])
+        assert len(canceller.process(reply[:n])) == n
+    with pytest.raises(ValueError, match="not 160"):
+        canceller._frame(np.zeros(100, dtype=np.int16))
+
+
+def test_measure_delay(reply):
+    window = reply[SAMPLE_RATE : 2 * SAMPLE_RATE]
+    mic = np.concatenate((np.zeros(800, dtype=np.float32), window))[: len(window)]
+    assert measure_delay(window, mic, 8000) == 800
+    assert measure_delay(window, np.zeros_like(window), 8000) is None
+
+
+def test_native_threads_are_not_python_threads():
+    """The module's three native threads live until exit; the autouse thread check lists
+    Python threads only, so they are exempt by construction -- this keeps it that way."""
+    before = set(threading.enumerate())
+    EchoCanceller()
+    assert set(threading.enumerate()) == before
+
+
+def test_unavailable_with_the_import_blocked():
+    code = BLOCK_LIVEKIT + (
+        "from voicecli.audio.echo_canceller import unavailable_reason, EchoCanceller\n"
+        "print(unavailable_reason())\n"
+        "EchoCanceller()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "WebRTC echo cancellation unavailable" in result.stdout
+    assert "pip install" in result.stdout
+    assert "EchoUnavailable" in result.stderr
+    assert unavailable_reason() is None  # here it loads
+    assert issubclass(EchoUnavailable, RuntimeError)
+
+
+def test_echo_events_follow_the_schema(reply):
+    from support.schema import validate_event
+
+    from voicecli.audio.echo_canceller import MonitoredCanceller
+    from voicecli.audio.playback_monitor import PlaybackMonitor
+
+    monitor = PlaybackMonitor()
+    events = []
+    live = MonitoredCanceller(EchoCanceller(), monitor, events.append)
+    mic = _room(reply, delay_ms=40, rt60=0.2)
+    for start in range(0, len(reply) - FRAME + 1, FRAME):
+        monitor.append(reply[start : start + FRAME], audible=True)
+        live.process(mic[start : start + FRAME], monitor.count)
+    assert [e.state for e in events][-1] == "converged"
+    assert events[-1].delay_ms == pytest.approx(40, abs=2)
+    assert live.settled()
+    monitor.reply_started()  # the echo path may move: no barge-in until it settles again
+    live.process(mic[:FRAME], monitor.count)
+    assert not live.settled()
+    for start in range(0, SAMPLE_RATE, FRAME):
+        monitor.append(reply[start : start + FRAME], audible=True)
+        live.process(mic[start : start + FRAME], monitor.count)
+    assert live.settled()
+    for event in events:
+        validate_event(json.loads(event.to_json()))
+    off = Echo(state="off", reason="WebRTC echo cancellation unavailable (no module)")
+    validate_event(json.loads(off.to_json()))
+    with pytest.raises(jsonschema.ValidationError):
+        validate_event({**json.loads(off.to_json()), "state": "on"})

@@ -1,0 +1,259 @@
+"""WebRTC echo cancellation (from the ``livekit`` wheel) around voicecli's float frames.
+
+Why a wrapper: ``livekit.rtc.AudioProcessingModule`` takes int16 ``AudioFrame``s whose length
+is a multiple of 10 ms, and **any other length aborts the whole process in native code** (no
+Python exception). voicecli's frames are 32 ms (512 samples), so this module cuts every
+stream into 160-sample pieces and checks each length in Python before every native call.
+The microphone output lags its input by a constant 18 ms (one 10 ms piece held here, 8 ms
+inside the module), so every call returns as many samples as it was given.
+
+Native threads: creating the first module starts three native threads (not ManagedThreads,
+invisible to ``threading.enumerate()``) that live until the process exits. They are exempt
+from voicecli's thread checks: those list Python threads only (tests/conftest.py says so).
+The module also refuses use after ``fork``: create it in the process that uses it.
+
+The module reports neither the echo return loss enhancement (ERLE) nor the delay, so both are
+measured here: ERLE is the microphone power before over after processing, summed over the
+last second of pieces during which the speaker played; the delay is the peak of the
+cross-correlation of the speaker's output and the microphone, and is passed on as the
+module's delay hint.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from voicecli.audio.playback_monitor import HISTORY_S, PlaybackMonitor
+from voicecli.core.audio_events import Echo
+from voicecli.core.audio_format import FRAME, SAMPLE_RATE
+from voicecli.core.events import Event
+
+PIECE = SAMPLE_RATE // 100  # 160 samples: the only length the module accepts (10 ms)
+ERLE_WINDOW = 100  # pieces (1 s) the ERLE is summed over
+ACTIVE_POWER = 1e-6  # reference mean square above this (about -60 dBFS): the speaker plays
+CONVERGED_DB = 15.0  # ERLE above this over the last second: the canceller has converged
+DELAY_WINDOW = SAMPLE_RATE  # 1 s of microphone correlated against the reference
+MAX_DELAY_MS = 500
+DELAY_EVERY = 50  # pieces (0.5 s) between delay estimates
+MIN_CORRELATION = 0.3
+EVENT_EVERY = SAMPLE_RATE // FRAME  # microphone frames (~1 s) between looks at the state
+SETTLED_PIECES = 50  # 500 ms of played audio at SETTLED_DB: settled on the current path
+SETTLED_DB = 20.0
+
+
+class EchoUnavailable(RuntimeError):
+    """The WebRTC module cannot load here; the message says why in one line."""
+
+
+def load_module():
+    """``livekit.rtc.AudioProcessingModule`` and ``AudioFrame``, imported on first use (the
+    native library is 28 MB); ``EchoUnavailable`` with the reason where it cannot load."""
+    try:
+        from livekit.rtc import AudioFrame, AudioProcessingModule
+    except ImportError as exc:
+        raise EchoUnavailable(
+            f"WebRTC echo cancellation unavailable ({exc}); install it with "
+            "`pip install 'livekit>=1.2,<2'` (wheels: Linux x86_64/aarch64, macOS arm64, Windows)"
+        ) from None
+    except OSError as exc:  # the wheel installed but its native library does not load
+        raise EchoUnavailable(f"WebRTC echo cancellation cannot load its library: {exc}") from None
+    return AudioProcessingModule, AudioFrame
+
+
+def unavailable_reason() -> str | None:
+    """None when the module loads, else the one-line reason (doctor, models, the notice)."""
+    try:
+        load_module()
+    except EchoUnavailable as exc:
+        return str(exc)
+    return None
+
+
+@dataclass(frozen=True)
+class EchoStats:
+    delay_ms: float | None  # measured speaker-to-microphone delay (None: not measured yet)
+    erle_db: float | None  # over the last second the speaker played (None: it did not)
+    state: str  # "idle" (nothing played), "converging", "converged"
+
+
+def _to_int16(samples: np.ndarray) -> np.ndarray:
+    return (np.clip(samples, -1.0, 1.0) * 32767.0).astype(np.int16)
+
+
+def _power(x: np.ndarray) -> float:
+    return float(np.mean(np.square(x, dtype=np.float64)))
+
+
+def _erle(energies) -> float:
+    """dB of microphone power before over after cancellation, from (before, after) pairs."""
+    before = sum(e[0] for e in energies)
+    after = sum(e[1] for e in energies)
+    return 10 * math.log10(max(before, 1e-12) / max(after, 1e-12))
+
+
+def measure_delay(reference: np.ndarray, mic: np.ndarray, max_delay: int) -> int | None:
+    """Samples by which ``mic`` lags ``reference`` (same length, same clock): the peak of
+    their normalised cross-correlation over 0..max_delay, None when nothing correlates."""
+    n = len(mic)
+    size = 1 << (2 * n).bit_length()
+    corr = np.fft.irfft(np.fft.rfft(mic, size) * np.conj(np.fft.rfft(reference, size)), size)
+    corr = corr[: max_delay + 1]
+    norm = math.sqrt(float(np.dot(reference, reference)) * float(np.dot(mic, mic)))
+    if norm < 1e-9:
+        return None
+    best = int(np.argmax(np.abs(corr)))
+    return best if abs(corr[best]) / norm >= MIN_CORRELATION else None
+
+
+class EchoCanceller:
+    """One microphone stream and the speaker output it hears, through the WebRTC module.
+
+    ``reverse`` takes what the speaker plays (16 kHz float, any length) and ``process`` the
+    microphone (16 kHz float, any length, returned 18 ms late); call ``reverse`` with the
+    output that was played up to the time the microphone frame was captured, then ``process``
+    with that frame."""
+
+    def __init__(
+        self,
+        *,
+        noise_suppression: bool = False,
+        high_pass_filter: bool = False,
+        auto_gain_control: bool = False,
+    ) -> None:
+        module, self._frame_type = load_module()
+        self._apm = module(
+            echo_cancellation=True,
+            noise_suppression=noise_suppression,
+            high_pass_filter=high_pass_filter,
+            auto_gain_control=auto_gain_control,
+        )
+        self._rev_pending = np.zeros(0, dtype=np.int16)
+        self._mic_pending = np.zeros(0, dtype=np.int16)
+        self._out = deque([np.zeros(PIECE, dtype=np.float32)])  # the constant 10 ms lag
+        self._ref_hist = np.zeros(DELAY_WINDOW, dtype=np.float32)  # reference, time-aligned
+        self._mic_hist = np.zeros(DELAY_WINDOW, dtype=np.float32)  # with the microphone's
+        self._energies: deque[tuple[float, float]] = deque(maxlen=ERLE_WINDOW)
+        self._fresh: deque[tuple[float, float]] = deque(maxlen=SETTLED_PIECES)
+        self.settled = False  # converged on the audio played since the last ``unsettle``
+        self._recent_ref: deque[float] = deque(maxlen=30)  # 300 ms: the echo still arriving
+        self._since_delay = DELAY_EVERY
+        self.delay_ms: float | None = None
+
+    def _frame(self, piece: np.ndarray):
+        if len(piece) != PIECE:  # any other length aborts the process in native code
+            raise ValueError(f"echo canceller piece of {len(piece)} samples, not {PIECE}")
+        return self._frame_type(piece.tobytes(), SAMPLE_RATE, 1, PIECE)
+
+    def reverse(self, samples: np.ndarray) -> None:
+        """What the speaker played (the reverse stream), cut in 10 ms pieces."""
+        pending = np.concatenate((self._rev_pending, _to_int16(samples)))
+        whole = len(pending) - len(pending) % PIECE
+        for start in range(0, whole, PIECE):
+            piece = pending[start : start + PIECE]
+            self._apm.process_reverse_stream(self._frame(piece))
+            self._recent_ref.append(_power(piece / 32768.0))
+        self._rev_pending = pending[whole:]
+        played = samples.astype(np.float32)[-DELAY_WINDOW:]
+        self._ref_hist = np.concatenate((self._ref_hist[len(played) :], played))
+
+    def process(self, samples: np.ndarray) -> np.ndarray:
+        """One microphone frame in; as many echo-cancelled samples out (18 ms late)."""
+        recent = samples.astype(np.float32)[-DELAY_WINDOW:]
+        self._mic_hist = np.concatenate((self._mic_hist[len(recent) :], recent))
+        pending = np.concatenate((self._mic_pending, _to_int16(samples)))
+        whole = len(pending) - len(pending) % PIECE
+        for start in range(0, whole, PIECE):
+            self._out_piece(pending[start : start + PIECE])
+        self._mic_pending = pending[whole:]
+        n = len(samples)
+        out = np.concatenate(list(self._out))
+        self._out = deque([out[n:]])
+        return out[:n]
+
+    def _out_piece(self, piece: np.ndarray) -> None:
+        self._since_delay += 1
+        if self._since_delay >= DELAY_EVERY:
+            self._since_delay = 0
+            self._update_delay()
+        if self.delay_ms is not None:
+            self._apm.set_stream_delay_ms(int(round(self.delay_ms)))  # a hint, per call
+        frame = self._frame(piece)
+        self._apm.process_stream(frame)  # in place
+        cleaned = np.frombuffer(frame.data, dtype=np.int16).astype(np.float32) / 32768.0
+        if self._recent_ref and max(self._recent_ref) > ACTIVE_POWER:
+            energies = (_power(piece / 32768.0), _power(cleaned))
+            self._energies.append(energies)
+            self._fresh.append(energies)
+            if len(self._fresh) == SETTLED_PIECES and _erle(self._fresh) >= SETTLED_DB:
+                self.settled = True
+        self._out.append(cleaned)
+
+    def _update_delay(self) -> None:
+        if _power(self._ref_hist) < ACTIVE_POWER:
+            return
+        lag = measure_delay(self._ref_hist, self._mic_hist, MAX_DELAY_MS * SAMPLE_RATE // 1000)
+        if lag is not None:
+            self.delay_ms = lag * 1000 / SAMPLE_RATE
+
+    def unsettle(self) -> None:
+        """The echo path may have moved (a new reply, a restarted or starved output stream):
+        not settled until 500 ms of what plays next is cancelled by 20 dB again. The user's voice
+        lowers the measured ERLE, so once settled it stays so until the next call."""
+        self.settled = False
+        self._fresh.clear()
+
+    def stats(self) -> EchoStats:
+        """Delay, ERLE over the last second the speaker played, and the state."""
+        if not self._energies:
+            return EchoStats(self.delay_ms, None, "idle")
+        erle = _erle(self._energies)
+        state = "converged" if erle >= CONVERGED_DB else "converging"
+        return EchoStats(self.delay_ms, round(erle, 1), state)
+
+
+class MonitoredCanceller:
+    """The canceller on a live microphone: the reverse stream is taken from the speaker's
+    PlaybackMonitor -- every sample played up to the moment a microphone block was captured,
+    fed before that block -- and the measured state goes out as ``echo`` events, about once
+    a second while it changes."""
+
+    def __init__(
+        self, canceller: EchoCanceller, monitor: PlaybackMonitor, emit: Callable[[Event], None]
+    ) -> None:
+        self.canceller = canceller
+        self.monitor = monitor
+        self.emit = emit
+        self._fed: int | None = None  # reference samples already given to the canceller
+        self._frames = 0
+        self._last: EchoStats | None = None
+        self._path_changes = -1  # replies + breaks + underruns seen: the echo path may move
+
+    def settled(self) -> bool:
+        """Converged on the audio played since the echo path last may have moved: only then
+        can speech in the output be the user's (the echo guard asks before a barge-in)."""
+        return self.canceller.settled
+
+    def process(self, samples: np.ndarray, reference_count: int) -> np.ndarray:
+        changes = self.monitor.replies + self.monitor.breaks + self.monitor.underruns
+        if changes != self._path_changes:
+            self._path_changes = changes
+            self.canceller.unsettle()
+        if self._fed is None:
+            self._fed = reference_count
+        fresh = min(reference_count - self._fed, int(HISTORY_S * SAMPLE_RATE))
+        if fresh > 0:
+            self.canceller.reverse(self.monitor.window(reference_count, fresh))
+        self._fed = max(self._fed, reference_count)
+        out = self.canceller.process(samples)
+        if self._frames % EVENT_EVERY == 0:
+            stats = self.canceller.stats()
+            if stats != self._last:
+                self._last = stats
+                self.emit(Echo(delay_ms=stats.delay_ms, erle_db=stats.erle_db, state=stats.state))
+        self._frames += 1
+        return out
