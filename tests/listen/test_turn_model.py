@@ -166,14 +166,14 @@ def test_under_heat_the_model_scores_once_per_pause_or_not_at_all(model, shared_
     def pause() -> int:
         before = len(timed.ms)
         judge.silence_began(audio, 0.064)
-        for silence_s in (0.35, 0.65, 0.95):
-            judge.during_silence(audio, silence_s)
+        for step in (1, 2, 3):  # then once every model_interval_s of silence
+            judge.during_silence(audio, 0.064 + step * TurnConfig().model_interval_s)
         judge.speech_resumed()
         return len(timed.ms) - before
 
     assert pause() == 4  # cool: every model_interval_s while it says "unfinished"
     judge.silence_began(whole, 0.064)
-    judge.during_silence(whole, 0.35)  # "complete" the first time: not scored again
+    judge.during_silence(whole, 1.0)  # "complete" the first time: not scored again
     judge.speech_resumed()
     assert len(timed.ms) == 5
     protection.engage(90.0, 80.0)
