@@ -26,7 +26,7 @@ def test_models_lists_every_catalogue_model_with_its_state():
     assert result.returncode == 0, result.stderr
     rows = {row["id"]: row for row in map(json.loads, result.stdout.splitlines())}
     assert set(rows) == {entry.id for entry in catalogue.entries()}
-    assert {row["kind"] for row in rows.values()} == {"stt", "llm", "tts", "echo", "turn"}
+    assert {row["kind"] for row in rows.values()} == {"stt", "llm", "tts", "echo", "wake", "turn"}
     joe = rows["joe"]
     assert joe["installed"] and joe["path"].endswith("en_US-joe-medium.onnx")
     assert joe["size_mb"] == 63 and "GPL-3.0" in joe["license"]

@@ -21,6 +21,7 @@ from rich.text import Text
 from voicecli.cli.controls import Controls
 from voicecli.cli.dashboard_state import MUTED, SPEAKING, THINKING, DashboardState
 from voicecli.cli.dashboard_thermal import banner, thermal_panel
+from voicecli.cli.wake_view import seconds_left, wake_label
 from voicecli.core.events import Event
 from voicecli.core.lifecycle import ManagedThread
 from voicecli.thermal.monitor import ThermalMonitor
@@ -114,6 +115,8 @@ class Dashboard:
         s = self.state
         text = Text(" voicecli ", style="bold reverse")
         text.append(f" {s.state.upper()} ", style=STATE_STYLES.get(s.state, "bold green"))
+        if s.wake is not None:
+            text.append(f" {wake_label(s.wake)} ", style="bold")
         text.append(f"  level {meter(s.level_db)} {s.level_db:5.0f} dB")
         if s.barge_ins:
             text.append(f"  barge-ins {s.barge_ins}", style="dim")
@@ -191,7 +194,9 @@ class Dashboard:
         """Something shown changed: the words, numbers or typing at once (up to REFRESH_HZ),
         the level meter alone at most LEVEL_HZ (it moves all the time: half the cost)."""
         polls = self.monitor.polls if self.monitor is not None else 0
-        key = (self.state.version, self.controls.typing, polls)
+        wake = self.state.wake
+        countdown = seconds_left(wake) if wake is not None else None  # redrawn each second
+        key = (self.state.version, self.controls.typing, polls, countdown)
         level_due = (
             self.state.level_version != self._level_drawn
             and time.monotonic() - self._drawn_at >= 1 / LEVEL_HZ

@@ -23,6 +23,7 @@ from voicecli.core.events import (
     TurnMetrics,
     WarningEvent,
 )
+from voicecli.core.wake_events import WakeState
 
 LISTENING, HEARING, THINKING, SPEAKING, MUTED = (
     "listening",
@@ -53,6 +54,7 @@ class DashboardState:
     system: SystemStats | None = None
     alerts: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=4))
     barge_ins: int = 0
+    wake: WakeState | None = None  # hands-free state (chat --wake-word)
     version: int = 0  # bumped by every change the screen shows, but the level's
     level_version: int = 0  # bumped when the level moved by 1 dB or more
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -98,6 +100,8 @@ class DashboardState:
             self.alerts.append(("error", event.message))
         elif isinstance(event, BargeIn):
             self.barge_ins += 1
+        elif isinstance(event, WakeState):
+            self.wake = event
         else:
             return False
         return True

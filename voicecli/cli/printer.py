@@ -9,7 +9,9 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from voicecli.cli.wake_view import phrase, wake_label
 from voicecli.core.events import ErrorEvent, Event, Reply, Transcript, TurnMetrics, WarningEvent
+from voicecli.core.wake_events import WakeState, WakeWordHeard
 from voicecli.reply.timers import TimerEvent
 
 LATENCY_LABELS = (
@@ -49,6 +51,10 @@ def format_plain(event: Event) -> str | None:
         return f"{stamp}warning: {event.message}"
     if isinstance(event, ErrorEvent):
         return f"{stamp}error{' (fatal)' if event.fatal else ''}: {event.message}"
+    if isinstance(event, WakeWordHeard):
+        return f"{stamp}wake word: {phrase(event.word)} ({event.probability:.2f})"
+    if isinstance(event, WakeState):
+        return f"{stamp}{wake_label(event, event.wall)}"
     if isinstance(event, TimerEvent):
         if event.fired:
             return f"{stamp}timer {event.label}: done"

@@ -113,6 +113,22 @@ class LlmConfig:
 
 
 @dataclass
+class WakeConfig:
+    """Hands-free listening (docs/wake.md): a wake word, then a follow-up window."""
+
+    word: str = ""  # "" answers everything heard; okay_nabu | alexa | hey_jarvis | hey_mycroft
+    follow_up_s: float = 5.0  # after a reply, listen this long without the wake word
+    cooldown_s: float = 1.0  # after a detection the model ignores this much audio
+    rewind_ms: int = 200  # the turn starts this long before the detection (the model's lag)
+    chime: bool = True  # a short tone on detection (live speaker only)
+    # probability cutoffs (averaged over 5 inferences): the upstream defaults, kept (measured)
+    cutoff_okay_nabu: float = 0.85
+    cutoff_alexa: float = 0.9
+    cutoff_hey_mycroft: float = 0.95
+    cutoff_hey_jarvis: float = 0.97
+
+
+@dataclass
 class Config:
     stt: SttConfig = field(default_factory=SttConfig)
     vad: VadConfig = field(default_factory=VadConfig)
@@ -121,6 +137,7 @@ class Config:
     brain: BrainConfig = field(default_factory=BrainConfig)
     thermal: ThermalConfig = field(default_factory=ThermalConfig)
     llm: LlmConfig = field(default_factory=LlmConfig)
+    wake: WakeConfig = field(default_factory=WakeConfig)
 
 
 @dataclass

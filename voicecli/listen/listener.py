@@ -27,6 +27,7 @@ from voicecli.core.events import ErrorEvent, Event, SpeechEnd, SpeechStart, Tran
 from voicecli.core.lifecycle import POLL_S, ManagedThread
 from voicecli.listen.stt_worker import FINAL, PARTIAL, SttJob, SttWorker
 from voicecli.listen.turn import RULES, TurnJudge
+from voicecli.listen.wake_gate import DROP, LISTEN, WakeGate
 
 PREROLL_FRAMES = 8  # 256 ms kept before speech onset: Silero reacts a little late
 
@@ -61,8 +62,10 @@ class Listener:
         next_turn_number: Callable[[], int],
         fast: bool,
         turn_model=None,
+        wake: WakeGate | None = None,
     ) -> None:
         self.config = config
+        self.wake = wake  # hands-free: frames pass only while awake (listen/wake_gate.py)
         self.clock = clock
         self.stt = stt
         self.session = session
@@ -150,6 +153,8 @@ class Listener:
         return self.fast or self.force or silence >= self.config.turn.wait_no_punctuation_s
 
     def _process(self, frame: Frame, previous_wall: float | None) -> None:
+        if self.wake is not None and not self._awake(frame):
+            return
         t_frame = self.clock.now()  # pipeline time of this frame's first sample
         self.clock.advance(FRAME)
         index = self._frames
@@ -173,6 +178,21 @@ class Listener:
             self.segmenter.in_speech = False
         elif self.segmenter.in_speech and not self.pending:
             self._maybe_partial()
+
+    def _awake(self, frame: Frame) -> bool:
+        """Asleep, only the wake-word model hears the frame. Once it hears the wake word, the
+        pre-roll restarts at the detection point and VAD starts afresh with the next frame."""
+        idle = not (self.pending or self.segmenter.in_speech)
+        verdict = self.wake.admit(frame.samples, idle=idle)
+        if verdict is LISTEN:
+            return True
+        self.clock.advance(FRAME)
+        self._frames += 1
+        if verdict is not DROP:
+            self._recent.clear()
+            self._recent.append(verdict)
+            self.vad.reset()
+        return False
 
     def _maybe_partial(self) -> None:
         """Every ``partial_interval_s`` of new speech, a partial transcript -- only when the STT

@@ -27,6 +27,7 @@ from voicecli.listen.listener import Listener, UserTurn
 from voicecli.listen.stt import SpeechToText
 from voicecli.listen.stt_worker import SttWorker
 from voicecli.listen.turn_model import TurnModel, load_turn_model
+from voicecli.listen.wake_gate import WakeGate
 from voicecli.reply.brain import BRAINS, Brain, Conversation
 from voicecli.reply.responder import Announcement, Responder
 from voicecli.reply.skills.stop import is_stop
@@ -74,12 +75,14 @@ class Pipeline:
         turn_numbers: Iterator[int] | None = None,  # a server session's, across its pipelines
         linger_s: float = 10.0,  # at the end of input, wait this long for timers due by then
         thermal: ThermalMonitor | None = None,  # default: the running one (active_monitor)
+        wake: WakeGate | None = None,  # hands-free: a wake word opens the listener
     ) -> None:
         self.config = config
         self.bus = bus
         self.source = source
         self.sink = sink or NullSink()
         self.fast = fast
+        self.wake = wake
         self.clock = PipelineClock(live=source is None or source.live)
         if source is None:  # typed only: no samples will come, wall time is the clock from now
             self.clock.run_free()
@@ -112,7 +115,10 @@ class Pipeline:
             next_turn_number=self.next_turn_number,
             fast=fast,
             turn_model=engines.turn_model,
+            wake=wake,
         )
+        if wake is not None:
+            wake.bind(self.clock, self.bus.publish, fast)
         self.frames: queue.Queue = queue.Queue(FRAME_QUEUE)
         self.threads: list[ManagedThread] = []
         self._system_interval_s = system_interval_s
@@ -122,6 +128,8 @@ class Pipeline:
     # -- wiring ----------------------------------------------------------------------------
     def emit(self, event: Event) -> None:
         self.bus.publish(event)
+        if self.wake is not None:
+            self.wake.observe(event)
 
     def next_turn_number(self) -> int:
         with self._turn_lock:
@@ -244,4 +252,6 @@ class Pipeline:
         if self._own_stt:
             ok = self.stt.stop(timeout) and ok
         self.sink.close()
+        if self.wake is not None:
+            self.wake.close()
         return ok

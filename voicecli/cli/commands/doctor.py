@@ -75,6 +75,15 @@ def _check_portaudio() -> list[tuple[bool, str]]:
     return lines
 
 
+def _check_wake() -> tuple[bool, str]:
+    """The wake words (chat --wake-word): optional, so never a failing exit code."""
+    from voicecli.listen.wake import WAKE_WORDS, available
+
+    ok, detail = available()
+    words = ", ".join(WAKE_WORDS)
+    return ok, f"wake words ({words}): {detail}" if ok else f"wake words: {detail}"
+
+
 def _check_echo() -> tuple[bool, str]:
     from voicecli.audio.echo_canceller import unavailable_reason
 
@@ -94,12 +103,12 @@ def _check_thermal() -> list[tuple[bool, str]]:
 @app.command()
 @handle_errors
 def doctor() -> None:
-    """Check the models, the TTS engines, PortAudio, audio devices and echo cancellation."""
+    """Check the models, TTS engines, PortAudio, audio devices, echo cancellation, wake words."""
     model_ok, model_line = _check_model()
     tts_lines = _check_tts()
     tts_ok = tts_lines[0][0]  # espeak-ng: without Piper voicecli still speaks
     lines = [(model_ok, model_line), _check_turn_model(), *tts_lines, *_check_portaudio()]
-    lines += [_check_echo(), *_check_thermal()]
+    lines += [_check_echo(), _check_wake(), *_check_thermal()]
     for ok, line in lines:
         typer.echo(f"{'ok     ' if ok else 'missing'}  {line}")
     if not model_ok:
