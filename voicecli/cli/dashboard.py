@@ -53,6 +53,15 @@ SYSTEM_FIELDS = {
 }
 
 
+def decided_by(metrics) -> str:
+    """What ended the turn wait: rule, model or both, with the model's P(complete)."""
+    if metrics.turn_source is None:
+        return "–"
+    if metrics.turn_probability is None:
+        return metrics.turn_source
+    return f"{metrics.turn_source} (p {metrics.turn_probability:.2f})"
+
+
 def meter(db: float) -> str:
     filled = round((max(db, METER_FLOOR_DB) - METER_FLOOR_DB) / -METER_FLOOR_DB * METER_CELLS)
     return "█" * filled + "░" * (METER_CELLS - filled)
@@ -140,9 +149,11 @@ class Dashboard:
         table.add_column("turn", justify="right")
         for _name, label in LATENCY_COLUMNS:
             table.add_column(label, justify="right")
+        table.add_column("decided by")
         for metrics in self.state.metrics:
             cells = [getattr(metrics, name) for name, _label in LATENCY_COLUMNS]
-            table.add_row(str(metrics.turn), *("–" if v is None else f"{v:.0f}" for v in cells))
+            row = ("–" if v is None else f"{v:.0f}" for v in cells)
+            table.add_row(str(metrics.turn), *row, decided_by(metrics))
         history = list(self.state.history)
         caption = f"voice-to-voice {sparkline(history)}" if history else "no turn yet"
         if history:

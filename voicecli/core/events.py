@@ -102,6 +102,8 @@ class TurnMetrics(Event):
     voice_to_voice_ms: float | None = None
     stt_compute_ms: float | None = None
     first_token_ms: float | None = None
+    turn_probability: float | None = None  # the turn model's last P(complete); None: not run
+    turn_source: str | None = None  # what decided the turn: rule | model | both (None: typed)
 
 
 @register

@@ -83,6 +83,8 @@ class UserTurn:
     wall_stt: float | None = None
     wall_turn: float = 0.0
     stt_compute_ms: float | None = None
+    turn_probability: float | None = None  # the turn model's last P(complete), None: not run
+    turn_source: str | None = None  # what decided the turn: rule | model | both
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,11 @@ from collections.abc import Callable
 import numpy as np
 
 from voicecli.audio.vad import SpeechSegmenter, VadStream
+from voicecli.core import catalogue
 from voicecli.core.audio_format import FRAME, SAMPLE_RATE
 from voicecli.core.clock import PipelineClock
 from voicecli.core.config import Config
-from voicecli.core.events import ErrorEvent, Event, SpeechEnd, SpeechStart, Transcript
+from voicecli.core.events import ErrorEvent, Event, SpeechEnd, SpeechStart, Transcript, WarningEvent
 from voicecli.core.lifecycle import POLL_S, ManagedThread
 from voicecli.core.messages import (
     EndOfInput,
@@ -37,7 +38,7 @@ from voicecli.core.messages import (
     UserTurn,
 )
 from voicecli.listen.stt_worker import FINAL, PARTIAL, SttJob, SttWorker
-from voicecli.listen.turn import turn_wait_s
+from voicecli.listen.turn import RULES, TurnJudge
 from voicecli.listen.wake_gate import DROP, LISTEN, WakeGate
 
 PREROLL_FRAMES = 8  # 256 ms kept before speech onset: Silero reacts a little late
@@ -56,6 +57,7 @@ class Listener:
         deliver: Callable[[ListenerMessage], None],
         next_turn_number: Callable[[], int],
         fast: bool,
+        turn_model=None,
         wake: WakeGate | None = None,
     ) -> None:
         self.config = config
@@ -79,12 +81,14 @@ class Listener:
         self._short_words: dict[int, ShortWord] = {}  # by STT job id
         self._recent: deque[np.ndarray] = deque(maxlen=PREROLL_FRAMES + self.segmenter.min_frames)
         self._frames = 0
+        self.judge = TurnJudge(config.turn, turn_model)
         self._reset_turn()
         self._turn_number: int | None = None
 
     def apply_thermal(self, protection) -> None:
         """Thermal protection (docs/thermal.md): no partials while the processor is hot."""
         self.partials_enabled = self.partials_wanted and protection.partials_enabled
+        self.judge.apply_thermal(protection)
 
     # -- per-turn state --------------------------------------------------------------------
     def _reset_turn(self) -> None:
@@ -98,6 +102,7 @@ class Listener:
         self.tail = 0  # frames kept after the last speech frame, before the STT job starts
         self.partial_job: SttJob | None = None
         self.partial_at = 0  # buffer length (frames) when the last partial was submitted
+        self.judge.reset()
 
     # -- main loop -------------------------------------------------------------------------
     def cancel_jobs(self) -> None:
@@ -107,6 +112,7 @@ class Listener:
                 job.cancel()
 
     def run(self, thread: ManagedThread, frames: queue.Queue[SourceMessage]) -> None:
+        self._warn_if_no_turn_model()
         last_wall = None
         while not thread.should_stop():
             if self.pending and self.transcript is None and self._decision_due():
@@ -128,6 +134,20 @@ class Listener:
                 self.deliver(frame)
                 if isinstance(frame, EndOfInput):
                     return
+
+    def _warn_if_no_turn_model(self) -> None:
+        """Said once per conversation: the setting wants the model, and it is not installed."""
+        entry = catalogue.default("turn")
+        if self.config.turn.detector == RULES or self.judge.model or entry.location():
+            return
+        self.emit(
+            WarningEvent(
+                t=self.clock.now(),
+                code="turn_model_missing",
+                message=f"the turn model {entry.id} is not installed: turns are decided by "
+                f"the transcript rules alone (install it with: {entry.install})",
+            )
+        )
 
     def _decision_due(self) -> bool:
         """Must the turn decision wait for the transcript now? Always for --fast input and at
@@ -155,6 +175,8 @@ class Listener:
             self.tail += 1
             if self.tail >= self.tail_frames:
                 self._submit()
+        elif self.pending:
+            self.judge.during_silence(self._audio, self.clock.now() - self.t_eos)
         elif self.segmenter.in_speech and len(self.buffer) * FRAME > self._max_samples():
             self._speech_ended(self.clock.now(), frame.wall, force=True)
             self.segmenter.in_speech = False
@@ -204,6 +226,7 @@ class Listener:
             if self.job is not None:
                 self.job.cancel()
             self.pending, self.job, self.transcript = False, None, None
+            self.judge.speech_resumed()
             self.buffer.append(self._recent[-1])
         else:
             self.buffer = list(self._recent)
@@ -222,12 +245,18 @@ class Listener:
         if force or self.tail_frames == 0:
             self._submit()
 
+    def _audio(self) -> np.ndarray:
+        return np.concatenate(self.buffer) if self.buffer else np.zeros(FRAME, np.float32)
+
     def _submit(self) -> None:
-        """Transcribe the utterance so far (speculatively: speech may still resume)."""
-        audio = np.concatenate(self.buffer) if self.buffer else np.zeros(FRAME, np.float32)
+        """Transcribe the utterance so far (speculatively: speech may still resume), and score
+        the turn model on it meanwhile."""
+        audio = self._audio()
         self.job = self.stt.submit(
             SttJob(audio=audio, kind=FINAL, session=self.session, reply_to=self._results)
         )
+        if not self.force:
+            self.judge.silence_began(audio, self.clock.now() - self.t_eos)
 
     def _transcribe_short_word(self, word: ShortWord) -> None:
         """A word the echo guard heard over the reply: what it says goes to the pipeline."""
@@ -293,15 +322,16 @@ class Listener:
             self._abandon()
             return
         waited = self.clock.now() - self.t_eos
-        if not self.force and waited < turn_wait_s(text, self.config.turn):
+        plan = self.judge.plan(text)
+        if not self.force and waited < plan.wait_s:
             return
-        self._declare(text, result)
+        self._declare(text, result, plan.source)
 
     def _abandon(self) -> None:
         self._reset_turn()
         self.force = False
 
-    def _declare(self, text: str, result: Transcription) -> None:
+    def _declare(self, text: str, result: Transcription, source: str) -> None:
         t_turn = self.clock.now()
         turn = UserTurn(
             number=self._turn_number,
@@ -312,6 +342,8 @@ class Listener:
             wall_stt=None if self.fast else result.finished,
             wall_turn=time.monotonic(),
             stt_compute_ms=result.compute_ms,
+            turn_probability=self.judge.probability,
+            turn_source=source,
         )
         self.emit(Transcript(t=t_turn, turn=turn.number, text=text, final=True))
         self._turn_number = None

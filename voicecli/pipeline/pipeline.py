@@ -44,6 +44,7 @@ from voicecli.core.messages import (
 from voicecli.listen.listener import Listener
 from voicecli.listen.stt import SpeechToText
 from voicecli.listen.stt_worker import SttWorker
+from voicecli.listen.turn_model import TurnModel, load_turn_model
 from voicecli.listen.wake_gate import WakeGate
 from voicecli.reply.brain import BRAINS, Brain
 from voicecli.reply.context import Conversation, SkillContext
@@ -65,13 +66,14 @@ class Engines:
 
     stt: SpeechToText
     tts: TextToSpeech
+    turn_model: TurnModel | None = None  # None: turns decided by the transcript rules alone
 
     @classmethod
     def load(cls, config: Config) -> Engines:
         stt = SpeechToText(config.stt)
         tts = TextToSpeech(config.tts)
         VadStream(config.vad.engine)  # loads the shared VAD model now, not on the first frame
-        return cls(stt=stt, tts=tts)
+        return cls(stt=stt, tts=tts, turn_model=load_turn_model(config.turn))
 
 
 class Pipeline:
@@ -139,6 +141,7 @@ class Pipeline:
             deliver=self._deliver,
             next_turn_number=self.next_turn_number,
             fast=fast,
+            turn_model=engines.turn_model,
             wake=wake,
         )
         if wake is not None:

@@ -252,4 +252,6 @@ class Responder:
             if spoken and turn.stt_compute_ms
             else None,
             first_token_ms=_ms(turn.wall_turn, reply.control.first_token_wall),
+            turn_probability=turn.turn_probability,
+            turn_source=turn.turn_source,
         )

@@ -58,6 +58,12 @@ def bench(
         "--wake",
         help="Score the wake words: --corpus is the real recordings (utterances/, turns/, noise/).",
     ),
+    turns: bool = typer.Option(
+        False,
+        "--turns",
+        help="Turn-taking: cut-offs, merges and waits of rules/model/combined (docs/bench.md).",
+    ),
+    fast: bool = typer.Option(False, "--fast", help="With --turns: feed audio unpaced."),
 ) -> None:
     """Measure each pipeline stage (p50/p95/p99), WER and resources on a speech corpus.
 
@@ -65,7 +71,10 @@ def bench(
 
     With --thermal: latency against temperature, throttling and time (docs/thermal.md).
 
-    With --wake: wake-word detection, false accepts per hour and CPU (docs/wake.md)."""
+    With --wake: wake-word detection, false accepts per hour and CPU (docs/wake.md).
+
+    With --turns: the turn detectors on recordings with known turn counts (--corpus DIR: a
+    folder with labels.json or truth.json, or holding such folders; plus synthetic ones)."""
     from voicecli.cli.assistant import assistant_config
 
     if wake:
@@ -78,6 +87,19 @@ def bench(
     if tail_s < 0:
         raise UsageError("--tail must not be negative")
     settings = options.AssistantOptions(model=model, llm=llm, llm_url=llm_url, llm_model=llm_model)
+    if turns:
+        if thermal or repeat != 1 or baseline or compare is not None or llm is not None:
+            raise UsageError(
+                "--thermal, --repeat, --baseline, --compare and --llm do not go with --turns"
+            )
+        from voicecli.bench.turns_cli import run_command as run_turns
+        from voicecli.core.config import load_config
+
+        config = load_config(settings.flags()).config
+        run_turns(config, corpus=corpus, limit=limit, report=report, fast=fast)
+        return
+    if fast:
+        raise UsageError("--fast goes with --turns")
     if thermal:
         if repeat != 1 or baseline or compare is not None:
             raise UsageError("--repeat, --baseline and --compare do not go with --thermal")
