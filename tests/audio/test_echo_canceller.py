@@ -17,8 +17,8 @@ from voicecli.audio.echo_canceller import (
     measure_delay,
     unavailable_reason,
 )
-from voicecli.core.audio_events import Echo
 from voicecli.core.audio_format import FRAME, SAMPLE_RATE, TTS_RATE
+from voicecli.core.events import Echo
 from voicecli.reply.synth import compose
 
 BLOCK_LIVEKIT = "import sys; sys.modules['livekit'] = None; sys.modules['livekit.rtc'] = None\n"

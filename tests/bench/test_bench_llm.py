@@ -64,10 +64,13 @@ def test_llm_bench_reports_skills_and_openai_rows(llm_run):
 
 
 def test_the_llm_set_mixes_open_and_skill_questions():
-    from voicecli.reply.brain import Conversation, skill_answer
+    from voicecli.reply.brain import skill_answer
+    from voicecli.reply.context import Conversation, SkillContext
     from voicecli.reply.skills import SKILLS
 
-    answered = [skill_answer(SKILLS, q, Conversation()) is not None for q in LLM_PHRASES]
+    answered = [
+        skill_answer(SKILLS, q, SkillContext(Conversation())) is not None for q in LLM_PHRASES
+    ]
     assert answered[0] is False  # an open question first: the warm-up warms the LLM
     assert 2 <= sum(answered) <= len(answered) - 2  # both rows appear
     items = default_corpus(2, llm=True)

@@ -22,8 +22,7 @@ from voicecli.bench.thermal_load import LoadHelpers
 from voicecli.bench.thermal_report import drift, pearson, state_times
 from voicecli.cli.main import app
 from voicecli.core.errors import UsageError
-from voicecli.core.lifecycle import ManagedThread
-from voicecli.thermal.monitor import active_monitor
+from voicecli.core.lifecycle import ManagedThread, alive_threads
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "thermal.md"
 
@@ -159,7 +158,7 @@ def heat_up(path: Path, start: float, end: float, seconds: float):
     to ``end`` °C over ``seconds``."""
 
     def run(thread: ManagedThread) -> None:
-        while active_monitor() is None:
+        while not any(t.name == "thermal" for t in alive_threads()):
             if thread.wait(0.01):
                 return
         began = time.monotonic()

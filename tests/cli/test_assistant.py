@@ -10,7 +10,8 @@ import pytest
 from voicecli.cli.assistant import assistant_config, load_assistant
 from voicecli.cli.options import AssistantOptions
 from voicecli.core.errors import ModelMissingError, UsageError
-from voicecli.reply.brain import Conversation, SkillsBrain
+from voicecli.reply.brain import SkillsBrain
+from voicecli.reply.context import Conversation, SkillContext
 
 
 @pytest.fixture(autouse=True)
@@ -52,7 +53,8 @@ def test_the_loaded_assistant_answers():
     sock = socket.create_server(("127.0.0.1", 0))
     with load_assistant(config, opened=sock) as assistant:
         assert isinstance(assistant.brain, SkillsBrain)
-        reply = "".join(assistant.brain.reply("what is two plus two", Conversation()))
+        context = SkillContext(Conversation())
+        reply = "".join(assistant.brain.reply("what is two plus two", context))
         assert reply == "2 plus 2 is 4."
         assert assistant.engines.tts.synthesize("Four.").size > 0
     assert sock.fileno() != -1  # handed over: the caller's to close

@@ -18,13 +18,13 @@ import soundfile as sf
 from support.pulse import PulseDaemon, stop_recording
 
 from voicecli.audio.file import load_audio
-from voicecli.audio.source import END
 from voicecli.audio.stdin_source import StdinSource
 from voicecli.cli.transcript_log import TranscriptLog
 from voicecli.core.audio_format import FRAME
 from voicecli.core.errors import UsageError
 from voicecli.core.events import Reply, Transcript
 from voicecli.core.lifecycle import ManagedThread
+from voicecli.core.messages import EndOfInput
 from voicecli.reply.synth import compose
 
 
@@ -294,7 +294,7 @@ def test_stdin_source_keeps_every_sample_and_pads_the_last_frame(tmp_path):
     raw.write_bytes(samples.tobytes() + b"\x01")  # a stray odd byte at the end is ignored
     with open(raw, "rb") as stream:
         items = read_all(StdinSource(stream, realtime=False))
-    assert items[-1] is END
+    assert isinstance(items[-1], EndOfInput)
     frames = items[:-1]
     assert len(frames) == 4 and all(len(f.samples) == FRAME for f in frames)
     got = np.concatenate([f.samples for f in frames])

@@ -20,8 +20,9 @@ from rich.console import Console
 from voicecli.audio.file import write_wav
 from voicecli.cli.controls import Controls
 from voicecli.cli.dashboard import Dashboard, meter, sparkline
-from voicecli.core.audio_events import Level, MicState
 from voicecli.core.events import (
+    Level,
+    MicState,
     Playback,
     Reply,
     SpeechStart,
@@ -63,6 +64,8 @@ def a_turn(board: Dashboard, number: int, v2v: float) -> None:
             reply_ms=1.0,
             tts_first_audio_ms=3.0,
             voice_to_voice_ms=v2v,
+            turn_probability=0.93 if number == 3 else None,
+            turn_source="both" if number == 3 else "rule",
         ),
     ):
         board.handle(event)
@@ -113,7 +116,8 @@ def test_screen_shows_words_latency_system_and_warnings():
     text = screen_text(board)
     assert "you: What is two plus two?" in text
     assert "assistant: 2 plus 2 is 4." in text
-    assert re.search(r"\b3\s+212\s+377\s+1\s+3\s+410\b", text), text
+    assert re.search(r"\b3\s+212\s+377\s+1\s+3\s+410\s+both \(p 0\.93\)", text), text
+    assert re.search(r"\b2\s+212\s+377\s+1\s+3\s+352\s+rule\b", text), text
     assert f"voice-to-voice {sparkline([380.0, 352.0, 410.0])}" in text
     assert "CPU 23 %" in text and "2445 MHz" in text and "RSS 420 MB" in text
     assert "warning: 3 audio blocks dropped" in text
@@ -226,7 +230,7 @@ def test_dashboard_in_a_real_terminal(pulse, tmp_path):
             time.sleep(3)
         screen = term.wait_for(r"assistant: 2 plus 2 is 4\.", 5)
         assert re.search(r"you: what is 2 plus 2\?", screen, re.IGNORECASE), screen
-        screen = term.wait_for(r"│\s+1\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+│", 10)
+        screen = term.wait_for(r"│\s+1\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+(rule|model|both)", 10)
         assert "latency (ms)" in screen and "voice-to-voice" in screen
         screen = term.wait_for(r"CPU\s+\d+ %", 10)
         assert "system" in screen and "RSS" in screen

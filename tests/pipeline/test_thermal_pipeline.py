@@ -60,10 +60,11 @@ def test_heat_and_cool_a_running_pipeline(engines, tmp_path, record_property):
     config.stt.partials = True
     heat_ms, cool_ms = [], []
     with server:
-        chat = Conversation(engines, config)
-        monitor = ThermalMonitor(tree.config(interval_s=POLL_S), chat.bus.publish).start()
+        monitor = ThermalMonitor(tree.config(interval_s=POLL_S), lambda e: chat.bus.publish(e))
+        chat = Conversation(engines, config, thermal=monitor)
+        monitor.start()
         try:
-            with chat:  # its pipeline finds the running monitor (active_monitor)
+            with chat:  # its pipeline is handed the running monitor
                 assert chat.pipeline.thermal is monitor
                 chat.wait_for("thermal", 5.0, state="normal")
                 assert actions_in_force(chat, monitor) == set()

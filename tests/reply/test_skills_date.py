@@ -6,14 +6,15 @@ import time
 
 import pytest
 
-from voicecli.reply.brain import Conversation, SkillsBrain
+from voicecli.reply.brain import SkillsBrain
+from voicecli.reply.context import Conversation, SkillContext
 from voicecli.reply.skills import calendar_date
 
 MOMENT = time.mktime((2026, 3, 3, 16, 7, 0, 0, 0, -1))  # Tuesday, 3 March 2026, local time
 
 
 def ask(question: str) -> str | None:
-    return calendar_date.answer(question, Conversation(now=lambda: MOMENT))
+    return calendar_date.answer(question, SkillContext(Conversation(), clock=lambda: MOMENT))
 
 
 @pytest.mark.parametrize(
@@ -49,7 +50,9 @@ def test_other_days_month_and_year(question, expected):
 
 def test_month_ends_roll_over():
     last_day = time.mktime((2026, 12, 31, 12, 0, 0, 0, 0, -1))
-    text = calendar_date.answer("what day is it tomorrow", Conversation(now=lambda: last_day))
+    text = calendar_date.answer(
+        "what day is it tomorrow", SkillContext(Conversation(), clock=lambda: last_day)
+    )
     assert text == "Tomorrow is Friday, January 1, 2027."
 
 
@@ -63,6 +66,8 @@ def test_not_a_date_question(question):
 
 def test_the_brain_answers_with_the_real_date_and_the_time_skill_keeps_time():
     today = time.localtime()
-    text = "".join(SkillsBrain().reply("What's the date today?", Conversation()))
+    text = "".join(SkillsBrain().reply("What's the date today?", SkillContext(Conversation())))
     assert text == f"Today is {time.strftime('%A, %B', today)} {today.tm_mday}, {today.tm_year}."
-    assert "".join(SkillsBrain().reply("What time is it?", Conversation())).startswith("It's ")
+    assert "".join(
+        SkillsBrain().reply("What time is it?", SkillContext(Conversation()))
+    ).startswith("It's ")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from voicecli.reply.brain import FALLBACK, Conversation, SkillsBrain
+from voicecli.reply.brain import FALLBACK, SkillsBrain
+from voicecli.reply.context import Conversation, SkillContext
 from voicecli.reply.skills import SKILLS, repeat, stop
 from voicecli.reply.skills import help as help_skill
 
 
 def reply(text: str, conversation: Conversation) -> str:
-    return "".join(SkillsBrain().reply(text, conversation))
+    return "".join(SkillsBrain().reply(text, SkillContext(conversation)))
 
 
 @pytest.mark.parametrize(
@@ -28,9 +29,9 @@ def reply(text: str, conversation: Conversation) -> str:
 )
 def test_repeat_says_the_last_reply_again(request_):
     conversation = Conversation()
-    assert repeat.answer(request_, conversation) == "I haven't said anything yet."
+    assert repeat.answer(request_, SkillContext(conversation)) == "I haven't said anything yet."
     conversation.add("How many kilometers are in ten miles?", "10 miles is 16.1 kilometers.")
-    assert repeat.answer(request_, conversation) == "10 miles is 16.1 kilometers."
+    assert repeat.answer(request_, SkillContext(conversation)) == "10 miles is 16.1 kilometers."
 
 
 def test_repeat_through_the_brain_twice_and_after_a_silent_stop():
@@ -48,7 +49,9 @@ def test_repeat_includes_a_timer_notice():
     conversation = Conversation()
     conversation.add("set a timer for two seconds", "Timer set for 2 seconds.")
     conversation.last_reply = "Your 2 second timer is done."  # what Responder.announce records
-    assert repeat.answer("repeat that", conversation) == "Your 2 second timer is done."
+    assert (
+        repeat.answer("repeat that", SkillContext(conversation)) == "Your 2 second timer is done."
+    )
 
 
 @pytest.mark.parametrize(
@@ -68,7 +71,7 @@ def test_repeat_includes_a_timer_notice():
 )
 def test_stop_is_understood_and_says_nothing(request_):
     assert stop.is_stop(request_)
-    assert stop.answer(request_, Conversation()) == ""
+    assert stop.answer(request_, SkillContext(Conversation())) == ""
     assert reply(request_, Conversation()) == ""
 
 
@@ -77,7 +80,7 @@ def test_stop_is_understood_and_says_nothing(request_):
 )
 def test_stop_only_takes_a_whole_request(request_):
     assert not stop.is_stop(request_)
-    assert stop.answer(request_, Conversation()) is None
+    assert stop.answer(request_, SkillContext(Conversation())) is None
 
 
 @pytest.mark.parametrize(
@@ -93,7 +96,7 @@ def test_stop_only_takes_a_whole_request(request_):
     ],
 )
 def test_help_lists_every_skill_with_examples(request_):
-    text = help_skill.answer(request_, Conversation())
+    text = help_skill.answer(request_, SkillContext(Conversation()))
     for phrase in (
         "tell the time",
         "tell the date",
@@ -119,6 +122,9 @@ def test_help_mentions_a_newly_registered_skill():
 
 
 def test_help_ignores_other_requests_and_the_fallback_points_to_it():
-    assert help_skill.answer("help me convert 5 miles to kilometers", Conversation()) is None
+    assert (
+        help_skill.answer("help me convert 5 miles to kilometers", SkillContext(Conversation()))
+        is None
+    )
     assert reply("Tell me a joke about penguins.", Conversation()) == FALLBACK
     assert "Say help" in FALLBACK and "timers" in FALLBACK and "convert units" in FALLBACK

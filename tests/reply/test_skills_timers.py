@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from voicecli.reply.brain import Conversation, SkillsBrain
+from voicecli.reply.brain import SkillsBrain
+from voicecli.reply.context import Conversation, SkillContext
 from voicecli.reply.skills import timers as skill
 
 
 def ask(board, text: str) -> str | None:
-    return skill.answer(text, Conversation(timers=board))
+    return skill.answer(text, SkillContext(Conversation(), timers=board))
 
 
 @pytest.mark.parametrize(
@@ -157,12 +158,15 @@ def test_cancel_by_name_and_all(board):
 
 
 def test_without_a_board_timers_are_refused_politely():
-    assert skill.answer("set a timer for 5 minutes", Conversation()) == "I can't run timers here."
-    assert skill.answer("What is twelve times eight?", Conversation()) is None
+    assert (
+        skill.answer("set a timer for 5 minutes", SkillContext(Conversation()))
+        == "I can't run timers here."
+    )
+    assert skill.answer("What is twelve times eight?", SkillContext(Conversation())) is None
 
 
 def test_the_brain_routes_timer_requests(board):
-    conversation = Conversation(timers=board)
-    reply = "".join(SkillsBrain().reply("Set a timer for two seconds.", conversation))
+    context = SkillContext(Conversation(), timers=board)
+    reply = "".join(SkillsBrain().reply("Set a timer for two seconds.", context))
     assert reply == "Timer set for 2 seconds."
     assert len(board.running()) == 1

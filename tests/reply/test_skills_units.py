@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from voicecli.reply.brain import Conversation, SkillsBrain
+from voicecli.reply.brain import SkillsBrain
+from voicecli.reply.context import Conversation, SkillContext
 from voicecli.reply.skills import units
 
 
@@ -123,5 +124,7 @@ def test_round_result_keeps_three_figures_below_ten():
 
 
 def test_the_brain_routes_conversions_to_the_skill():
-    text = "".join(SkillsBrain().reply("How many kilometers are in ten miles?", Conversation()))
+    text = "".join(
+        SkillsBrain().reply("How many kilometers are in ten miles?", SkillContext(Conversation()))
+    )
     assert text == "10 miles is 16.1 kilometers."

@@ -9,7 +9,8 @@ import pytest
 from support.pipeline import of_type, run_pipeline
 from support.thermal_fakes import FakeSysfs
 
-from voicecli.reply.brain import FALLBACK, Conversation, SkillsBrain
+from voicecli.reply.brain import FALLBACK, SkillsBrain
+from voicecli.reply.context import Conversation, SkillContext
 from voicecli.reply.skills import SKILLS, system_status
 from voicecli.reply.synth import compose
 from voicecli.thermal.monitor import ThermalMonitor
@@ -26,8 +27,8 @@ def sysfs(tmp_path, monkeypatch) -> FakeSysfs:
     return FakeSysfs(tmp_path / "sys")
 
 
-def ask(text: str) -> str:
-    return "".join(SkillsBrain().reply(text, Conversation()))
+def ask(text: str, context: SkillContext | None = None) -> str:
+    return "".join(SkillsBrain().reply(text, context or SkillContext(Conversation())))
 
 
 def test_hot_processor_in_words(sysfs):
@@ -63,20 +64,21 @@ def test_throttling_is_mentioned(sysfs):
     assert "which is normal, and it is being slowed down;" in ask("what's the CPU temperature")
 
 
-def test_the_running_monitor_is_used(sysfs, tmp_path):
+def test_the_monitor_in_the_context_is_used(sysfs, tmp_path):
     sysfs.zone(0, "x86_pkg_temp", 50.0)  # what the settings point at
     other = FakeSysfs(tmp_path / "monitored")
     other.zone(0, "x86_pkg_temp", 83.0)
     monitor = ThermalMonitor(other.config(interval_s=0.05)).start()
+    context = SkillContext(Conversation(), thermal=lambda: monitor.status)
     try:
         deadline = time.monotonic() + 5.0
         while monitor.status is None and time.monotonic() < deadline:
             time.sleep(0.01)  # the first poll
-        reply = ask("Is it overheating?")
+        reply = ask("Is it overheating?", context)
     finally:
         assert monitor.stop()
     assert "at eighty-three degrees Celsius, which is warm" in reply
-    assert "fifty" in ask("how hot is the computer")  # stopped: back to a one-shot reading
+    assert "fifty" in ask("how hot is the computer")  # no monitor: a one-shot reading
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import statistics
 import time
 
 import pytest
+from support.brains import StoryBrain
 from support.pipeline import of_type, run_pipeline
 from support.schema import validate_event
 
@@ -17,11 +18,9 @@ from voicecli.audio.sink import FileSink
 from voicecli.audio.source import AudioSource
 from voicecli.core.bus import EventBus
 from voicecli.core.config import Config
+from voicecli.core.events import TimerEvent
 from voicecli.pipeline.pipeline import Pipeline
-from voicecli.reply.brain import Brain, SkillsBrain
-from voicecli.reply.skills.stop import is_stop
 from voicecli.reply.synth import compose
-from voicecli.reply.timers import TimerEvent
 
 
 def words(text: str) -> str:
@@ -205,21 +204,6 @@ def test_muted_live_conversation_fires_timers(engines):
     events.extend(drain(pipeline))
     egg = [e for e in events if e.type == "timer" and e.label == "egg"]
     assert [e.cancelled for e in egg] == [False, True]  # reported cancelled when closed
-
-
-class StoryBrain(Brain):
-    """Skills first (so "stop" says nothing), else a long story told one sentence every
-    50 ms -- the pace of a language model."""
-
-    name = "story"
-
-    def reply(self, text, conversation):
-        if is_stop(text):
-            yield from SkillsBrain().reply(text, conversation)
-            return
-        for number in range(1, 61):
-            time.sleep(0.05)
-            yield f"This is sentence {number} of the story. "
 
 
 def test_stop_cuts_the_reply_being_spoken_and_says_nothing(engines):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from support.fake_llm import Conversation
 
 from voicecli.core.config import Config
+from voicecli.core.messages import KEY, Interrupt
 from voicecli.pipeline.pipeline import Engines
 from voicecli.reply.sentences import split_clauses
 from voicecli.reply.speakable import Speakable
@@ -40,7 +41,7 @@ def test_first_audio_of_a_long_reply_comes_before_its_synthesis_ends(engines, pi
 def test_after_an_interrupt_no_new_piece_is_synthesised(engines, piper_tts):
     chat = piper_chat(engines, piper_tts)
     with chat:
-        chat.sink.on_write = chat.pipeline.responder.interrupt  # barge-in at the first audio
+        chat.sink.on_write = lambda: chat.pipeline.interrupt(Interrupt(KEY))  # at the first audio
         chat.ask(LONG)
         cut = chat.wait_for("playback", state="cut")
     assert len(chat.tts.said) == 1 and len(chat.sink.writes) == 1, chat.tts.said

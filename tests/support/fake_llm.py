@@ -237,7 +237,7 @@ def llm_config(server: FakeLlm, **llm) -> Config:
 class Conversation:
     """A typed conversation through a real pipeline (no STT needed)."""
 
-    def __init__(self, engines: Engines, config: Config) -> None:
+    def __init__(self, engines: Engines, config: Config, thermal=None) -> None:
         self.tts = RecordingTts(engines.tts)
         self.sink = CountingSink()
         self.bus = EventBus()
@@ -252,6 +252,7 @@ class Conversation:
             sink=self.sink,
             brain=self.brain,
             system_interval_s=None,
+            thermal=thermal,
         )
 
     def __enter__(self) -> Conversation:

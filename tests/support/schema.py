@@ -30,3 +30,11 @@ def report_schema() -> dict:
     text = (DOCS / "bench.md").read_text(encoding="utf-8")
     section = text.split("## JSON schema", 1)[1]
     return json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))
+
+
+@cache
+def turns_report_schema() -> dict:
+    """The ``bench --turns`` report's JSON schema, read from docs/bench.md."""
+    text = (DOCS / "bench.md").read_text(encoding="utf-8")
+    section = text.split("## Turn-taking JSON schema", 1)[1]
+    return json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))

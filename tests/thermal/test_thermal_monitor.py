@@ -16,7 +16,8 @@ import pytest
 from support.thermal_fakes import FakeSysfs, realistic_machine
 
 from voicecli.core import events as ev
-from voicecli.thermal.monitor import ThermalEvent, ThermalMonitor, active_monitor
+from voicecli.core.events import ThermalEvent
+from voicecli.thermal.monitor import ThermalMonitor
 from voicecli.thermal.protection import ACTIONS, HOT_DASHBOARD_HZ, ThermalProtection
 from voicecli.thermal.system_stats import sample
 
@@ -83,7 +84,7 @@ def test_heating_past_85_protects_and_cooling_below_80_restores(tmp_path, record
             60.0,
             [],
         )
-        assert active_monitor() is monitor
+        assert monitor.running
         for _ in range(5):
             hot, delay = watch.set_and_wait(90.0)
             assert hot is not None, "no thermal event within 5 s of heating"
@@ -109,7 +110,7 @@ def test_heating_past_85_protects_and_cooling_below_80_restores(tmp_path, record
             assert watch.next_thermal().state == "normal"
     finally:
         assert monitor.stop()
-    assert active_monitor() is None
+    assert not monitor.running
     heat_ms = statistics.median(heat_delays) * 1000
     cool_ms = statistics.median(cool_delays) * 1000
     record_property("heat_to_event_median_ms", round(heat_ms, 1))

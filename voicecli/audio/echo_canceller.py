@@ -29,9 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from voicecli.audio.playback_monitor import HISTORY_S, PlaybackMonitor
-from voicecli.core.audio_events import Echo
 from voicecli.core.audio_format import FRAME, SAMPLE_RATE
-from voicecli.core.events import Event
+from voicecli.core.events import Echo, Event
 
 PIECE = SAMPLE_RATE // 100  # 160 samples: the only length the module accepts (10 ms)
 ERLE_WINDOW = 100  # pieces (1 s) the ERLE is summed over

@@ -22,15 +22,16 @@ from voicecli.audio.devices import open_error, pick, sounddevice
 from voicecli.audio.echo_canceller import MonitoredCanceller
 from voicecli.audio.echo_guard import EchoGuard
 from voicecli.audio.playback_monitor import PlaybackMonitor
-from voicecli.audio.source import AudioSource, Frame
-from voicecli.core.audio_events import Level, MicState
+from voicecli.audio.source import AudioSource
 from voicecli.core.audio_format import FRAME, SAMPLE_RATE
-from voicecli.core.events import Event, WarningEvent
+from voicecli.core.events import Event, Level, MicState, WarningEvent
 from voicecli.core.lifecycle import POLL_S, ManagedThread
+from voicecli.core.messages import Frame, SourceMessage
 
 RAW_QUEUE = 64  # blocks between the PortAudio callback and the source thread (~2 s)
 LEVEL_EVERY = 3  # frames per ``level`` event (~100 ms)
 WARN_EVERY_S = 1.0
+RawBlock = tuple[np.ndarray, float, int]  # samples, capture time, speaker reference count
 
 
 def _db(value: float) -> float:
@@ -68,7 +69,7 @@ class MicSource(AudioSource):
         self.talking = not push_to_talk  # push-to-talk starts closed
         self.dropped = 0
         self._reported = 0
-        self._raw: queue.Queue = queue.Queue(RAW_QUEUE)
+        self._raw: queue.Queue[RawBlock] = queue.Queue(RAW_QUEUE)
         self._state_lock = threading.Lock()
 
     # -- controls (keys) -------------------------------------------------------------------
@@ -101,7 +102,7 @@ class MicSource(AudioSource):
             self.dropped += 1
 
     # -- source thread ---------------------------------------------------------------------
-    def run(self, thread: ManagedThread, out: queue.Queue) -> None:
+    def run(self, thread: ManagedThread, out: queue.Queue[SourceMessage]) -> None:
         sd = sounddevice()
         try:
             stream = sd.InputStream(
@@ -123,7 +124,7 @@ class MicSource(AudioSource):
             stream.abort()  # stop() would wait for PortAudio's buffers to drain
             stream.close()
 
-    def _pump(self, thread: ManagedThread, out: queue.Queue) -> None:
+    def _pump(self, thread: ManagedThread, out: queue.Queue[SourceMessage]) -> None:
         resampler = None
         if self.rate != SAMPLE_RATE:
             import soxr
@@ -155,7 +156,9 @@ class MicSource(AudioSource):
                 last_warning = time.monotonic()
                 self._report_drops()
 
-    def _deliver(self, samples: np.ndarray, wall: float, reference: int, out: queue.Queue) -> None:
+    def _deliver(
+        self, samples: np.ndarray, wall: float, reference: int, out: queue.Queue[SourceMessage]
+    ) -> None:
         if self.canceller is not None:  # first: it keeps adapting while muted
             samples = self.canceller.process(samples, reference)
         if not self.listening:

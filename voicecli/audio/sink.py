@@ -22,6 +22,7 @@ class AudioSink:
     """Base: receives int16 PCM at TTS_RATE, sentence by sentence."""
 
     name = "none"
+    silent_at: float | None = None  # monotonic time of the last cut that silenced a device
 
     def write(self, pcm: np.ndarray) -> None:
         """Called with each sentence's audio."""

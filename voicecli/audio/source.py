@@ -1,16 +1,15 @@
 """Audio sources: where the pipeline's 16 kHz mono samples come from.
 
 Why an interface: file input exists now; the microphone, stdin and server sessions plug in
-later. A source pushes fixed 512-sample frames (32 ms, Silero's frame size) into a bounded
-queue. A file never drops audio; only a live microphone may (counted).
+later. A source pushes fixed 512-sample ``Frame`` messages (32 ms, Silero's frame size) into a
+bounded queue, then ``EndOfInput`` (core.messages). A file never drops audio; only a live
+microphone may (counted).
 """
 
 from __future__ import annotations
 
 import queue
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,26 +17,10 @@ import numpy as np
 from voicecli.audio.file import load_audio
 from voicecli.core.audio_format import FRAME, SAMPLE_RATE
 from voicecli.core.lifecycle import POLL_S, ManagedThread
+from voicecli.core.messages import EndOfInput, Frame, SourceMessage
 
 
-@dataclass(frozen=True)
-class Frame:
-    samples: np.ndarray  # float32, FRAME samples (the last frame is zero-padded)
-    wall: float  # monotonic time at which the frame's last sample was available
-
-
-END = None  # put on the queue after the last frame
-
-
-@dataclass(frozen=True)
-class EndOfUtterance:
-    """Put on the queue by a live source (a server session's ``end``): the open turn is
-    declared at once and input goes on; ``then`` runs once the replies before it are made."""
-
-    then: Callable[[], None]
-
-
-def put_blocking(thread: ManagedThread, q: queue.Queue, item: object) -> bool:
+def put_blocking(thread: ManagedThread, q: queue.Queue[SourceMessage], item: SourceMessage) -> bool:
     """Put without ever dropping, waking regularly to honour stop; False when stopped."""
     while not thread.should_stop():
         try:
@@ -49,12 +32,12 @@ def put_blocking(thread: ManagedThread, q: queue.Queue, item: object) -> bool:
 
 
 class AudioSource:
-    """Base class: ``run`` pushes Frames then END onto ``out`` until done or stopped."""
+    """Base class: ``run`` pushes Frames then EndOfInput onto ``out`` until done or stopped."""
 
     live = False
     name = "source"
 
-    def run(self, thread: ManagedThread, out: queue.Queue) -> None:
+    def run(self, thread: ManagedThread, out: queue.Queue[SourceMessage]) -> None:
         raise NotImplementedError
 
 
@@ -70,7 +53,7 @@ class ArraySource(AudioSource):
     def duration_s(self) -> float:
         return len(self.audio) / SAMPLE_RATE
 
-    def run(self, thread: ManagedThread, out: queue.Queue) -> None:
+    def run(self, thread: ManagedThread, out: queue.Queue[SourceMessage]) -> None:
         start = time.monotonic()
         for index in range(0, len(self.audio), FRAME):
             chunk = self.audio[index : index + FRAME]
@@ -83,7 +66,7 @@ class ArraySource(AudioSource):
                     return
             if not put_blocking(thread, out, Frame(chunk, time.monotonic())):
                 return
-        put_blocking(thread, out, END)
+        put_blocking(thread, out, EndOfInput())
 
 
 class FileSource(ArraySource):

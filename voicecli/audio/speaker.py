@@ -71,6 +71,7 @@ class SpeakerSink(AudioSink):
         self._device_total = 0
         self._reference_total = 0
         self.silent_at: float | None = None  # monotonic time of the last cut
+        self._cue: np.ndarray | None = None  # a chime mixed in, outside the echo reference
         try:
             self._stream = sd.OutputStream(
                 device=self.device.index,
@@ -111,6 +112,12 @@ class SpeakerSink(AudioSink):
         with self._lock:
             cut, self._discard, self._in_reply = self._discard, False, False
         return "cut" if cut else None
+
+    def cue(self, audio: np.ndarray, rate: int) -> None:
+        """Mix a short sound (the wake chime) into the output at once. It is not a reply: the
+        monitor never hears of it, so the microphone is not gated while it plays."""
+        with self._lock:
+            self._cue = resample(audio.astype(np.float32), rate, self.rate)
 
     # -- control ---------------------------------------------------------------------------
     def cut(self) -> bool:
@@ -167,7 +174,17 @@ class SpeakerSink(AudioSink):
                 self.monitor.pending = False
                 self._drained.set()
         out[filled:] = 0.0
+        self._mix_cue(out)
         self._keep_reference(references, frames, audible=filled > 0)
+
+    def _mix_cue(self, out) -> None:
+        with self._lock:
+            cue = self._cue
+            if cue is None:
+                return
+            n = min(len(out), len(cue))
+            out[:n] += cue[:n]
+            self._cue = cue[n:] if n < len(cue) else None
 
     def _keep_reference(self, references: list, frames: int, audible: bool) -> None:
         """Append this block's 16 kHz copy, kept in step with the device's sample count."""

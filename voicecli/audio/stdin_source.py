@@ -18,10 +18,11 @@ from typing import BinaryIO
 
 import numpy as np
 
-from voicecli.audio.source import END, AudioSource, Frame, put_blocking
+from voicecli.audio.source import AudioSource, put_blocking
 from voicecli.core.audio_format import FRAME, SAMPLE_RATE
 from voicecli.core.errors import UsageError
 from voicecli.core.lifecycle import POLL_S, ManagedThread
+from voicecli.core.messages import EndOfInput, Frame, SourceMessage
 
 BYTES_PER_FRAME = FRAME * 2  # int16
 
@@ -48,7 +49,7 @@ class StdinSource(AudioSource):
                 return os.read(self.fd, BYTES_PER_FRAME)
         return None
 
-    def run(self, thread: ManagedThread, out: queue.Queue) -> None:
+    def run(self, thread: ManagedThread, out: queue.Queue[SourceMessage]) -> None:
         start = time.monotonic()
         pending = bytearray()
         sent = 0
@@ -73,4 +74,4 @@ class StdinSource(AudioSource):
                         return
                 if not put_blocking(thread, out, Frame(frame, time.monotonic())):
                     return
-        put_blocking(thread, out, END)
+        put_blocking(thread, out, EndOfInput())

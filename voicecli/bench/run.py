@@ -139,7 +139,7 @@ def run_utterance(
     audio = np.concatenate([silence(lead_s), item.audio, silence(tail_s)])
     pipeline = Pipeline(
         config=config,
-        engines=Engines(stt=recorder, tts=engines.tts),
+        engines=Engines(stt=recorder, tts=engines.tts, turn_model=engines.turn_model),
         source=ArraySource(audio, realtime=realtime, name=item.name),
         bus=bus,
         fast=not realtime,
@@ -147,8 +147,16 @@ def run_utterance(
         system_interval_s=None,
         brain=brain,
     )
+    events, errors = run_to_end(pipeline, sub, timeout_s + len(audio) / SAMPLE_RATE)
+    turns = _turns(events, recorder, *reply_labels(brain))
+    return UtteranceRun(item=item, run=run, turns=turns, errors=errors)
+
+
+def run_to_end(pipeline: Pipeline, sub, timeout_s: float) -> tuple[list, list[str]]:
+    """Start ``pipeline``, wait for its end (at most ``timeout_s``) and close it; returns every
+    event its bus subscription ``sub`` got, and the errors among them."""
     pipeline.start()
-    finished = pipeline.wait(timeout_s + len(audio) / SAMPLE_RATE)
+    finished = pipeline.wait(timeout_s)
     pipeline.close()
     events = []
     while (event := sub.get(timeout=0)) is not None:
@@ -156,8 +164,7 @@ def run_utterance(
     errors = [f"{e.code}: {e.message}" for e in events if e.type == "error"]
     if not finished:
         errors.append(f"timeout: the pipeline did not finish within {timeout_s:.0f} s")
-    turns = _turns(events, recorder, *reply_labels(brain))
-    return UtteranceRun(item=item, run=run, turns=turns, errors=errors)
+    return events, errors
 
 
 def reply_labels(brain: Brain) -> tuple[str, str | None]:

@@ -21,9 +21,9 @@ from voicecli.bench.run import LATENCY_FIELDS, run_utterance
 from voicecli.bench.thermal_load import MAX_HELPERS, LoadHelpers
 from voicecli.core.config import Config
 from voicecli.core.errors import UsageError
-from voicecli.core.events import Event
+from voicecli.core.events import Event, ThermalEvent
 from voicecli.pipeline.pipeline import Engines
-from voicecli.thermal.monitor import ThermalEvent, ThermalMonitor, ThermalStatus
+from voicecli.thermal.monitor import ThermalMonitor, ThermalStatus
 from voicecli.thermal.sources import REAL_SYSFS
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h)?$")

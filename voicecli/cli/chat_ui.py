@@ -19,6 +19,7 @@ from voicecli.cli.controls import Controls
 from voicecli.cli.keys import key_thread, stdin_is_terminal
 from voicecli.cli.printer import JsonPrinter, PlainPrinter, format_plain
 from voicecli.core.errors import ExitStatus
+from voicecli.core.messages import KEY, Interrupt
 from voicecli.pipeline.runner import run_foreground
 
 
@@ -41,15 +42,20 @@ def keys_read(controls: Controls) -> Iterator[None]:
         thread.stop_and_join()
 
 
+def chat_controls(pipeline, audio, typing_allowed: bool) -> Controls:
+    """The keys of ``chat``: ``s`` interrupts the pipeline like every other "stop"."""
+    return Controls(
+        submit_text=pipeline.submit_text,
+        mic=audio.source if audio is not None else None,
+        hush=lambda: pipeline.interrupt(Interrupt(KEY)),
+        typing_allowed=typing_allowed,
+    )
+
+
 def run_chat(pipeline, audio, *, json_: bool, plain: bool) -> ExitStatus:
     """Run the conversation in the foreground; returns the exit status."""
     dashboard = not json_ and not plain and stdout_is_terminal()
-    controls = Controls(
-        submit_text=pipeline.submit_text,
-        mic=audio.source if audio is not None else None,
-        hush=audio.hush if audio is not None else pipeline.sink.cut,
-        typing_allowed=dashboard,
-    )
+    controls = chat_controls(pipeline, audio, typing_allowed=dashboard)
     if not dashboard:
         printer = JsonPrinter() if json_ else with_thermal_lines(PlainPrinter(), pipeline.thermal)
         with keys_read(controls):
@@ -100,7 +106,8 @@ def stderr_held() -> Iterator:
 
 def _thermal_line(event, monitor) -> str | None:
     """A ``thermal`` event as a line; entering ``hot``, with the protection banner."""
-    from voicecli.thermal.monitor import ThermalEvent, describe
+    from voicecli.core.events import ThermalEvent
+    from voicecli.thermal.monitor import describe
 
     if not isinstance(event, ThermalEvent):
         return None

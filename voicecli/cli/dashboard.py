@@ -21,6 +21,7 @@ from rich.text import Text
 from voicecli.cli.controls import Controls
 from voicecli.cli.dashboard_state import MUTED, SPEAKING, THINKING, DashboardState
 from voicecli.cli.dashboard_thermal import banner, thermal_panel
+from voicecli.cli.wake_view import seconds_left, wake_label
 from voicecli.core.events import Event
 from voicecli.core.lifecycle import ManagedThread
 from voicecli.thermal.monitor import ThermalMonitor
@@ -50,6 +51,15 @@ SYSTEM_FIELDS = {
     "thermal_state": ("thermal", "{}"),
     "throttled": ("throttled", "{}"),
 }
+
+
+def decided_by(metrics) -> str:
+    """What ended the turn wait: rule, model or both, with the model's P(complete)."""
+    if metrics.turn_source is None:
+        return "–"
+    if metrics.turn_probability is None:
+        return metrics.turn_source
+    return f"{metrics.turn_source} (p {metrics.turn_probability:.2f})"
 
 
 def meter(db: float) -> str:
@@ -105,6 +115,8 @@ class Dashboard:
         s = self.state
         text = Text(" voicecli ", style="bold reverse")
         text.append(f" {s.state.upper()} ", style=STATE_STYLES.get(s.state, "bold green"))
+        if s.wake is not None:
+            text.append(f" {wake_label(s.wake)} ", style="bold")
         text.append(f"  level {meter(s.level_db)} {s.level_db:5.0f} dB")
         if s.barge_ins:
             text.append(f"  barge-ins {s.barge_ins}", style="dim")
@@ -137,9 +149,11 @@ class Dashboard:
         table.add_column("turn", justify="right")
         for _name, label in LATENCY_COLUMNS:
             table.add_column(label, justify="right")
+        table.add_column("decided by")
         for metrics in self.state.metrics:
             cells = [getattr(metrics, name) for name, _label in LATENCY_COLUMNS]
-            table.add_row(str(metrics.turn), *("–" if v is None else f"{v:.0f}" for v in cells))
+            row = ("–" if v is None else f"{v:.0f}" for v in cells)
+            table.add_row(str(metrics.turn), *row, decided_by(metrics))
         history = list(self.state.history)
         caption = f"voice-to-voice {sparkline(history)}" if history else "no turn yet"
         if history:
@@ -180,7 +194,9 @@ class Dashboard:
         """Something shown changed: the words, numbers or typing at once (up to REFRESH_HZ),
         the level meter alone at most LEVEL_HZ (it moves all the time: half the cost)."""
         polls = self.monitor.polls if self.monitor is not None else 0
-        key = (self.state.version, self.controls.typing, polls)
+        wake = self.state.wake
+        countdown = seconds_left(wake) if wake is not None else None  # redrawn each second
+        key = (self.state.version, self.controls.typing, polls, countdown)
         level_due = (
             self.state.level_version != self._level_drawn
             and time.monotonic() - self._drawn_at >= 1 / LEVEL_HZ

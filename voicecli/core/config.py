@@ -53,6 +53,18 @@ class TurnConfig:
     wait_full_stop_s: float = 0.39
     wait_no_punctuation_s: float = 1.25
     wait_ellipsis_s: float = 2.3
+    # The audio end-of-turn model beside those rules (docs/turns.md: chosen by the sweep in
+    # benchmarks/turn_sweep.py on half the real recordings, checked on the other half).
+    detector: str = "combined"  # rules | model | combined (rules alone when the model is missing)
+    model_threshold: float = 0.5  # P(complete) at or above which the model says "complete"
+    short_words: int = 4  # longer transcripts without final punctuation read unfinished
+    wait_agree_s: float = 0.45  # transcript (. ? !) and model both say complete
+    wait_model_s: float = 0.25  # no final punctuation, the model says complete
+    wait_unknown_s: float = 0.5  # no final punctuation, the model says unfinished
+    wait_disagree_s: float = 0.7  # a final . ? ! the model does not confirm
+    wait_model_max_s: float = 1.25  # detector "model": longest wait while it says unfinished
+    model_interval_s: float = 0.384  # while silence lasts (and it says unfinished), score again
+    model_when_hot: bool = True  # under thermal protection: False skips the model (rules)
 
 
 @dataclass
@@ -101,6 +113,22 @@ class LlmConfig:
 
 
 @dataclass
+class WakeConfig:
+    """Hands-free listening (docs/wake.md): a wake word, then a follow-up window."""
+
+    word: str = ""  # "" answers everything heard; okay_nabu | alexa | hey_jarvis | hey_mycroft
+    follow_up_s: float = 5.0  # after a reply, listen this long without the wake word
+    cooldown_s: float = 1.0  # after a detection the model ignores this much audio
+    rewind_ms: int = 200  # the turn starts this long before the detection (the model's lag)
+    chime: bool = True  # a short tone on detection (live speaker only)
+    # probability cutoffs (averaged over 5 inferences): the upstream defaults, kept (measured)
+    cutoff_okay_nabu: float = 0.85
+    cutoff_alexa: float = 0.9
+    cutoff_hey_mycroft: float = 0.95
+    cutoff_hey_jarvis: float = 0.97
+
+
+@dataclass
 class Config:
     stt: SttConfig = field(default_factory=SttConfig)
     vad: VadConfig = field(default_factory=VadConfig)
@@ -109,6 +137,7 @@ class Config:
     brain: BrainConfig = field(default_factory=BrainConfig)
     thermal: ThermalConfig = field(default_factory=ThermalConfig)
     llm: LlmConfig = field(default_factory=LlmConfig)
+    wake: WakeConfig = field(default_factory=WakeConfig)
 
 
 @dataclass

@@ -5,6 +5,10 @@ At the first silent frame after speech the utterance goes to the STT worker at o
 wait then hides the STT time); if speech resumes before the turn is declared, that result is
 dropped. The turn is declared once the transcript is known and the silence since the last
 speech sample has lasted the wait its ending calls for.
+
+Its traffic is typed (core.messages): ``SourceMessage`` in from the source, ``Transcription``
+back from the STT worker, and ``ListenerMessage`` out through ``deliver`` (a declared
+``UserTurn``, a ``HeardWord`` the echo guard asked about, ``EndOfUtterance``, ``EndOfInput``).
 """
 
 from __future__ import annotations
@@ -13,36 +17,32 @@ import queue
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
-from voicecli.audio.source import END, EndOfUtterance, Frame
 from voicecli.audio.vad import SpeechSegmenter, VadStream
+from voicecli.core import catalogue
 from voicecli.core.audio_format import FRAME, SAMPLE_RATE
 from voicecli.core.clock import PipelineClock
 from voicecli.core.config import Config
-from voicecli.core.events import ErrorEvent, Event, SpeechEnd, SpeechStart, Transcript
+from voicecli.core.events import ErrorEvent, Event, SpeechEnd, SpeechStart, Transcript, WarningEvent
 from voicecli.core.lifecycle import POLL_S, ManagedThread
+from voicecli.core.messages import (
+    EndOfInput,
+    Frame,
+    HeardWord,
+    ListenerMessage,
+    ShortWord,
+    SourceMessage,
+    Transcription,
+    UserTurn,
+)
 from voicecli.listen.stt_worker import FINAL, PARTIAL, SttJob, SttWorker
-from voicecli.listen.turn import turn_wait_s
+from voicecli.listen.turn import RULES, TurnJudge
+from voicecli.listen.wake_gate import DROP, LISTEN, WakeGate
 
 PREROLL_FRAMES = 8  # 256 ms kept before speech onset: Silero reacts a little late
-
-
-@dataclass
-class UserTurn:
-    """A declared turn, handed to the responder with the instants its latencies come from."""
-
-    number: int
-    text: str
-    typed: bool = False
-    t_eos: float | None = None  # pipeline clock, last speech sample
-    t_turn: float | None = None  # pipeline clock, turn declared
-    wall_eos: float | None = None  # monotonic instants (real-time input only)
-    wall_stt: float | None = None
-    wall_turn: float = 0.0
-    stt_compute_ms: float | None = None
+SHORT_WORDS = "echo-guard"  # the STT session of the words heard over the reply
 
 
 class Listener:
@@ -54,16 +54,19 @@ class Listener:
         stt: SttWorker,
         session: str,
         emit: Callable[[Event], None],
-        on_turn: Callable[[UserTurn | EndOfUtterance | None], None],
+        deliver: Callable[[ListenerMessage], None],
         next_turn_number: Callable[[], int],
         fast: bool,
+        turn_model=None,
+        wake: WakeGate | None = None,
     ) -> None:
         self.config = config
+        self.wake = wake  # hands-free: frames pass only while awake (listen/wake_gate.py)
         self.clock = clock
         self.stt = stt
         self.session = session
         self.emit = emit
-        self.on_turn = on_turn
+        self.deliver = deliver
         self.next_turn_number = next_turn_number
         self.fast = fast
         self.vad = VadStream(config.vad.engine)
@@ -74,31 +77,42 @@ class Listener:
         self.partials_wanted = config.stt.partials and not fast
         self.partials_enabled = self.partials_wanted
         self.partial_frames = max(1, round(config.stt.partial_interval_s * SAMPLE_RATE / FRAME))
-        self._results: queue.Queue[SttJob] = queue.Queue()
+        self._results: queue.Queue[Transcription] = queue.Queue()
+        self._short_words: dict[int, ShortWord] = {}  # by STT job id
         self._recent: deque[np.ndarray] = deque(maxlen=PREROLL_FRAMES + self.segmenter.min_frames)
         self._frames = 0
+        self.judge = TurnJudge(config.turn, turn_model)
         self._reset_turn()
         self._turn_number: int | None = None
 
     def apply_thermal(self, protection) -> None:
         """Thermal protection (docs/thermal.md): no partials while the processor is hot."""
         self.partials_enabled = self.partials_wanted and protection.partials_enabled
+        self.judge.apply_thermal(protection)
 
     # -- per-turn state --------------------------------------------------------------------
     def _reset_turn(self) -> None:
         self.buffer: list[np.ndarray] = []
         self.pending = False  # speech ended, turn not yet declared
         self.job: SttJob | None = None
-        self.transcript: SttJob | None = None  # the finished job of the current pending phase
+        self.transcript: Transcription | None = None  # the current pending phase's result
         self.t_eos = 0.0
         self.wall_eos: float | None = None
         self.force = False  # declare as soon as the transcript is known (end of input)
         self.tail = 0  # frames kept after the last speech frame, before the STT job starts
         self.partial_job: SttJob | None = None
         self.partial_at = 0  # buffer length (frames) when the last partial was submitted
+        self.judge.reset()
 
     # -- main loop -------------------------------------------------------------------------
-    def run(self, thread: ManagedThread, frames: queue.Queue) -> None:
+    def cancel_jobs(self) -> None:
+        """The pipeline is stopping: its queued transcriptions are no longer wanted."""
+        for job in (self.job, self.partial_job):
+            if job is not None:
+                job.cancel()
+
+    def run(self, thread: ManagedThread, frames: queue.Queue[SourceMessage]) -> None:
+        self._warn_if_no_turn_model()
         last_wall = None
         while not thread.should_stop():
             if self.pending and self.transcript is None and self._decision_due():
@@ -110,15 +124,30 @@ class Listener:
             except queue.Empty:
                 self._maybe_declare()
                 continue
-            if frame is END:
-                self._end_of_input(thread)
-                return
-            if isinstance(frame, EndOfUtterance):
+            if isinstance(frame, Frame):
+                self._process(frame, last_wall)
+                last_wall = frame.wall
+            elif isinstance(frame, ShortWord):
+                self._transcribe_short_word(frame)
+            else:  # EndOfUtterance, EndOfInput: the open turn is declared at once
                 self._declare_open_turn(thread)
-                self.on_turn(frame)
-                continue
-            self._process(frame, last_wall)
-            last_wall = frame.wall
+                self.deliver(frame)
+                if isinstance(frame, EndOfInput):
+                    return
+
+    def _warn_if_no_turn_model(self) -> None:
+        """Said once per conversation: the setting wants the model, and it is not installed."""
+        entry = catalogue.default("turn")
+        if self.config.turn.detector == RULES or self.judge.model or entry.location():
+            return
+        self.emit(
+            WarningEvent(
+                t=self.clock.now(),
+                code="turn_model_missing",
+                message=f"the turn model {entry.id} is not installed: turns are decided by "
+                f"the transcript rules alone (install it with: {entry.install})",
+            )
+        )
 
     def _decision_due(self) -> bool:
         """Must the turn decision wait for the transcript now? Always for --fast input and at
@@ -128,6 +157,8 @@ class Listener:
         return self.fast or self.force or silence >= self.config.turn.wait_no_punctuation_s
 
     def _process(self, frame: Frame, previous_wall: float | None) -> None:
+        if self.wake is not None and not self._awake(frame):
+            return
         t_frame = self.clock.now()  # pipeline time of this frame's first sample
         self.clock.advance(FRAME)
         index = self._frames
@@ -144,11 +175,28 @@ class Listener:
             self.tail += 1
             if self.tail >= self.tail_frames:
                 self._submit()
+        elif self.pending:
+            self.judge.during_silence(self._audio, self.clock.now() - self.t_eos)
         elif self.segmenter.in_speech and len(self.buffer) * FRAME > self._max_samples():
             self._speech_ended(self.clock.now(), frame.wall, force=True)
             self.segmenter.in_speech = False
         elif self.segmenter.in_speech and not self.pending:
             self._maybe_partial()
+
+    def _awake(self, frame: Frame) -> bool:
+        """Asleep, only the wake-word model hears the frame. Once it hears the wake word, the
+        pre-roll restarts at the detection point and VAD starts afresh with the next frame."""
+        idle = not (self.pending or self.segmenter.in_speech)
+        verdict = self.wake.admit(frame.samples, idle=idle)
+        if verdict is LISTEN:
+            return True
+        self.clock.advance(FRAME)
+        self._frames += 1
+        if verdict is not DROP:
+            self._recent.clear()
+            self._recent.append(verdict)
+            self.vad.reset()
+        return False
 
     def _maybe_partial(self) -> None:
         """Every ``partial_interval_s`` of new speech, a partial transcript -- only when the STT
@@ -164,7 +212,7 @@ class Listener:
                 audio=np.concatenate(self.buffer),
                 kind=PARTIAL,
                 session=self.session,
-                on_done=self._results.put,
+                reply_to=self._results,
             )
         )
 
@@ -178,6 +226,7 @@ class Listener:
             if self.job is not None:
                 self.job.cancel()
             self.pending, self.job, self.transcript = False, None, None
+            self.judge.speech_resumed()
             self.buffer.append(self._recent[-1])
         else:
             self.buffer = list(self._recent)
@@ -196,27 +245,49 @@ class Listener:
         if force or self.tail_frames == 0:
             self._submit()
 
+    def _audio(self) -> np.ndarray:
+        return np.concatenate(self.buffer) if self.buffer else np.zeros(FRAME, np.float32)
+
     def _submit(self) -> None:
-        """Transcribe the utterance so far (speculatively: speech may still resume)."""
-        audio = np.concatenate(self.buffer) if self.buffer else np.zeros(FRAME, np.float32)
+        """Transcribe the utterance so far (speculatively: speech may still resume), and score
+        the turn model on it meanwhile."""
+        audio = self._audio()
         self.job = self.stt.submit(
-            SttJob(audio=audio, kind=FINAL, session=self.session, on_done=self._results.put)
+            SttJob(audio=audio, kind=FINAL, session=self.session, reply_to=self._results)
         )
+        if not self.force:
+            self.judge.silence_began(audio, self.clock.now() - self.t_eos)
+
+    def _transcribe_short_word(self, word: ShortWord) -> None:
+        """A word the echo guard heard over the reply: what it says goes to the pipeline."""
+        job = SttJob(audio=word.audio, kind=FINAL, session=SHORT_WORDS, reply_to=self._results)
+        self._short_words[job.id] = word
+        self.stt.submit(job)
 
     def _drain_results(self) -> None:
         while True:
             try:
-                job = self._results.get_nowait()
+                result = self._results.get_nowait()
             except queue.Empty:
                 return
-            if self.job is not None and job.id == self.job.id:
-                self.transcript = job
-            elif job is self.partial_job and self.transcript is None:
-                self._emit_partial(job)
+            self._take(result, partials=True)
 
-    def _emit_partial(self, job: SttJob) -> None:
+    def _take(self, result: Transcription, partials: bool) -> None:
+        if self.job is not None and result.job_id == self.job.id:
+            self.transcript = result
+        elif result.job_id in self._short_words:
+            word = self._short_words.pop(result.job_id)
+            speech_ms = round(len(word.audio) / SAMPLE_RATE * 1000, 1)
+            self.deliver(HeardWord(text=result.text, wall=word.wall, speech_ms=speech_ms))
+        elif partials and self._is_partial(result) and self.transcript is None:
+            self._emit_partial(result)
+
+    def _is_partial(self, result: Transcription) -> bool:
+        return self.partial_job is not None and result.job_id == self.partial_job.id
+
+    def _emit_partial(self, result: Transcription) -> None:
         self.partial_job = None
-        text = job.result.text.strip() if job.result else ""
+        text = result.text
         if any(ch.isalnum() for ch in text):
             self.emit(
                 Transcript(t=self.clock.now(), turn=self._turn_number, text=text, final=False)
@@ -225,42 +296,42 @@ class Listener:
     def _wait_for_transcript(self, thread: ManagedThread) -> None:
         while not thread.should_stop() and self.transcript is None and self.job is not None:
             try:
-                job = self._results.get(timeout=POLL_S)
+                result = self._results.get(timeout=POLL_S)
             except queue.Empty:
                 continue
-            if job.id == self.job.id:
-                self.transcript = job
+            self._take(result, partials=False)
 
     def _maybe_declare(self) -> None:
         if not self.pending or self.transcript is None:
             return
-        job = self.transcript
-        if job.error is not None:
+        result = self.transcript
+        if result.error is not None:
             self.emit(
                 ErrorEvent(
                     t=self.clock.now(),
                     turn=self._turn_number,
                     code="stt_failed",
-                    message=f"transcription failed: {job.error}",
+                    message=f"transcription failed: {result.error}",
                     fatal=False,
                 )
             )
             self._abandon()
             return
-        text = job.result.text.strip()
+        text = result.text
         if not any(ch.isalnum() for ch in text):  # noise, a cough: no turn
             self._abandon()
             return
         waited = self.clock.now() - self.t_eos
-        if not self.force and waited < turn_wait_s(text, self.config.turn):
+        plan = self.judge.plan(text)
+        if not self.force and waited < plan.wait_s:
             return
-        self._declare(text, job)
+        self._declare(text, result, plan.source)
 
     def _abandon(self) -> None:
         self._reset_turn()
         self.force = False
 
-    def _declare(self, text: str, job: SttJob) -> None:
+    def _declare(self, text: str, result: Transcription, source: str) -> None:
         t_turn = self.clock.now()
         turn = UserTurn(
             number=self._turn_number,
@@ -268,22 +339,20 @@ class Listener:
             t_eos=self.t_eos,
             t_turn=t_turn,
             wall_eos=self.wall_eos,
-            wall_stt=None if self.fast else job.finished,
+            wall_stt=None if self.fast else result.finished,
             wall_turn=time.monotonic(),
-            stt_compute_ms=job.result.compute_ms,
+            stt_compute_ms=result.compute_ms,
+            turn_probability=self.judge.probability,
+            turn_source=source,
         )
         self.emit(Transcript(t=t_turn, turn=turn.number, text=text, final=True))
         self._turn_number = None
         self._reset_turn()
-        self.on_turn(turn)
-
-    def _end_of_input(self, thread: ManagedThread) -> None:
-        """End of input is endless silence: the open turn is declared at once."""
-        self._declare_open_turn(thread)
-        self.on_turn(None)
+        self.deliver(turn)
 
     def _declare_open_turn(self, thread: ManagedThread) -> None:
-        """Declare the open turn now, without waiting for more silence."""
+        """Declare the open turn now, without waiting for more silence (end of input is
+        endless silence; a client's ``end`` says the utterance is over)."""
         if self.segmenter.in_speech:
             self.segmenter.in_speech = False
             self._speech_ended(

@@ -3,7 +3,9 @@
 Why one worker: whisper saturates both cores of our machines, so two transcriptions in flight
 only make both late. Final (end-of-speech) jobs always go before partials; sessions take turns
 (round robin) so one busy session cannot starve another; a newer job from the same session and
-kind replaces a queued one, and a cancelled job is skipped.
+kind replaces a queued one, and a cancelled job is skipped. Each result goes back as a typed
+``Transcription`` message on the queue the job names (``reply_to``), never through a callback
+on the worker's thread.
 """
 
 from __future__ import annotations
@@ -14,14 +16,23 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
 from voicecli.core.lifecycle import POLL_S, ManagedThread
-from voicecli.listen.stt import SpeechToText, SttResult
+from voicecli.core.messages import Transcription
+from voicecli.listen.stt import SpeechToText
 
 FINAL, PARTIAL = "final", "partial"
 _ids = itertools.count(1)
+
+
+class ReplyTo(Protocol):
+    """Where a job's ``Transcription`` goes: a stage's ``queue.Queue``, or an adapter that
+    hands it to an event loop (the Wyoming server's)."""
+
+    def put(self, item: Transcription) -> None: ...
 
 
 @dataclass
@@ -29,12 +40,9 @@ class SttJob:
     audio: np.ndarray
     kind: str  # FINAL (speculative end-of-speech transcription) or PARTIAL
     session: str
-    on_done: Callable[[SttJob], None]
+    reply_to: ReplyTo
     id: int = field(default_factory=lambda: next(_ids))
-    result: SttResult | None = None
-    error: BaseException | None = None
     submitted: float = field(default_factory=time.monotonic)
-    finished: float | None = None  # monotonic time the result was ready
     _cancelled: threading.Event = field(default_factory=threading.Event)
 
     def cancel(self) -> None:
@@ -46,7 +54,7 @@ class SttJob:
 
 
 class SttWorker:
-    """Owns the STT thread; ``submit`` from any thread, results arrive via ``job.on_done``."""
+    """Owns the STT thread; ``submit`` from any thread, results arrive on ``job.reply_to``."""
 
     def __init__(self, engine: SpeechToText, on_error: Callable | None = None) -> None:
         self.engine = engine
@@ -112,16 +120,25 @@ class SttWorker:
                     continue
                 self._busy = True
                 self._last_session = job.session
+            result = error = None
             try:
                 if not job.cancelled:
                     # a partial never takes the slow full-window fallback: the final may be
                     # waiting behind it
-                    job.result = self.engine.transcribe(job.audio, allow_fallback=job.kind == FINAL)
+                    result = self.engine.transcribe(job.audio, allow_fallback=job.kind == FINAL)
             except Exception as exc:  # one bad job fails that job only (fatal:false upstream)
-                job.error = exc
+                error = exc
             finally:
                 with self._cond:
                     self._busy = False
-            job.finished = time.monotonic()
             if not job.cancelled:
-                job.on_done(job)
+                job.reply_to.put(
+                    Transcription(
+                        job_id=job.id,
+                        kind=job.kind,
+                        text=result.text.strip() if result is not None else "",
+                        finished=time.monotonic(),
+                        compute_ms=result.compute_ms if result is not None else None,
+                        error=error,
+                    )
+                )

@@ -2,13 +2,14 @@
 canceller and the echo guard, wired.
 
 Why here: the echo guard sits between the microphone and the listener, knows what the speaker
-plays (PlaybackMonitor) and, on barge-in, cuts the speaker and interrupts the reply being made.
+plays (PlaybackMonitor) and, on barge-in, asks the pipeline to interrupt (``Interrupt``
+barge_in: the reply being made is cancelled and the speaker cut). A word too short to barge in
+goes to the listener as a ``ShortWord``; if it says "stop" the pipeline interrupts too.
 ("stop" is a skill: the pipeline interrupts, and the skill answers nothing.)
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,11 +19,9 @@ from voicecli.audio.echo_guard import EchoGuard
 from voicecli.audio.mic import MicSource
 from voicecli.audio.playback_monitor import PlaybackMonitor
 from voicecli.audio.sink import AudioSink, open_sink
-from voicecli.core.audio_events import BargeIn, Echo
 from voicecli.core.audio_format import SAMPLE_RATE, TTS_RATE
-from voicecli.core.events import Event, WarningEvent
-from voicecli.listen.stt_worker import FINAL, SttJob
-from voicecli.reply.skills.stop import is_stop
+from voicecli.core.events import Echo, Event, WarningEvent
+from voicecli.core.messages import BARGE_IN, Interrupt, ShortWord
 
 
 @dataclass
@@ -121,45 +120,12 @@ class LiveAudio:
         """The pipeline, once it exists: barge-in interrupts the reply being made."""
         self.pipeline = pipeline
 
-    def hush(self) -> bool:
-        """Stop speaking now (the ``s`` key, barge-in); True when something was said."""
-        if self.pipeline is None:
-            return self.sink.cut()
-        return self.pipeline.interrupt()
-
-    def _stop_ms(self, wall: float) -> float | None:
-        """From ``wall`` (when the deciding audio was captured) to the speaker's silence."""
-        speaker = self.speaker
-        if speaker is None or speaker.silent_at is None or speaker.silent_at < wall:
-            return None
-        return round((speaker.silent_at - wall) * 1000, 1)
-
     def _barge_in(self, speech_ms: float, wall: float) -> None:
-        self.hush()
-        now = self.pipeline.clock.now() if self.pipeline is not None else None
-        self.emit(BargeIn(t=now, speech_ms=round(speech_ms, 1), stop_ms=self._stop_ms(wall)))
+        if self.pipeline is not None:
+            self.pipeline.interrupt(Interrupt(BARGE_IN, wall=wall, speech_ms=speech_ms))
 
     def _short_speech(self, audio, wall: float) -> None:
-        """A word too short to barge in: transcribe it (on the STT worker, never blocking the
-        microphone) and stop speaking if it says "stop"."""
-        if self.pipeline is None:
-            return
-        speech_ms = round(len(audio) / SAMPLE_RATE * 1000, 1)
-
-        def heard(job: SttJob) -> None:
-            text = job.result.text if job.error is None and job.result else ""
-            words = re.sub(r"[^a-z ]", " ", text.lower()).split()
-            said_stop = is_stop(text) or words[:1] == ["stop"]  # "Stop you." is still a stop
-            if said_stop and self.hush():
-                self.emit(
-                    BargeIn(
-                        t=self.pipeline.clock.now(),
-                        speech_ms=speech_ms,
-                        stop_ms=self._stop_ms(wall),
-                        text=text,
-                    )
-                )
-
-        self.pipeline.stt.submit(
-            SttJob(audio=audio, kind=FINAL, session="echo-guard", on_done=heard)
-        )
+        """A word too short to barge in: the listener has it transcribed (on the STT worker,
+        never blocking the microphone) and the pipeline stops speaking if it says "stop"."""
+        if self.pipeline is not None:
+            self.pipeline.hear(ShortWord(audio, wall))

@@ -2,7 +2,9 @@
 
 Why this object: it owns every thread one conversation needs, wires the bounded queues and
 turns a failure escaping any stage into one fatal ``error`` event and a clean end. Models are
-loaded once (``Engines``) and shared by every pipeline in the process.
+loaded once (``Engines``) and shared by every pipeline in the process. What the stages hand
+each other is typed (core.messages); the pipeline routes the listener's messages to the
+responder, and every "stop talking" goes through its ``interrupt`` (the playback line's).
 """
 
 from __future__ import annotations
@@ -10,28 +12,47 @@ from __future__ import annotations
 import itertools
 import logging
 import queue
+import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from voicecli.audio.playback import PlaybackLine
 from voicecli.audio.sink import AudioSink, NullSink
-from voicecli.audio.source import AudioSource, EndOfUtterance
+from voicecli.audio.source import AudioSource
 from voicecli.audio.vad import VadStream
 from voicecli.core.bus import EventBus
 from voicecli.core.clock import PipelineClock
 from voicecli.core.config import Config
 from voicecli.core.events import ErrorEvent, Event, Transcript
 from voicecli.core.lifecycle import ManagedThread
-from voicecli.listen.listener import Listener, UserTurn
+from voicecli.core.messages import (
+    SHUTDOWN,
+    STOP_TURN,
+    STOP_WORD,
+    Announcement,
+    EndOfInput,
+    EndOfUtterance,
+    Hangup,
+    HeardWord,
+    Interrupt,
+    ListenerMessage,
+    SourceMessage,
+    UserTurn,
+)
+from voicecli.listen.listener import Listener
 from voicecli.listen.stt import SpeechToText
 from voicecli.listen.stt_worker import SttWorker
-from voicecli.reply.brain import BRAINS, Brain, Conversation
-from voicecli.reply.responder import Announcement, Responder
+from voicecli.listen.turn_model import TurnModel, load_turn_model
+from voicecli.listen.wake_gate import WakeGate
+from voicecli.reply.brain import BRAINS, Brain
+from voicecli.reply.context import Conversation, SkillContext
+from voicecli.reply.responder import Responder
 from voicecli.reply.skills.stop import is_stop
 from voicecli.reply.timers import TimerBoard
 from voicecli.reply.tts import TextToSpeech
-from voicecli.thermal.monitor import ThermalMonitor, active_monitor
+from voicecli.thermal.monitor import ThermalMonitor, ThermalStatus
 from voicecli.thermal.system_stats import run_sampler
 
 log = logging.getLogger(__name__)
@@ -45,13 +66,14 @@ class Engines:
 
     stt: SpeechToText
     tts: TextToSpeech
+    turn_model: TurnModel | None = None  # None: turns decided by the transcript rules alone
 
     @classmethod
     def load(cls, config: Config) -> Engines:
         stt = SpeechToText(config.stt)
         tts = TextToSpeech(config.tts)
         VadStream(config.vad.engine)  # loads the shared VAD model now, not on the first frame
-        return cls(stt=stt, tts=tts)
+        return cls(stt=stt, tts=tts, turn_model=load_turn_model(config.turn))
 
 
 class Pipeline:
@@ -71,13 +93,16 @@ class Pipeline:
         system_interval_s: float | None = 1.0,
         turn_numbers: Iterator[int] | None = None,  # a server session's, across its pipelines
         linger_s: float = 10.0,  # at the end of input, wait this long for timers due by then
-        thermal: ThermalMonitor | None = None,  # default: the running one (active_monitor)
+        thermal: ThermalMonitor | None = None,  # not started yet: it lives with this pipeline
+        on_utterance_answered: Callable[[], None] | None = None,  # a live client's ``end``
+        wake: WakeGate | None = None,  # hands-free: a wake word opens the listener
     ) -> None:
         self.config = config
         self.bus = bus
         self.source = source
         self.sink = sink or NullSink()
         self.fast = fast
+        self.wake = wake
         self.clock = PipelineClock(live=source is None or source.live)
         if source is None:  # typed only: no samples will come, wall time is the clock from now
             self.clock.run_free()
@@ -90,15 +115,22 @@ class Pipeline:
         self.conversation = conversation or Conversation()
         self.linger_s = linger_s
         self.timers = TimerBoard(self.clock, self.emit, self.announce)
-        self.conversation.timers = self.timers
+        self.thermal = thermal
+        self._own_thermal = False  # started by this pipeline: stopped by it too
+        self.on_utterance_answered = on_utterance_answered or (lambda: None)
+        self.context = SkillContext(
+            conversation=self.conversation, timers=self.timers, thermal=self._thermal_reading
+        )
+        self.playback = PlaybackLine(self.sink, self.emit, self.clock.now)
         self.responder = Responder(
             brain=brain or BRAINS[config.brain.name](),
             tts=engines.tts,
-            sink=self.sink,
+            playback=self.playback,
             clock=self.clock,
-            conversation=self.conversation,
+            context=self.context,
             emit=self.emit,
             fast=fast,
+            on_answered=self._answered,
         )
         self.listener = Listener(
             config=config,
@@ -106,19 +138,23 @@ class Pipeline:
             stt=self.stt,
             session=session,
             emit=self.emit,
-            on_turn=self._deliver,
+            deliver=self._deliver,
             next_turn_number=self.next_turn_number,
             fast=fast,
+            turn_model=engines.turn_model,
+            wake=wake,
         )
-        self.frames: queue.Queue = queue.Queue(FRAME_QUEUE)
-        self.threads: list[ManagedThread] = []
+        if wake is not None:
+            wake.bind(self.clock, self.bus.publish, fast)
+        self.frames: queue.Queue[SourceMessage] = queue.Queue(FRAME_QUEUE)
+        self._threads: list[ManagedThread] = []
         self._system_interval_s = system_interval_s
-        self.thermal = thermal
-        self._own_thermal = False  # started by this pipeline: stopped by it too
 
     # -- wiring ----------------------------------------------------------------------------
     def emit(self, event: Event) -> None:
         self.bus.publish(event)
+        if self.wake is not None:
+            self.wake.observe(event)
 
     def next_turn_number(self) -> int:
         with self._turn_lock:
@@ -126,8 +162,12 @@ class Pipeline:
 
     def _thread(self, name: str, target, *args) -> ManagedThread:
         thread = ManagedThread(name, target, *args, on_error=self._stage_failed)
-        self.threads.append(thread)
+        self._threads.append(thread)
         return thread
+
+    def _thermal_reading(self) -> ThermalStatus | None:
+        """The latest thermal reading, for the skills (SkillContext.thermal)."""
+        return self.thermal.status if self.thermal is not None else None
 
     def _stage_failed(self, thread: ManagedThread, exc: BaseException) -> None:
         """An exception escaped a stage: one fatal error event, and the pipeline ends."""
@@ -151,9 +191,7 @@ class Pipeline:
             self.responder.brain.apply_thermal(protection)
 
     def start(self) -> Pipeline:
-        if self.thermal is None:
-            self.thermal = active_monitor()
-        elif not self.thermal.running:  # given a monitor not yet started: it lives with us
+        if self.thermal is not None and not self.thermal.running:  # it lives with us
             self.thermal.start()
             self._own_thermal = True
         if self.thermal is not None:
@@ -167,7 +205,7 @@ class Pipeline:
         self._thread("timers", self.timers.run)
         if self._system_interval_s:
             self._thread("system", run_sampler, self.emit, self._system_interval_s, self.thermal)
-        for thread in self.threads:
+        for thread in self._threads:
             thread.start()
         return self
 
@@ -186,54 +224,77 @@ class Pipeline:
         self._deliver(turn)
         return turn
 
-    def _deliver(self, turn: UserTurn | EndOfUtterance | None) -> None:
-        """A declared turn to the responder; "stop" first cuts the reply being spoken. None
-        (end of input): the clock runs on with wall time, and once the last reply is made the
-        timers due within ``linger_s`` fire; the rest are reported cancelled, then the end.
-        EndOfUtterance (a live session's ``end``): its ``then`` runs after the pending replies;
-        the pipeline goes on."""
-        if turn is None:
+    def _deliver(self, message: ListenerMessage) -> None:
+        """The listener's messages to the responder. A turn that says "stop" first cuts the
+        reply being spoken; a short word heard over the reply cuts it when it says "stop".
+        EndOfInput: the clock runs on with wall time, and once the last reply is made the
+        timers due within ``linger_s`` fire; the rest are reported cancelled, then the end."""
+        if isinstance(message, HeardWord):
+            words = re.sub(r"[^a-z ]", " ", message.text.lower()).split()
+            if is_stop(message.text) or words[:1] == ["stop"]:  # "Stop you." is still a stop
+                request = Interrupt(
+                    STOP_WORD, wall=message.wall, speech_ms=message.speech_ms, text=message.text
+                )
+                self.interrupt(request)
+            return
+        if isinstance(message, EndOfInput):
             self.clock.run_free()
-            self.responder.after_pending(self._linger)
-            return
-        if isinstance(turn, EndOfUtterance):
-            self.responder.after_pending(turn.then)
-            return
-        if is_stop(turn.text):
-            self.interrupt()
-        self.responder.turns.put(turn)
+        elif isinstance(message, UserTurn) and is_stop(message.text):
+            self.interrupt(Interrupt(STOP_TURN))
+        self.responder.turns.put(message)
 
-    def _linger(self) -> None:
-        self.timers.finish(self.linger_s, then=lambda: self.responder.turns.put(None))
+    def _answered(self, marker: EndOfUtterance | EndOfInput) -> None:
+        """In the responder, once every reply before ``marker`` is made."""
+        if isinstance(marker, EndOfUtterance):
+            self.on_utterance_answered()
+        else:
+            self.timers.finish(self.linger_s, then=lambda: self.responder.turns.put(Hangup()))
 
     def announce(self, text: str) -> None:
         """Speak ``text`` through the responder (TTS and sink) after the reply being made."""
         self.responder.turns.put(Announcement(text))
 
-    def interrupt(self) -> bool:
-        """Barge-in or the ``interrupt`` command: stop the reply being made and its playback
-        at once (``playback`` cut); False when nothing was being said."""
-        interrupted = self.responder.interrupt()
-        return self.sink.cut() or interrupted  # the speaker may still be playing a made reply
+    def hear(self, word: SourceMessage) -> bool:
+        """A message for the listener from outside the source (the echo guard's short words);
+        False when the listener is too far behind and it was dropped."""
+        try:
+            self.frames.put_nowait(word)
+        except queue.Full:
+            return False
+        return True
+
+    def interrupt(self, request: Interrupt) -> bool:
+        """Stop speaking now, whoever asks (see core.messages for the causes): the reply being
+        made is cancelled and its playback cut, ``playback`` cut is emitted once. False when
+        nothing was being said."""
+        return self.playback.interrupt(request)
 
     def end_input(self) -> None:
         """No more input (typed-only use): finish the pending replies, then end."""
-        self._deliver(None)
+        self._deliver(EndOfInput())
 
     def wait(self, timeout: float | None = None) -> bool:
         return self.done.wait(timeout)
 
+    @property
+    def running(self) -> bool:
+        """Some thread of this pipeline is still alive."""
+        return any(thread.is_alive() for thread in self._threads)
+
     def stop(self) -> None:
-        for thread in self.threads:
+        """Ask every thread to stop (not waiting): queued transcriptions are dropped and a
+        responder waiting for a reply to be heard wakes up at once."""
+        self.listener.cancel_jobs()
+        for thread in self._threads:
             thread.stop()
-        self.sink.cut()  # a responder waiting for a reply to be heard wakes up at once
+        self.interrupt(Interrupt(SHUTDOWN))
 
     def close(self, timeout: float = 5.0) -> bool:
         """Stop every thread and wait for them; True when all ended in time. Timers still
         running are reported cancelled."""
         self.timers.cancel_all()
         self.stop()
-        ok = all([thread.join(timeout) for thread in self.threads])
+        ok = all([thread.join(timeout) for thread in self._threads])
         if self.thermal is not None:
             if self._own_thermal:  # stopping releases the protection (and tells us)
                 ok = self.thermal.stop(timeout) and ok
@@ -241,4 +302,6 @@ class Pipeline:
         if self._own_stt:
             ok = self.stt.stop(timeout) and ok
         self.sink.close()
+        if self.wake is not None:
+            self.wake.close()
         return ok

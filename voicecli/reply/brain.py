@@ -11,44 +11,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from voicecli.reply.skills import SKILLS, Skill
 
 if TYPE_CHECKING:
-    from voicecli.reply.timers import TimerBoard
+    from voicecli.reply.context import SkillContext
 
 FALLBACK = (
     "Sorry, I can't help with that yet. I can tell the time and the date, convert units, "
     "run timers and do arithmetic. Say help to hear more."
 )
-
-
-@dataclass
-class Exchange:
-    user: str
-    assistant: str
-
-
-@dataclass
-class Conversation:
-    """What one conversation remembers; each server session has its own."""
-
-    history: list[Exchange] = field(default_factory=list)
-    max_turns: int = 50
-    now: Callable[[], float] = time.time  # wall-clock time for the time skill
-    last_reply: str | None = None  # what was last said aloud (a reply or a notice): "repeat that"
-    timers: TimerBoard | None = None  # set by the pipeline that runs this conversation
-
-    def add(self, user: str, assistant: str) -> None:
-        self.history.append(Exchange(user, assistant))
-        del self.history[: -self.max_turns]
-        if assistant:
-            self.last_reply = assistant
-
-    def last_user(self) -> str | None:
-        return self.history[-1].user if self.history else None
 
 
 class ReplyControl:
@@ -101,26 +74,27 @@ class ReplyFailed(Exception):
 
 
 class Brain:
-    """Base class: ``reply`` yields text deltas for one user turn."""
+    """Base class: ``reply`` yields text deltas for one user turn, given the conversation's
+    ``SkillContext`` (its history is ``context.conversation``)."""
 
     name = "brain"
 
-    def reply(self, text: str, conversation: Conversation) -> Iterator[str]:
+    def reply(self, text: str, context: SkillContext) -> Iterator[str]:
         raise NotImplementedError
 
-    def stream(self, text: str, conversation: Conversation, control: ReplyControl) -> Iterator[str]:
+    def stream(self, text: str, context: SkillContext, control: ReplyControl) -> Iterator[str]:
         """``reply`` that honours ``control`` (cancellation); LLM brains override it."""
-        return self.reply(text, conversation)
+        return self.reply(text, context)
 
     def close(self) -> None:
         """Free what the brain holds (an embedded model); the owner calls it once."""
 
 
-def skill_answer(skills: tuple[Skill, ...], text: str, conversation: Conversation) -> str | None:
+def skill_answer(skills: tuple[Skill, ...], text: str, context: SkillContext) -> str | None:
     """The first skill's exact answer, or None when no skill knows ("" is an answer: "stop"
     is understood and nothing is to be said)."""
     for skill in skills:
-        answer = skill.answer(text, conversation)
+        answer = skill.answer(text, context)
         if answer is not None:
             return answer
     return None
@@ -132,8 +106,8 @@ class SkillsBrain(Brain):
     def __init__(self, skills: tuple[Skill, ...] = SKILLS) -> None:
         self.skills = skills
 
-    def reply(self, text: str, conversation: Conversation) -> Iterator[str]:
-        answer = skill_answer(self.skills, text, conversation)
+    def reply(self, text: str, context: SkillContext) -> Iterator[str]:
+        answer = skill_answer(self.skills, text, context)
         yield FALLBACK if answer is None else answer
 
 
@@ -142,7 +116,7 @@ class EchoBrain(Brain):
 
     name = "echo"
 
-    def reply(self, text: str, conversation: Conversation) -> Iterator[str]:
+    def reply(self, text: str, context: SkillContext) -> Iterator[str]:
         yield text
 
 

@@ -8,28 +8,37 @@ speaker keeps playing while the responder synthesises ahead). A failure confined
 to one turn (a brain bug, one sentence TTS cannot say) is an ``error`` with fatal:false and the
 conversation goes on; a failing sink (disk full) escapes and ends the pipeline.
 
-``interrupt()`` (barge-in, the ``interrupt`` command) cancels the reply being made at once:
-generation stops (the brain's stream is closed), no new piece starts synthesising, nothing
-more reaches the sink, and
-``playback`` {state: "cut"} is emitted when audio had started. ``reply`` events carry the text
-as written; TTS speaks its ``speakable`` form (no markdown, code, URLs or emoji).
+Its queue (``turns``) carries typed ``ResponderMessage``s only (core.messages): turns and
+announcements are answered in order; ``EndOfUtterance`` and ``EndOfInput`` are markers, passed
+to ``on_answered`` once everything before them is answered; ``Hangup`` ends the stage. The
+reply being made is registered with the ``PlaybackLine`` (audio.playback), whose ``interrupt``
+cancels it at once (generation stops: the brain's stream is closed; no new piece starts
+synthesising; nothing more reaches the sink) and cuts its playback; the line emits every
+``playback`` event. ``reply`` events carry the text as written; TTS speaks its ``speakable``
+form (no markdown, code, URLs or emoji).
 """
 
 from __future__ import annotations
 
 import contextlib
 import queue
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from voicecli.audio.sink import AudioSink
+from voicecli.audio.playback import PlaybackLine
 from voicecli.core.clock import PipelineClock
-from voicecli.core.events import ErrorEvent, Event, Playback, Reply, TurnMetrics
+from voicecli.core.events import ErrorEvent, Event, Reply, TurnMetrics
 from voicecli.core.lifecycle import POLL_S, ManagedThread
-from voicecli.listen.listener import UserTurn
-from voicecli.reply.brain import Brain, Conversation, ReplyControl, ReplyFailed
+from voicecli.core.messages import (
+    Announcement,
+    EndOfInput,
+    EndOfUtterance,
+    ResponderMessage,
+    UserTurn,
+)
+from voicecli.reply.brain import Brain, ReplyControl, ReplyFailed
+from voicecli.reply.context import SkillContext
 from voicecli.reply.sentences import SentenceSplitter, split_clauses
 from voicecli.reply.speakable import Speakable
 from voicecli.reply.tts import TextToSpeech
@@ -54,13 +63,6 @@ class _SpokenReply:
     wall_audio: float | None = None  # first audio ready
 
 
-@dataclass(frozen=True)
-class Announcement:
-    """Words to speak outside any user turn (a timer's notice), in order with the replies."""
-
-    text: str
-
-
 def _ms(start: float | None, end: float | None) -> float | None:
     if start is None or end is None:
         return None
@@ -73,32 +75,25 @@ class Responder:
         *,
         brain: Brain,
         tts: TextToSpeech,
-        sink: AudioSink,
+        playback: PlaybackLine,
         clock: PipelineClock,
-        conversation: Conversation,
+        context: SkillContext,
         emit: Callable[[Event], None],
         fast: bool,
+        on_answered: Callable[[EndOfUtterance | EndOfInput], None],
     ) -> None:
         self.brain = brain
         self.tts = tts
-        self.sink = sink
+        self.playback = playback
+        self.sink = playback.sink
         self.clock = clock
-        self.conversation = conversation
+        self.context = context
+        self.conversation = context.conversation
         self.emit = emit
         self.fast = fast
-        self.turns: queue.Queue[UserTurn | None] = queue.Queue()
+        self.on_answered = on_answered  # a marker reached: everything before it is answered
+        self.turns: queue.Queue[ResponderMessage] = queue.Queue()
         self.first_sentence_only = False  # thermal protection: replies cut after one sentence
-        self._current: ReplyControl | None = None  # the reply being made, for interrupt()
-        self._current_lock = threading.Lock()
-
-    def interrupt(self) -> bool:
-        """Cancel the reply being made (from any thread); False when there was none."""
-        with self._current_lock:
-            control = self._current
-        if control is None or control.cancelled:
-            return False
-        control.cancel()
-        return True
 
     def apply_thermal(self, protection) -> None:
         """Thermal protection (docs/thermal.md): replies cut after their first sentence, and
@@ -109,48 +104,39 @@ class Responder:
     def run(self, thread: ManagedThread, on_end: Callable[[], None]) -> None:
         while not thread.should_stop():
             try:
-                turn = self.turns.get(timeout=POLL_S)
+                message = self.turns.get(timeout=POLL_S)
             except queue.Empty:
                 continue
-            if turn is None:
+            if isinstance(message, UserTurn):
+                self.answer(message, thread)
+            elif isinstance(message, Announcement):
+                self.announce(message.text)
+            elif isinstance(message, EndOfUtterance | EndOfInput):
+                self.on_answered(message)
+            else:  # Hangup
                 on_end()
                 return
-            if isinstance(turn, Announcement):
-                self.announce(turn.text)
-            elif callable(turn):  # after_pending
-                turn()
-            else:
-                self.answer(turn, thread)
-
-    def after_pending(self, call: Callable[[], None]) -> None:
-        """Run ``call`` in the responder once everything queued before it has been answered."""
-        self.turns.put(call)
 
     def announce(self, text: str) -> None:
         """Speak ``text`` outside any user turn: no brain, no turn metrics; interruptible."""
         spoken = _SpokenReply(UserTurn(number=None, text="", typed=True))
-        with self._current_lock:
-            self._current = spoken.control
+        self.playback.making(spoken.control)
         try:
             self._say(spoken, text)
         finally:
-            with self._current_lock:
-                self._current = None
+            self.playback.making(None)
         self.emit(Reply(t=self.clock.now(), text=" ".join(spoken.sentences), final=True))
         if spoken.wall_audio is not None:
-            cut = self.sink.end_reply() == "cut"  # the speaker says whether it was cut
-            state = "cut" if spoken.control.cancelled or cut else "stopped"
-            self.emit(Playback(t=self.clock.now(), state=state))
+            self.playback.end_reply()
         self.conversation.last_reply = text
 
     def answer(self, turn: UserTurn, thread: ManagedThread) -> None:
         spoken = _SpokenReply(turn)
         control = spoken.control
-        with self._current_lock:
-            self._current = control
+        self.playback.making(control)
         splitter = SentenceSplitter()
         try:
-            deltas = self.brain.stream(turn.text, self.conversation, control)
+            deltas = self.brain.stream(turn.text, self.context, control)
             with contextlib.closing(deltas):  # closing it stops generation (HTTP stream, model)
                 for delta in deltas:
                     for sentence in splitter.feed(delta):
@@ -191,14 +177,11 @@ class Responder:
             if not spoken.sentences:
                 self._say(spoken, SORRY)
         finally:
-            with self._current_lock:
-                self._current = None
+            self.playback.making(None)
         reply = " ".join(spoken.sentences)
         self.emit(Reply(t=self.clock.now(), turn=turn.number, text=reply, final=True))
         if spoken.wall_audio is not None:
-            cut = self.sink.end_reply() == "cut"  # the speaker says whether it was cut
-            state = "cut" if control.cancelled or cut else "stopped"
-            self.emit(Playback(t=self.clock.now(), turn=turn.number, state=state))
+            self.playback.end_reply()
         self.conversation.add(turn.text, reply)
         self.emit(self._metrics(spoken))
 
@@ -241,8 +224,9 @@ class Responder:
         if pcm.size == 0 or spoken.control.cancelled:
             return
         if spoken.wall_audio is None:
+            if not self.playback.started(number, spoken.control):
+                return  # interrupted just now: nothing of it is played
             spoken.wall_audio = time.monotonic()
-            self.emit(Playback(t=self.clock.now(), turn=number, state="started"))
         try:
             self.sink.write(pcm)
         except Exception as exc:
@@ -268,4 +252,6 @@ class Responder:
             if spoken and turn.stt_compute_ms
             else None,
             first_token_ms=_ms(turn.wall_turn, reply.control.first_token_wall),
+            turn_probability=turn.turn_probability,
+            turn_source=turn.turn_source,
         )

@@ -13,31 +13,12 @@ import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar, Protocol
+from typing import Protocol
 
-from voicecli.core import events
-from voicecli.core.events import Event
+from voicecli.core.events import Event, TimerEvent
 from voicecli.core.lifecycle import ManagedThread
 
 CHECK_S = 0.05  # how often the board looks for due timers
-
-
-@dataclass(frozen=True, kw_only=True)
-class TimerEvent(Event):
-    """A timer was set (fired and cancelled false), fired, or cancelled.
-
-    ``label`` is the user's name for it ("pasta") or its spoken length ("5 minute");
-    ``due_in_s`` is its length when set, 0 when fired, what was left when cancelled."""
-
-    type: ClassVar[str] = "timer"
-    id: int
-    label: str
-    due_in_s: float
-    fired: bool = False
-    cancelled: bool = False
-
-
-events.register(TimerEvent)
 
 
 class Clock(Protocol):

@@ -36,6 +36,7 @@ from voicecli.server.outbox import MAX_AUDIO_BYTES
 from voicecli.server.protocol import MAX_MESSAGE_BYTES, Close, HelloRejected
 from voicecli.server.session import SessionStore
 from voicecli.server.teardown import Teardowns
+from voicecli.thermal.monitor import ThermalMonitor
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ class VoiceServer:
         brain: Brain | None = None,
         sock: socket.socket | None = None,  # already bound (serve binds before loading models)
         stt: SttWorker | None = None,  # shared with another server (Wyoming): not stopped here
+        thermal: ThermalMonitor | None = None,  # running: every session's pipeline follows it
     ) -> None:
         self.options = options.validate()
         self.config = config or Config()
@@ -126,6 +128,7 @@ class VoiceServer:
         self.failure: str | None = None  # set when a shared part failed: exit 6
         self.port: int | None = None
         self._sock = sock
+        self.thermal = thermal
         self._stopped = False
         self._stt: SttWorker | None = stt
         self._own_stt = stt is None
@@ -293,6 +296,7 @@ class VoiceServer:
             brain=self.brain,
             teardowns=self._teardowns,
             outbox_audio_bytes=self.options.outbox_audio_bytes,
+            thermal=self.thermal,
         )
 
 

@@ -19,17 +19,17 @@ import numpy as np
 
 from voicecli.audio.file import resample, to_int16
 from voicecli.audio.sink import AudioSink
-from voicecli.audio.source import AudioSource, EndOfUtterance, Frame, put_blocking
+from voicecli.audio.source import AudioSource, put_blocking
 from voicecli.core.audio_format import FRAME, SAMPLE_RATE, TTS_RATE
 from voicecli.core.bus import EventBus
 from voicecli.core.events import Event
 from voicecli.core.lifecycle import POLL_S, ManagedThread
+from voicecli.core.messages import EndOfUtterance, Frame, SourceMessage
 from voicecli.server.protocol import MAX_AUDIO_CHUNK
 
 log = logging.getLogger(__name__)
 
 INBOX_SECONDS = 30.0  # client audio waiting for the source thread, at most
-END_OF_AUDIO = object()
 
 
 def call_in_loop(loop: asyncio.AbstractEventLoop, callback: Callable, *args) -> None:
@@ -46,7 +46,7 @@ class Inbox:
     def __init__(self, rate: int, max_seconds: float = INBOX_SECONDS) -> None:
         self.rate = rate
         self.max_bytes = int(max_seconds * rate * 2)
-        self._queue: queue.Queue = queue.Queue()
+        self._queue: queue.Queue[bytes | EndOfUtterance] = queue.Queue()
         self._bytes = 0  # queued PCM bytes (put on the loop thread, taken on the source's)
         self._lock = threading.Lock()
         self._resampler = None
@@ -61,7 +61,7 @@ class Inbox:
         return True
 
     def put_end(self) -> None:
-        self._queue.put_nowait(END_OF_AUDIO)
+        self._queue.put_nowait(EndOfUtterance())
 
     def clear(self) -> None:
         while True:
@@ -71,19 +71,19 @@ class Inbox:
                 break
         self._resampler = None
 
-    def _take(self, item: bytes | object) -> None:
-        if item is not END_OF_AUDIO:
+    def _take(self, item: bytes | EndOfUtterance) -> None:
+        if not isinstance(item, EndOfUtterance):
             with self._lock:
                 self._bytes -= len(item)
 
-    def get(self, timeout: float) -> np.ndarray | object | None:
-        """16 kHz float32 samples, END_OF_AUDIO, or None when nothing came in ``timeout``."""
+    def get(self, timeout: float) -> np.ndarray | EndOfUtterance | None:
+        """16 kHz float32 samples, EndOfUtterance, or None when nothing came in ``timeout``."""
         try:
             item = self._queue.get(timeout=timeout)
         except queue.Empty:
             return None
         self._take(item)
-        if item is END_OF_AUDIO:
+        if isinstance(item, EndOfUtterance):
             return item
         samples = np.frombuffer(item, dtype="<i2").astype(np.float32) / 32768.0
         if self.rate == SAMPLE_RATE:
@@ -106,23 +106,22 @@ class Inbox:
 
 class SocketSource(AudioSource):
     """A live source fed by the client's binary frames. The client's ``end`` becomes an
-    EndOfUtterance: the open turn is declared at once, ``on_end`` runs (in the responder)
-    once its replies are made, and listening goes on."""
+    EndOfUtterance: the open turn is declared at once, the pipeline says when its replies are
+    made (``on_utterance_answered``), and listening goes on."""
 
     live = True
     name = "socket"
 
-    def __init__(self, inbox: Inbox, on_end: Callable[[], None]) -> None:
+    def __init__(self, inbox: Inbox) -> None:
         self.inbox = inbox
-        self.on_end = on_end
 
-    def run(self, thread: ManagedThread, out: queue.Queue) -> None:
+    def run(self, thread: ManagedThread, out: queue.Queue[SourceMessage]) -> None:
         pending = np.zeros(0, np.float32)
         while not thread.should_stop():
             item = self.inbox.get(POLL_S)
             if item is None:
                 continue
-            end = item is END_OF_AUDIO
+            end = isinstance(item, EndOfUtterance)
             pending = np.concatenate([pending, self.inbox.finish() if end else item])
             if end and pending.size % FRAME:  # the utterance's last frame is zero-padded
                 pending = np.pad(pending, (0, FRAME - pending.size % FRAME))
@@ -130,7 +129,7 @@ class SocketSource(AudioSource):
                 frame, pending = pending[:FRAME], pending[FRAME:]
                 if not put_blocking(thread, out, Frame(frame, time.monotonic())):
                     return
-            if end and not put_blocking(thread, out, EndOfUtterance(self.on_end)):
+            if end and not put_blocking(thread, out, item):
                 return
 
 

@@ -18,7 +18,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
 from voicecli.core.config import Config
-from voicecli.core.events import ErrorEvent, Event, Playback, SpeechStart, WarningEvent
+from voicecli.core.events import ErrorEvent, Event, SpeechStart, WarningEvent
+from voicecli.core.messages import CLIENT, SPEECH, Interrupt
 from voicecli.listen.stt_worker import SttWorker
 from voicecli.pipeline.pipeline import Engines, Pipeline
 from voicecli.reply.brain import Brain
@@ -28,6 +29,7 @@ from voicecli.server.outbox import MAX_AUDIO_BYTES, Outbox, pump
 from voicecli.server.protocol import BadMessage, Close
 from voicecli.server.session import Session
 from voicecli.server.teardown import Teardowns
+from voicecli.thermal.monitor import ThermalMonitor
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ class Shared:
     brain: Brain
     teardowns: Teardowns
     outbox_audio_bytes: int = MAX_AUDIO_BYTES
+    thermal: ThermalMonitor | None = None  # the server's running monitor, if any
 
 
 async def settle(loop: asyncio.AbstractEventLoop) -> None:
@@ -72,7 +75,6 @@ class Connection:
         self._reader: asyncio.Task | None = None
         self._closing: asyncio.Task | None = None
         self._playing_until = 0.0  # loop time at which the audio sent so far has been played
-        self._speaking_turn: int | None = None
         self._in_dropped = 0
 
     # -- life ------------------------------------------------------------------------------
@@ -136,7 +138,7 @@ class Connection:
         self.pipeline = Pipeline(
             config=shared.config,
             engines=shared.engines,
-            source=SocketSource(self.inbox, self._utterance_answered),
+            source=SocketSource(self.inbox),
             bus=self.bus,
             sink=self.sink,
             brain=shared.brain,
@@ -145,6 +147,8 @@ class Connection:
             conversation=self.session.conversation,
             system_interval_s=None,
             turn_numbers=self.session.turn_numbers,
+            thermal=shared.thermal,
+            on_utterance_answered=self._utterance_answered,
         ).start()
 
     def _utterance_answered(self) -> None:
@@ -159,15 +163,12 @@ class Connection:
         if pipeline is None:
             return None
         self.sink.close()
-        for job in (pipeline.listener.job, pipeline.listener.partial_job):
-            if job is not None:  # its queued transcription is no longer wanted
-                job.cancel()
-        pipeline.stop()
+        pipeline.stop()  # its queued transcriptions are dropped too
         return self.shared.teardowns.add(self.session.id, self._join(pipeline))
 
     async def _join(self, pipeline: Pipeline) -> None:
         deadline = self.loop.time() + STOP_TIMEOUT_S
-        while any(t.is_alive() for t in pipeline.threads) and self.loop.time() < deadline:
+        while pipeline.running and self.loop.time() < deadline:
             await asyncio.sleep(0.02)
         if not pipeline.close(timeout=0.1):
             log.warning("session %s: pipeline threads did not stop", self.session.id)
@@ -218,7 +219,7 @@ class Connection:
         if message.type == "text":
             self.pipeline.submit_text(message.text)
         elif message.type == "interrupt":
-            self._cut(always=True)
+            self._cut(CLIENT)
         elif message.type == "reset":
             await self._reset()
         elif message.type == "end":
@@ -239,28 +240,28 @@ class Connection:
         self._start_pipeline()
         self.outbox.put_control(protocol.RESET_DONE)
 
-    def _cut(self, always: bool) -> None:
-        """Interrupt or barge-in: stop the reply being made, drop its queued audio and tell
-        the client to stop playing (``audio_stop``)."""
-        interrupted = self.pipeline.interrupt() if self.pipeline is not None else False
-        cut = self.sink.cut() if self.sink is not None else False
+    def _cut(self, cause: str) -> None:
+        """The client's ``interrupt`` (always answered with ``audio_stop``) or its speech over
+        the reply: drop the reply's queued audio, interrupt the pipeline (which emits
+        ``playback`` cut, also for a reply already made that the client is still playing)
+        and tell the client to stop playing."""
         purged = self.outbox.purge_audio()
         playing = self.loop.time() < self._playing_until
-        if not (always or interrupted or cut or purged or playing):
+        still_audible = purged or playing
+        interrupted = False
+        if self.pipeline is not None:
+            request = Interrupt(cause, still_audible=still_audible)
+            interrupted = self.pipeline.interrupt(request)
+        if cause != CLIENT and not (interrupted or still_audible):
             return
         self._playing_until = 0.0
         self.outbox.put_control(protocol.AUDIO_STOP)
-        if not interrupted and (purged or playing):  # the reply was made: the cut is ours
-            t = self.pipeline.clock.now() if self.pipeline is not None else None
-            self.outbox.put_event(Playback(t=t, turn=self._speaking_turn, state="cut").to_json())
 
     # -- pipeline -> client (on the loop thread) -------------------------------------------
     def _on_event(self, event: Event) -> None:
-        if isinstance(event, Playback) and event.state == "started":
-            self._speaking_turn = event.turn
         self.outbox.put_event(event.to_json())
         if isinstance(event, SpeechStart) and self._is_playing():
-            self._cut(always=False)  # barge-in
+            self._cut(SPEECH)  # barge-in
 
     def _is_playing(self) -> bool:
         speaking = self.sink is not None and self.sink.speaking

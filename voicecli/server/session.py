@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from voicecli.reply.brain import Conversation
+from voicecli.reply.context import Conversation
 
 
 def token_digest(token: str | None) -> bytes:

@@ -24,7 +24,8 @@ from voicecli.core.errors import UsageError
 from voicecli.core.lifecycle import POLL_S, ManagedThread
 from voicecli.listen.stt_worker import SttWorker
 from voicecli.pipeline.pipeline import Engines
-from voicecli.reply.brain import Brain, Conversation
+from voicecli.reply.brain import Brain
+from voicecli.reply.context import Conversation
 from voicecli.reply.llm import make_brain
 from voicecli.reply.tts import TextToSpeech, all_voices
 from voicecli.server.app import bind, is_loopback

@@ -18,8 +18,8 @@ from voicecli.audio.source import FRAME
 from voicecli.audio.vad import SpeechSegmenter, VadStream
 from voicecli.core.clock import SAMPLE_RATE
 from voicecli.core.config import Config
+from voicecli.core.messages import Transcription
 from voicecli.listen.listener import PREROLL_FRAMES
-from voicecli.listen.stt import SttResult
 from voicecli.listen.stt_worker import FINAL, SttJob, SttWorker
 from voicecli.server.calls import call_in_loop
 
@@ -123,25 +123,13 @@ class AsrStream:
         if self._job is not None and self._job[0] == bounds:
             return
         self.cancel()
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-
-        def done(job: SttJob) -> None:
-            def settle() -> None:
-                if future.done():
-                    return
-                if job.error is not None:
-                    future.set_exception(job.error)
-                else:
-                    future.set_result(job.result)
-
-            call_in_loop(loop, settle)
-
+        reply = LoopReply(asyncio.get_running_loop())
         start, end = bounds
-        job = SttJob(audio=self.audio[start:end].copy(), kind=FINAL, session=self.key, on_done=done)
-        self._job = (bounds, future, self.stt.submit(job))
+        audio = self.audio[start:end].copy()
+        job = SttJob(audio=audio, kind=FINAL, session=self.key, reply_to=reply)
+        self._job = (bounds, reply.future, self.stt.submit(job))
 
-    async def finish(self) -> SttResult | None:
+    async def finish(self) -> Transcription | None:
         """The transcript of everything fed (None for no audio at all)."""
         self._flush_resampler()
         if self._samples == 0:
@@ -154,6 +142,26 @@ class AsrStream:
         if self._job is not None:
             self._job[1].cancel()
             self._job[2].cancel()
+
+
+class LoopReply:
+    """An STT job's reply queue on the event loop: its ``Transcription`` settles ``future``."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.future: asyncio.Future[Transcription] = loop.create_future()
+
+    def put(self, item: Transcription) -> None:
+        """From the STT worker's thread."""
+        call_in_loop(self.loop, lambda: self._settle(item))
+
+    def _settle(self, item: Transcription) -> None:
+        if self.future.done():
+            return
+        if item.error is not None:
+            self.future.set_exception(item.error)
+        else:
+            self.future.set_result(item)
 
 
 def _resampler(rate: int):

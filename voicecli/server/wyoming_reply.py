@@ -10,7 +10,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from voicecli.reply.brain import FALLBACK, Conversation, ReplyControl, ReplyFailed
+from voicecli.reply.brain import FALLBACK, ReplyControl, ReplyFailed
+from voicecli.reply.context import Conversation, SkillContext
 from voicecli.reply.skills import timers
 from voicecli.reply.speakable import speakable
 from voicecli.reply.tts import TTS_RATE, TextToSpeech
@@ -34,11 +35,12 @@ def answer(backend, text: str, conversation: Conversation) -> tuple[bool, str]:
     text = text.strip()
     if not text:
         return False, "I didn't hear anything."
-    if conversation.timers is None and timers.answer(text, conversation) is not None:
+    context = SkillContext(conversation)  # no pipeline: no timers, no thermal monitor
+    if timers.answer(text, context) is not None:  # a timer request: say why not
         reply = NO_TIMERS
     else:
         try:
-            reply = "".join(backend.brain.stream(text, conversation, ReplyControl()))
+            reply = "".join(backend.brain.stream(text, context, ReplyControl()))
         except ReplyFailed as failed:
             reply = failed.spoken
     conversation.add(text, reply)

@@ -15,10 +15,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
 
 from voicecli.core.config import ThermalConfig
-from voicecli.core.events import ErrorEvent, Event, WarningEvent, register
+from voicecli.core.events import ErrorEvent, Event, ThermalEvent, WarningEvent
 from voicecli.core.lifecycle import ManagedThread
 from voicecli.thermal import sources as thermal_sources
 from voicecli.thermal import vcgencmd as thermal_vcgencmd
@@ -28,21 +27,6 @@ from voicecli.thermal.state import HOT, LABELS, NO_SENSOR, StateMachine, Thresho
 
 RESCAN_S = 30.0  # how often the sysfs tree is searched again for new sources
 HISTORY = 120  # temperatures kept for sparklines (two minutes at 1 Hz)
-
-
-@register
-@dataclass(frozen=True, kw_only=True)
-class ThermalEvent(Event):
-    """The thermal state or the throttled flag changed (and the first poll's state)."""
-
-    type: ClassVar[str] = "thermal"
-    state: str  # no_sensor | normal | warm | hot
-    temp_c: float | None  # the hottest processor reading; None with no sensor
-    source: str | None  # where temp_c was read
-    throttled: bool
-    actions: list[str] = field(default_factory=list)  # protection actions now in force
-    throttle_reasons: list[str] = field(default_factory=list)
-    previous: str | None = None  # the state before (None on the first poll)
 
 
 def describe(event: ThermalEvent) -> str:
@@ -93,14 +77,6 @@ def _hottest(temps: tuple[Temperature, ...]) -> Temperature | None:
     """The hottest processor reading; an unrecognised one only when there is none."""
     candidates = [t for t in temps if t.kind == "cpu"] or [t for t in temps if t.kind == "other"]
     return max(candidates, key=lambda t: t.celsius) if candidates else None
-
-
-_active: ThermalMonitor | None = None
-
-
-def active_monitor() -> ThermalMonitor | None:
-    """The running monitor (set by ``start``), for consumers with no handle on it (skills)."""
-    return _active
 
 
 class ThermalMonitor:
@@ -252,17 +228,13 @@ class ThermalMonitor:
         )
 
     def start(self) -> ThermalMonitor:
-        """Poll every ``interval_s`` in a ManagedThread; becomes ``active_monitor()``."""
-        global _active
+        """Poll every ``interval_s`` in a ManagedThread (whoever needs the readings is handed
+        this monitor: the pipeline, the server, bench)."""
         self._thread = ManagedThread("thermal", self._run, on_error=self._failed).start()
-        _active = self
         return self
 
     def stop(self, timeout: float = 5.0) -> bool:
         """Stop and join the thread; protection in force is released (no one watches now)."""
-        global _active
-        if _active is self:
-            _active = None
         stopped = self._thread.stop_and_join(timeout) if self._thread else True
         with self._lock:
             if self.protection.active:

@@ -58,14 +58,33 @@ def bench(
     csv: Path | None = typer.Option(
         None, "--csv", help="With --thermal: write the samples and turns as CSV here."
     ),
+    wake: bool = typer.Option(
+        False,
+        "--wake",
+        help="Score the wake words: --corpus is the real recordings (utterances/, turns/, noise/).",
+    ),
+    turns: bool = typer.Option(
+        False,
+        "--turns",
+        help="Turn-taking: cut-offs, merges and waits of rules/model/combined (docs/bench.md).",
+    ),
+    fast: bool = typer.Option(False, "--fast", help="With --turns: feed audio unpaced."),
 ) -> None:
     """Measure each pipeline stage (p50/p95/p99), WER and resources on a speech corpus.
 
     With --llm: first token and first audio per backend (open and skill questions by default).
 
-    With --thermal: latency against temperature, throttling and time (docs/thermal.md)."""
+    With --thermal: latency against temperature, throttling and time (docs/thermal.md).
+
+    With --wake: wake-word detection, false accepts per hour and CPU (docs/wake.md).
+
+    With --turns: the turn detectors on recordings with known turn counts (--corpus DIR: a
+    folder with labels.json or truth.json, or holding such folders; plus synthetic ones)."""
     from voicecli.cli.assistant import assistant_config
 
+    if wake:
+        _wake(corpus, report)
+        return
     if repeat < 1:
         raise UsageError("--repeat must be at least 1")
     if limit is not None and limit < 1:
@@ -73,6 +92,19 @@ def bench(
     if tail_s < 0:
         raise UsageError("--tail must not be negative")
     settings = options.AssistantOptions(model=model, llm=llm, llm_url=llm_url, llm_model=llm_model)
+    if turns:
+        if thermal or repeat != 1 or baseline or compare is not None or llm is not None:
+            raise UsageError(
+                "--thermal, --repeat, --baseline, --compare and --llm do not go with --turns"
+            )
+        from voicecli.bench.turns_cli import run_command as run_turns
+        from voicecli.core.config import load_config
+
+        config = load_config(settings.flags()).config
+        run_turns(config, corpus=corpus, limit=limit, report=report, fast=fast)
+        return
+    if fast:
+        raise UsageError("--fast goes with --turns")
     if thermal:
         if repeat != 1 or baseline or compare is not None or noise is not None:
             raise UsageError("--repeat, --baseline, --compare, --noise do not go with --thermal")
@@ -209,6 +241,31 @@ def _run(assistant, items, *, repeat, limit, baseline, warmup, tail_s):
             brain=assistant.brain,
             on_progress=lambda name: progress.update(task, advance=1, description=name),
         )
+
+
+def _wake(corpus: Path | None, report: Path | None) -> None:
+    from rich.console import Console
+
+    from voicecli.bench.report import write_report
+    from voicecli.bench.wake_bench import run_wake_bench
+    from voicecli.bench.wake_table import render_wake
+    from voicecli.core.config import load_config
+    from voicecli.listen.wake import available
+
+    if corpus is None:
+        raise UsageError("--wake needs --corpus: the real recordings (utterances/, turns/, noise/)")
+    ok, detail = available()
+    if not ok:
+        from voicecli.core.errors import ModelMissingError
+
+        raise ModelMissingError(detail)
+    err = Console(stderr=True)
+    result = run_wake_bench(
+        corpus, load_config().config.wake, progress=lambda w: err.print(f"scoring {w} ...")
+    )
+    render_wake(result, Console())
+    if report:
+        write_report(result, report)
 
 
 def _llm_settings(kind: str, config) -> dict:

@@ -57,6 +57,11 @@ def chat(
     transcript: str | None = typer.Option(
         None, "--transcript", help="Append the conversation as text to this file."
     ),
+    wake_word: str | None = typer.Option(
+        None,
+        "--wake-word",
+        help="Hands-free: answer only after okay_nabu, alexa, hey_jarvis or hey_mycroft.",
+    ),
 ) -> None:
     """Talk to the assistant: listen, transcribe, answer and speak."""
     from voicecli.cli.assistant import assistant_config, load_assistant
@@ -75,8 +80,11 @@ def chat(
         )
     settings = options.AssistantOptions(model, brain, llm, llm_url, llm_model, voice, rate)
     config = assistant_config(settings)
+    if wake_word is not None:  # the flag wins over wake.word in the file or environment
+        config.wake.word = wake_word
     if linger < 0:
         raise UsageError("--linger must be 0 or more seconds")
+    gate = _wake_gate(config)  # before devices and models: exit 2 or 5 at once
     bus = EventBus()
     # started and stopped by the pipeline; bad thresholds fail here, before any model loads
     monitor = ThermalMonitor(config.thermal, emit=bus.publish)
@@ -109,9 +117,12 @@ def chat(
             brain=assistant.brain,
             linger_s=linger,
             thermal=monitor,
+            wake=gate,
         )
         if audio is not None:
             audio.attach(pipeline)
+        if gate is not None and config.wake.chime:
+            gate.chime = _chime(sink)
         status = _run_with_transcript(pipeline, audio, transcript, json_=json_, plain=plain)
     if status is ExitStatus.RUNTIME_FAILURE:
         raise fail(pipeline.fatal.message, status)
@@ -144,6 +155,26 @@ def _run_with_transcript(pipeline, audio, path: str | None, **options) -> ExitSt
     finally:
         writer.stop_and_join()
         log.close()
+
+
+def _wake_gate(config):
+    """The wake-word gate when a wake word is set (flag or ``wake.word``), else None."""
+    if not config.wake.word:
+        return None
+    from voicecli.listen.wake_gate import WakeGate
+
+    return WakeGate(config.wake)
+
+
+def _chime(sink):
+    """Play the chime on the speaker (mixed in, the microphone stays open); no speaker: none."""
+    from voicecli.audio.chime import RATE, chime_tone
+    from voicecli.audio.speaker import SpeakerSink
+
+    if not isinstance(sink, SpeakerSink):
+        return None
+    tone = chime_tone()
+    return lambda: sink.cue(tone, RATE)
 
 
 def _file_mode_sink(output: str | None, output_device: str | None):

@@ -31,24 +31,29 @@ MIC_FRAMES = 64  # microphone frames queued for the connection (~2 s; beyond: dr
 class MessagePrinter:
     """Server messages to the terminal (``--json``: one JSON line each, audio headers
     excepted) and reply audio to the ``--output`` sink. ``audio_stop`` cuts the speaker at
-    once; the speaker plays in the background, so a reply's end is only marked, never waited
-    for (this runs on the event loop)."""
+    once, through the same interrupt as everywhere (a ``PlaybackLine``; the ``playback`` events
+    are the server's, so the local line reports none); the speaker plays in the background,
+    so a reply's end is only marked, never waited for (this runs on the event loop)."""
 
     def __init__(self, json_: bool, sink, speaker: bool = False) -> None:
+        from voicecli.audio.playback import PlaybackLine
+
         self.json = json_
         self.sink = sink
         self.speaker = speaker
+        self.line = PlaybackLine(sink, emit=lambda event: self(event.to_dict()))
 
     def __call__(self, message: dict[str, Any]) -> None:
         from voicecli.cli.printer import format_plain
         from voicecli.core.events import from_dict
+        from voicecli.core.messages import AUDIO_STOP, Interrupt
 
         kind = message["type"]
         if kind == "audio":
             self.sink.write(np.frombuffer(message["data"], dtype="<i2"))
             return
         if kind == "audio_stop":
-            self.sink.cut()
+            self.line.interrupt(Interrupt(AUDIO_STOP))
         elif kind == "playback" and self.speaker:  # a reply boundary: the cut one's rest goes
             self.sink.end_reply(wait=False)
         elif kind == "playback" and message.get("state") in ("stopped", "cut"):

@@ -1,6 +1,7 @@
 """``voicecli doctor``: what this machine has for voicecli, and how to fix what is missing.
 
-Each check prints found/missing with the fix. The exit code is 0 when the offline default
+Each check prints found/missing with the fix (the turn model is optional: without it, one line
+says turns use the transcript rules alone). The exit code is 0 when the offline default
 (file in, file out) works, 5 when the default model is missing, 6 when speech synthesis cannot
 start; PortAudio and audio devices are only needed for the microphone and speakers.
 """
@@ -21,6 +22,20 @@ def _check_model() -> tuple[bool, str]:
     if location is None:
         return False, f"STT model {entry.id}: missing -- {entry.install}"
     return True, f"STT model {entry.id}: found at {location}"
+
+
+def _check_turn_model() -> tuple[bool, str]:
+    """Optional: without it turns are decided by the transcript rules alone."""
+    from voicecli.core import catalogue
+
+    entry = catalogue.default("turn")
+    location = entry.location()
+    if location is None:
+        return (
+            False,
+            f"turn model {entry.id}: missing, turns use the rules alone -- {entry.install}",
+        )
+    return True, f"turn model {entry.id}: found at {location}"
 
 
 def _check_tts() -> list[tuple[bool, str]]:
@@ -60,6 +75,15 @@ def _check_portaudio() -> list[tuple[bool, str]]:
     return lines
 
 
+def _check_wake() -> tuple[bool, str]:
+    """The wake words (chat --wake-word): optional, so never a failing exit code."""
+    from voicecli.listen.wake import WAKE_WORDS, available
+
+    ok, detail = available()
+    words = ", ".join(WAKE_WORDS)
+    return ok, f"wake words ({words}): {detail}" if ok else f"wake words: {detail}"
+
+
 def _check_echo() -> tuple[bool, str]:
     from voicecli.audio.echo_canceller import unavailable_reason
 
@@ -79,12 +103,12 @@ def _check_thermal() -> list[tuple[bool, str]]:
 @app.command()
 @handle_errors
 def doctor() -> None:
-    """Check the model, the TTS engines, PortAudio, audio devices and echo cancellation."""
+    """Check the models, TTS engines, PortAudio, audio devices, echo cancellation, wake words."""
     model_ok, model_line = _check_model()
     tts_lines = _check_tts()
     tts_ok = tts_lines[0][0]  # espeak-ng: without Piper voicecli still speaks
-    lines = [(model_ok, model_line), *tts_lines, *_check_portaudio(), _check_echo()]
-    lines += _check_thermal()
+    lines = [(model_ok, model_line), _check_turn_model(), *tts_lines, *_check_portaudio()]
+    lines += [_check_echo(), _check_wake(), *_check_thermal()]
     for ok, line in lines:
         typer.echo(f"{'ok     ' if ok else 'missing'}  {line}")
     if not model_ok:

@@ -59,7 +59,7 @@ def _plain(row: dict) -> list[str]:
 def models(
     json_: bool = typer.Option(False, "--json", help="One JSON object per model."),
 ) -> None:
-    """List the STT and LLM models: installed or not, where, and how to install them."""
+    """List the STT, turn, LLM and wake-word models: installed or not, where, how to install."""
     for row in model_rows():
         if json_:
             typer.echo(json.dumps(row))

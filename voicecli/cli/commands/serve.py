@@ -77,7 +77,7 @@ def serve(
     with load_assistant(config, opened=opened) as assistant:  # one brain for all sessions
         engines, stt = assistant.engines, SttWorker(assistant.engines.stt).start()
         servers = [] if sock is None else [VoiceServer(
-            server_options, engines, config, assistant.brain, sock=sock, stt=stt
+            server_options, engines, config, assistant.brain, sock=sock, stt=stt, thermal=monitor
         )]  # fmt: skip
         if opened.wyoming is not None:
             opened.wyoming.provide(engines, stt, assistant.brain)
@@ -89,7 +89,7 @@ def serve(
             limits = "Wyoming only" if sock is None else f"{auth}, at most {max_sessions} sessions"
             typer.echo(f"voicecli: serving on {url} ({limits})")
 
-        monitor.start()  # every session's pipeline applies its protection (active_monitor)
+        monitor.start()  # every session's pipeline applies its protection (given to the server)
         try:
             status = serve_until_signal(server, announce)
         finally:
@@ -139,7 +139,8 @@ def _start_wyoming(uri: str, allow_lan: bool, zeroconf: bool, config, opened: _O
 
 def _thermal_monitor(config):
     """The process's thermal monitor; its ``thermal`` events and warnings go to the log."""
-    from voicecli.thermal.monitor import ThermalEvent, ThermalMonitor, describe
+    from voicecli.core.events import ThermalEvent
+    from voicecli.thermal.monitor import ThermalMonitor, describe
 
     def log(event) -> None:
         if isinstance(event, ThermalEvent):

@@ -11,7 +11,8 @@ import contextlib
 from collections.abc import Iterator
 
 from voicecli.core.config import LlmConfig
-from voicecli.reply.brain import Brain, Conversation, Exchange, ReplyControl, skill_answer
+from voicecli.reply.brain import Brain, ReplyControl, skill_answer
+from voicecli.reply.context import Conversation, Exchange, SkillContext
 from voicecli.reply.llm.backend import LlmBackend, Messages
 from voicecli.reply.sentences import SentenceSplitter
 from voicecli.reply.skills import SKILLS, Skill
@@ -61,16 +62,16 @@ class SkillsThenLlm(Brain):
         """Thermal protection (docs/thermal.md): generation stops after the first sentence."""
         self.llm_paused = protection.llm_paused
 
-    def reply(self, text: str, conversation: Conversation) -> Iterator[str]:
-        return self.stream(text, conversation, ReplyControl())
+    def reply(self, text: str, context: SkillContext) -> Iterator[str]:
+        return self.stream(text, context, ReplyControl())
 
-    def stream(self, text: str, conversation: Conversation, control: ReplyControl) -> Iterator[str]:
-        answer = skill_answer(self.skills, text, conversation)
+    def stream(self, text: str, context: SkillContext, control: ReplyControl) -> Iterator[str]:
+        answer = skill_answer(self.skills, text, context)
         if answer is not None:  # a skill knows ("" too: understood, nothing to say)
             yield answer
             return
         messages = chat_messages(
-            self.config.system_prompt, conversation, text, self.config.max_history_turns
+            self.config.system_prompt, context.conversation, text, self.config.max_history_turns
         )
         with contextlib.closing(self.backend.stream(messages, control)) as deltas:
             yield from _first_sentence_when(lambda: self.llm_paused, deltas)

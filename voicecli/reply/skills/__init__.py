@@ -1,24 +1,28 @@
 """Built-in skills: exact, offline answers, tried in order before anything else.
 
-A skill is a module with a ``NAME`` and an ``answer(text, conversation) -> str | None``
-function (None: not mine; "": mine, and nothing to say -- "stop"). Adding one is writing the
-module and listing it in ``registry``; a ``HELP`` phrase (and optional ``EXAMPLE``) puts it in
-"help".
+A skill is a module with a ``NAME`` and an ``answer(text, context) -> str | None`` function
+(None: not mine; "": mine, and nothing to say -- "stop"); ``context`` is the conversation's
+``SkillContext`` (reply.context: conversation, timers, thermal reading, clock). Adding one is
+writing the module and listing it in ``registry``; a ``HELP`` phrase (and optional
+``EXAMPLE``) puts it in "help". docs/skills.md is the reference.
 """
 
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from voicecli.reply.skills import help as help_skill
 from voicecli.reply.skills.registry import ANSWERING
+
+if TYPE_CHECKING:
+    from voicecli.reply.context import SkillContext
 
 
 class Skill(Protocol):
     NAME: str
 
-    def answer(self, text: str, conversation: object) -> str | None: ...
+    def answer(self, text: str, context: SkillContext) -> str | None: ...
 
 
 SKILLS: tuple[ModuleType, ...] = (*ANSWERING, help_skill)

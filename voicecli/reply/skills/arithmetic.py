@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import math
 import re
+from typing import TYPE_CHECKING
 
 from voicecli.reply.numbers import say_number, words_to_digits
+
+if TYPE_CHECKING:
+    from voicecli.reply.context import SkillContext
 
 NAME = "arithmetic"
 
@@ -144,7 +148,7 @@ def evaluate(tokens: list[str]) -> float:
     return value
 
 
-def answer(text: str, conversation: object = None) -> str | None:
+def answer(text: str, context: SkillContext | None = None) -> str | None:
     tokens = _tokens(text)
     if tokens is None:
         return None

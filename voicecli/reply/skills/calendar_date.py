@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import datetime
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from voicecli.reply.context import SkillContext
 
 NAME = "date"
 HELP = "tell the date"
@@ -28,9 +32,9 @@ def say_date(day: datetime.date) -> str:
     return f"{day:%A}, {day:%B} {day.day}, {day.year}"
 
 
-def answer(text: str, conversation) -> str | None:
+def answer(text: str, context: SkillContext) -> str | None:
     words = text.lower().strip()
-    today = datetime.datetime.fromtimestamp(conversation.now()).date()
+    today = datetime.datetime.fromtimestamp(context.clock()).date()
     if _ASKS_YEAR.search(words):
         return f"It's {today.year}."
     if _ASKS_MONTH.search(words):

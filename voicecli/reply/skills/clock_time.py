@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from voicecli.reply.context import SkillContext
 
 NAME = "time"
 
@@ -19,7 +23,7 @@ def say_time(moment: float) -> str:
     return f"{hour}:{local.tm_min:02d} {'AM' if local.tm_hour < 12 else 'PM'}"
 
 
-def answer(text: str, conversation) -> str | None:
+def answer(text: str, context: SkillContext) -> str | None:
     if not _ASKS.search(text.lower().strip()):
         return None
-    return f"It's {say_time(conversation.now())}."
+    return f"It's {say_time(context.clock())}."

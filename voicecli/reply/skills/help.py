@@ -8,6 +8,10 @@ edit here.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from voicecli.reply.context import SkillContext
 
 from voicecli.reply.skills.registry import ANSWERING
 
@@ -42,7 +46,7 @@ def describe(skills) -> str:
     return text
 
 
-def answer(text: str, conversation) -> str | None:
+def answer(text: str, context: SkillContext) -> str | None:
     words = " ".join(re.sub(r"[^\w' ]+", " ", text.lower()).split())
     if not _ASKS.match(words):
         return None

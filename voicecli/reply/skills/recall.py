@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from voicecli.reply.context import SkillContext
 
 NAME = "recall"
 
@@ -12,10 +16,10 @@ _ASKS = re.compile(
 )
 
 
-def answer(text: str, conversation) -> str | None:
+def answer(text: str, context: SkillContext) -> str | None:
     if not _ASKS.search(text.lower()):
         return None
-    previous = conversation.last_user()
+    previous = context.conversation.last_user()
     if previous is None:
         return "You haven't asked me anything yet."
     return f"You asked: {previous.strip()}"

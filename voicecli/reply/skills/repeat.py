@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from voicecli.reply.context import SkillContext
 
 NAME = "repeat"
 HELP = "repeat what I said"
@@ -15,7 +19,7 @@ _ASKS = re.compile(
 )
 
 
-def answer(text: str, conversation) -> str | None:
+def answer(text: str, context: SkillContext) -> str | None:
     if not _ASKS.search(text.lower().strip()):
         return None
-    return conversation.last_reply or "I haven't said anything yet."
+    return context.conversation.last_reply or "I haven't said anything yet."

@@ -8,6 +8,10 @@ declared turn and interrupts the responder before queueing it (``Pipeline._deliv
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from voicecli.reply.context import SkillContext
 
 NAME = "stop"
 HELP = "stop talking when you say stop"
@@ -25,5 +29,5 @@ def is_stop(text: str) -> bool:
     return bool(_STOP.match(words))
 
 
-def answer(text: str, conversation) -> str | None:
+def answer(text: str, context: SkillContext) -> str | None:
     return "" if is_stop(text) else None

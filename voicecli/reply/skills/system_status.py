@@ -1,21 +1,25 @@
 """System status: "how warm is the processor?" -> temperature, thermal state, load and memory.
 
-Where the temperature comes from: the running ``ThermalMonitor`` (``active_monitor()``: the
-monitor registers itself when started, so whoever starts it -- the pipeline -- needs to do
-nothing more); with no monitor running, one reading taken now with the configured thermal
-settings. The whole answer is one sentence, so thermal protection's "first sentence only"
-still says all of it. Temperatures are said in words ("ninety degrees") for the voice.
+Where the temperature comes from: the running ``ThermalMonitor``'s latest reading, which the
+pipeline hands over in the ``SkillContext`` (``context.thermal()``); with no monitor running,
+one reading taken now with the configured thermal settings. The whole answer is one sentence,
+so thermal protection's "first sentence only" still says all of it. Temperatures are said in
+words ("ninety degrees") for the voice.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from typing import TYPE_CHECKING
 
 from voicecli.core.errors import VoicecliError
 from voicecli.reply.numbers import TENS, UNITS, say_number
-from voicecli.thermal.monitor import ThermalStatus, active_monitor, read_status
+from voicecli.thermal.monitor import ThermalStatus, read_status
 from voicecli.thermal.state import HOT, NO_SENSOR, WARM
+
+if TYPE_CHECKING:
+    from voicecli.reply.context import SkillContext
 
 NAME = "system_status"
 
@@ -44,10 +48,10 @@ def spoken_integer(n: int) -> str:
     return str(n)
 
 
-def _current() -> ThermalStatus:
-    monitor = active_monitor()
-    if monitor is not None and monitor.status is not None:
-        return monitor.status
+def _current(context: SkillContext | None) -> ThermalStatus:
+    status = context.thermal() if context is not None else None
+    if status is not None:
+        return status
     from voicecli.core.config import ThermalConfig, load_config
 
     try:
@@ -82,7 +86,7 @@ def describe(status: ThermalStatus) -> str:
     return f"{heat}; {_load_and_memory()}."
 
 
-def answer(text: str, conversation: object = None) -> str | None:
+def answer(text: str, context: SkillContext | None = None) -> str | None:
     if not _ASKS.search(text.lower()):
         return None
-    return describe(_current())
+    return describe(_current(context))

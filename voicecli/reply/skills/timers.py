@@ -1,7 +1,7 @@
 """Timers by voice: "set a timer for five minutes", "set a pasta timer for ten minutes",
 "what timers are running", "cancel the timer", "cancel the pasta timer".
 
-Why the board lives on the conversation: each conversation (each server session) has its own
+Why the board comes with the SkillContext: each conversation (each server session) has its own
 timers, run by its pipeline on the pipeline clock (``voicecli.reply.timers``); this module only
 understands the words.
 """
@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import math
 import re
+from typing import TYPE_CHECKING
 
 from voicecli.reply.numbers import say_number, words_to_quantities
+
+if TYPE_CHECKING:
+    from voicecli.reply.context import SkillContext
 
 NAME = "timers"
 HELP = "run timers"
@@ -141,11 +145,11 @@ def _list(words: str, board) -> str:
     return " ".join([head, *(_describe(t, board) for t in running)])
 
 
-def answer(text: str, conversation) -> str | None:
+def answer(text: str, context: SkillContext) -> str | None:
     words = _normalise(text)
     if not re.search(r"\btimers?\b", words) and not _LIST.search(words):
         return None
-    board = getattr(conversation, "timers", None)
+    board = context.timers
     cancel = _CANCEL.search(words)
     if board is None:
         return "I can't run timers here." if cancel or "timer" in words else None

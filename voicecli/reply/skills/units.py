@@ -11,8 +11,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from voicecli.reply.numbers import say_number, words_to_digits, words_to_quantities
+
+if TYPE_CHECKING:
+    from voicecli.reply.context import SkillContext
 
 NAME = "units"
 HELP = "convert units"
@@ -179,7 +183,7 @@ def convert(value: float, source: Unit, target: Unit) -> float:
     return target.from_base(source.to_base(value))
 
 
-def answer(text: str, conversation: object = None) -> str | None:
+def answer(text: str, context: SkillContext | None = None) -> str | None:
     normal = _normalise(words_to_quantities(_normalise(text)))
     mentions = _mentions(normal.split())
     if len(mentions) != 2:

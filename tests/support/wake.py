@@ -1,0 +1,24 @@
+"""Spoken scenes for the wake-word tests: espeak-ng phrases joined by exact silences."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from voicecli.core.clock import SAMPLE_RATE
+from voicecli.reply.synth import speak
+
+
+def scene(*parts: str | tuple | float) -> tuple[np.ndarray, list[tuple[str, float, float]]]:
+    """A float is seconds of silence, a string a phrase, a tuple a phrase with its voice and
+    rate; returns the audio and each phrase's (text, start s, end s)."""
+    chunks, spans, at = [], [], 0
+    for part in parts:
+        if isinstance(part, str | tuple):
+            part, *how = (part,) if isinstance(part, str) else part
+            audio = speak(part, *how)
+            spans.append((part, at / SAMPLE_RATE, (at + len(audio)) / SAMPLE_RATE))
+        else:
+            audio = np.zeros(int(part * SAMPLE_RATE), np.float32)
+        chunks.append(audio)
+        at += len(audio)
+    return np.concatenate(chunks), spans
