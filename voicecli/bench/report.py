@@ -282,7 +282,7 @@ def read_report(path: Path) -> dict:
     if not isinstance(data, dict) or data.get("schema") != REPORT_SCHEMA:
         raise UsageError(f"--compare {path}: not a voicecli bench report")
     if data.get("version") not in READABLE_VERSIONS:
-        readable = " and ".join(str(v) for v in READABLE_VERSIONS)
+        readable = ", ".join(str(v) for v in READABLE_VERSIONS)
         raise UsageError(
             f"--compare {path}: report version {data.get('version')}, "
             f"this voicecli reads versions {readable}"
