@@ -41,7 +41,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-"$PYTHON" -m pip install -e ".[test,llm,wake]"
+"$PYTHON" -m pip install -e ".[test,llm,wake,zeroconf]"
 "$PYTHON" -m pip install --no-deps "${NO_DEPS[@]}"
 # Home Assistant pins wyoming 1.7.x: a copy kept apart lets a test parse our `info` with it.
 "$PYTHON" -m pip install --no-deps --upgrade --target .test-deps/wyoming17 "wyoming==1.7.2"
