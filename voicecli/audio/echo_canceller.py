@@ -43,6 +43,10 @@ MIN_CORRELATION = 0.3
 EVENT_EVERY = SAMPLE_RATE // FRAME  # microphone frames (~1 s) between looks at the state
 SETTLED_PIECES = 50  # 500 ms of played audio at SETTLED_DB: settled on the current path
 SETTLED_DB = 20.0
+# The module costs WER on speech in noise even with nothing playing (benchmarks/ECHO.md: it
+# high-passes below 100 Hz and re-filters the rest), so the raw microphone passes through once
+# nothing has played for this long -- beyond the echo tail -- and the module still adapts.
+BYPASS_AFTER_S = 0.5
 
 
 class EchoUnavailable(RuntimeError):
@@ -160,21 +164,23 @@ class EchoCanceller:
         played = samples.astype(np.float32)[-DELAY_WINDOW:]
         self._ref_hist = np.concatenate((self._ref_hist[len(played) :], played))
 
-    def process(self, samples: np.ndarray) -> np.ndarray:
-        """One microphone frame in; as many echo-cancelled samples out (18 ms late)."""
+    def process(self, samples: np.ndarray, bypass: bool = False) -> np.ndarray:
+        """One microphone frame in; as many echo-cancelled samples out (18 ms late).
+        ``bypass``: the module still processes the frame, but the raw microphone is returned
+        (with the same lag, so switching never skips or repeats audio)."""
         recent = samples.astype(np.float32)[-DELAY_WINDOW:]
         self._mic_hist = np.concatenate((self._mic_hist[len(recent) :], recent))
         pending = np.concatenate((self._mic_pending, _to_int16(samples)))
         whole = len(pending) - len(pending) % PIECE
         for start in range(0, whole, PIECE):
-            self._out_piece(pending[start : start + PIECE])
+            self._out_piece(pending[start : start + PIECE], bypass)
         self._mic_pending = pending[whole:]
         n = len(samples)
         out = np.concatenate(list(self._out))
         self._out = deque([out[n:]])
         return out[:n]
 
-    def _out_piece(self, piece: np.ndarray) -> None:
+    def _out_piece(self, piece: np.ndarray, bypass: bool) -> None:
         self._since_delay += 1
         if self._since_delay >= DELAY_EVERY:
             self._since_delay = 0
@@ -190,7 +196,7 @@ class EchoCanceller:
             self._fresh.append(energies)
             if len(self._fresh) == SETTLED_PIECES and _erle(self._fresh) >= SETTLED_DB:
                 self.settled = True
-        self._out.append(cleaned)
+        self._out.append(piece.astype(np.float32) / 32768.0 if bypass else cleaned)
 
     def _update_delay(self) -> None:
         if _power(self._ref_hist) < ACTIVE_POWER:
@@ -219,7 +225,8 @@ class MonitoredCanceller:
     """The canceller on a live microphone: the reverse stream is taken from the speaker's
     PlaybackMonitor -- every sample played up to the moment a microphone block was captured,
     fed before that block -- and the measured state goes out as ``echo`` events, about once
-    a second while it changes."""
+    a second while it changes. While nothing has played for ``BYPASS_AFTER_S`` (beyond the
+    output's latency) the raw microphone passes through."""
 
     def __init__(
         self, canceller: EchoCanceller, monitor: PlaybackMonitor, emit: Callable[[Event], None]
@@ -248,7 +255,8 @@ class MonitoredCanceller:
         if fresh > 0:
             self.canceller.reverse(self.monitor.window(reference_count, fresh))
         self._fed = max(self._fed, reference_count)
-        out = self.canceller.process(samples)
+        idle = not self.monitor.busy(BYPASS_AFTER_S + self.monitor.latency_s)
+        out = self.canceller.process(samples, bypass=idle)
         if self._frames % EVENT_EVERY == 0:
             stats = self.canceller.stats()
             if stats != self._last:

@@ -7,12 +7,18 @@ server seeing its client speak, a protocol client told ``audio_stop`` -- and eac
 the reply being made, silence the sink at once and report ``playback`` {state: "cut"} exactly
 once. Every one of them calls ``interrupt``; the responder only says when a reply's audio
 starts (``started``) and when it has all been handed over (``end_reply``).
+
+A barge-in first *pauses* (``pause``: silent at once, the queued audio and the generation
+kept) until what was said is known: then ``interrupt`` (a real turn, a "stop") or ``resume``
+(no words, a backchannel) decides it, and the one ``barge_in`` event says how.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from voicecli.audio.sink import AudioSink
@@ -20,6 +26,19 @@ from voicecli.core.events import BargeIn, Event, Playback
 from voicecli.core.messages import BARGE_IN, STOP_WORD, Interrupt
 
 IDLE, STARTED, STOPPED, CUT = "idle", "started", "stopped", "cut"
+PAUSED, RESUMED = "paused", "resumed"
+# a barge-in's outcome (``barge_in`` event)
+INTERRUPTED, STOPPED_BY_USER = "interrupted", "stopped"
+RESUMED_OUTCOME, IGNORED = "resumed", "ignored"
+
+
+@dataclass(frozen=True)
+class _Pause:
+    """A barge-in being decided: when it paused playback, and how fast that was."""
+
+    request: Interrupt
+    at: float  # monotonic
+    stop_ms: float | None
 
 
 class Cancellable(Protocol):
@@ -47,6 +66,7 @@ class PlaybackLine:
         self._making: Cancellable | None = None
         self._state = IDLE  # of the latest reply whose audio started
         self._turn: int | None = None
+        self._pause: _Pause | None = None
 
     # -- the responder's side --------------------------------------------------------------
     def making(self, control: Cancellable | None) -> None:
@@ -69,17 +89,67 @@ class PlaybackLine:
         ``playback`` stopped -- unless ``interrupt`` cut it meanwhile (it said so)."""
         self.sink.end_reply()
         with self._lock:
-            if self._state == STARTED:
-                self._state = STOPPED
+            if self._state in (STARTED, PAUSED):
+                self._state, self._pause = STOPPED, None
                 self.emit(Playback(t=self.now(), turn=self._turn, state=STOPPED))
 
     # -- everyone else ---------------------------------------------------------------------
+    @property
+    def paused(self) -> bool:
+        return self._pause is not None
+
+    def pause(self, request: Interrupt) -> bool:
+        """A barge-in: silence the reply now but keep it (``playback`` paused), until
+        ``interrupt`` or ``resume`` decides. False (nothing done) when no reply is playing or
+        the sink cannot pause: then the caller interrupts as before."""
+        with self._lock:
+            if self._state != STARTED or self._pause is not None:
+                return False
+            if not self.sink.pause():
+                return False
+            self._state = PAUSED
+            self._pause = _Pause(request, time.monotonic(), self._stop_ms(request.wall))
+            turn = self._turn
+        self.emit(Playback(t=self.now(), turn=turn, state=PAUSED))
+        return True
+
+    def resume(self, outcome: str, text: str | None = None) -> bool:
+        """Not an interruption after all (``outcome``: resumed or ignored): play on from the
+        start of the paused sentence, ``playback`` resumed. False when nothing was paused."""
+        with self._lock:
+            pause, self._pause = self._pause, None
+            if pause is None:
+                return False
+            if self._state == PAUSED:
+                self._state = STARTED
+            turn = self._turn
+        self.sink.resume()
+        self.emit(Playback(t=self.now(), turn=turn, state=RESUMED))
+        self._decided(pause, outcome, text)
+        return True
+
+    def _decided(self, pause: _Pause, outcome: str, text: str | None) -> None:
+        self.emit(
+            BargeIn(
+                t=self.now(),
+                speech_ms=round(pause.request.speech_ms or 0.0, 1),
+                stop_ms=pause.stop_ms,
+                text=text,
+                outcome=outcome,
+                decide_ms=round((time.monotonic() - pause.at) * 1000, 1),
+            )
+        )
+
     def interrupt(self, request: Interrupt) -> bool:
         """Stop speaking now: cancel the reply being made, cut the sink, emit ``playback``
-        cut once (and ``barge_in`` for the echo guard's causes). True when anything stopped."""
+        cut once (and ``barge_in`` for the echo guard's causes, or when it decides a paused
+        barge-in). True when anything stopped."""
         with self._lock:
             control, self._making = self._making, None
-            reported = self._state == STARTED or (self._state == STOPPED and request.still_audible)
+            pause, self._pause = self._pause, None
+            reported = self._state in (STARTED, PAUSED) or (
+                self._state == STOPPED and request.still_audible
+            )
             if reported:  # decided here: end_reply, racing with us, then reports nothing
                 self._state = CUT
             turn = self._turn
@@ -90,13 +160,17 @@ class PlaybackLine:
         if reported:
             self.emit(Playback(t=self.now(), turn=turn, state=CUT))
         stopped = made or cut or reported
-        if request.cause == BARGE_IN or (request.cause == STOP_WORD and stopped):
+        if pause is not None:
+            outcome = INTERRUPTED if request.cause == BARGE_IN else STOPPED_BY_USER
+            self._decided(pause, outcome, request.text)
+        elif request.cause == BARGE_IN or (request.cause == STOP_WORD and stopped):
             self.emit(
                 BargeIn(
                     t=self.now(),
                     speech_ms=round(request.speech_ms or 0.0, 1),
                     stop_ms=self._stop_ms(request.wall),
                     text=request.text,
+                    outcome=INTERRUPTED if request.cause == BARGE_IN else STOPPED_BY_USER,
                 )
             )
         return stopped

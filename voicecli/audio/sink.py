@@ -36,6 +36,14 @@ class AudioSink:
         """Stop what is being played now (barge-in, shutdown); True if anything was."""
         return False
 
+    def pause(self) -> bool:
+        """Go silent now but keep what is queued (a barge-in being decided); True if this
+        sink can (it plays in real time)."""
+        return False
+
+    def resume(self) -> None:
+        """Play on after ``pause``, from the start of the sentence it interrupted."""
+
     def close(self) -> None:
         pass
 

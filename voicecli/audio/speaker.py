@@ -67,6 +67,7 @@ class SpeakerSink(AudioSink):
         self._stream_lock = threading.Lock()
         self._in_reply = False
         self._discard = False  # the current reply was cut: drop its remaining sentences
+        self._paused = False  # a barge-in is being decided: silence, the queue kept
         self._closed = False
         self._device_total = 0
         self._reference_total = 0
@@ -107,8 +108,11 @@ class SpeakerSink(AudioSink):
     def end_reply(self, wait: bool = True) -> str | None:
         """Wait until the reply has been played or cut; "cut" when it was cut. ``wait=False``
         only marks the reply's end (an event loop must not block while it plays)."""
-        while wait and not self._drained.wait(POLL_S) and not self._closed:
-            pass
+        while wait and not self._closed:
+            if self._drained.wait(POLL_S) and not self._paused:
+                break
+            if self._paused:  # the rest may still be played: wait for the decision
+                time.sleep(POLL_S)
         with self._lock:
             cut, self._discard, self._in_reply = self._discard, False, False
         return "cut" if cut else None
@@ -127,11 +131,31 @@ class SpeakerSink(AudioSink):
             audible = bool(self._chunks) or recent
             self._chunks.clear()
             self._discard = self._in_reply
+            self._paused = False
             self.monitor.pending = False
         self._drained.set()
         if audible:
             self._flush()
         return audible
+
+    def pause(self) -> bool:
+        """Silent now (the stream's buffers dropped), the queued sentences kept; the sentence
+        being played will start again from its beginning on ``resume``."""
+        with self._lock:
+            self._paused = True
+            if self._chunks:
+                self._chunks[0].played = 0
+        self._flush()
+        return True
+
+    def resume(self) -> None:
+        """Play on. For the echo canceller and guard this is a new stretch of playback (the
+        stream restarted): they re-arm as for a new reply."""
+        with self._lock:
+            if not self._paused:
+                return
+            self._paused = False
+        self.monitor.reply_started()
 
     def _flush(self) -> None:
         """Drop what PortAudio and the sound server still hold: silence now, not one
@@ -159,7 +183,7 @@ class SpeakerSink(AudioSink):
         references = []
         filled = 0
         with self._lock:
-            while filled < frames and self._chunks:
+            while filled < frames and self._chunks and not self._paused:
                 chunk = self._chunks[0]
                 n = min(frames - filled, len(chunk.device) - chunk.played)
                 out[filled : filled + n] = chunk.device[chunk.played : chunk.played + n]
@@ -170,7 +194,7 @@ class SpeakerSink(AudioSink):
                 filled += n
                 if chunk.played >= len(chunk.device):
                     self._chunks.popleft()
-            if not self._chunks:
+            if not self._chunks and not self._paused:
                 self.monitor.pending = False
                 self._drained.set()
         out[filled:] = 0.0

@@ -129,6 +129,14 @@ class WakeConfig:
 
 
 @dataclass
+class BargeInConfig:
+    """Speaking over the reply (docs/barge-in.md): on when the echo canceller loads."""
+
+    enabled: bool = True  # false: the microphone is gated while the assistant speaks
+    decide_s: float = 2.0  # a paused reply waits this long for words before it resumes
+
+
+@dataclass
 class Config:
     stt: SttConfig = field(default_factory=SttConfig)
     vad: VadConfig = field(default_factory=VadConfig)
@@ -138,6 +146,7 @@ class Config:
     thermal: ThermalConfig = field(default_factory=ThermalConfig)
     llm: LlmConfig = field(default_factory=LlmConfig)
     wake: WakeConfig = field(default_factory=WakeConfig)
+    barge_in: BargeInConfig = field(default_factory=BargeInConfig)
 
 
 @dataclass

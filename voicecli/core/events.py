@@ -86,7 +86,7 @@ class Reply(Event):
 @dataclass(frozen=True, kw_only=True)
 class Playback(Event):
     type: ClassVar[str] = "playback"
-    state: str  # started | stopped | cut
+    state: str  # started | stopped | cut | paused | resumed
 
 
 @register
@@ -166,16 +166,21 @@ class MicState(Event):
 @register
 @dataclass(frozen=True, kw_only=True)
 class BargeIn(Event):
-    """The user spoke over the assistant (or said "stop") and playback was cut.
+    """The user spoke over the assistant (or said "stop"): playback was paused (or cut), and
+    this is what was decided.
 
-    ``speech_ms``: user speech heard when playback was cut; ``stop_ms``: from the moment that
-    speech was captured to the moment the speaker went silent (target 100 ms); ``text``: the
-    word, when a word too short to barge in was transcribed and said "stop"."""
+    ``speech_ms``: user speech heard when playback was paused; ``stop_ms``: from the moment that
+    speech was captured to the moment the speaker went silent (target 100 ms); ``text``: what
+    was heard (null: nothing, or not yet); ``outcome``: interrupted (answered), stopped (a
+    "stop": nothing answered), resumed (no words: a cough, a door), ignored (a backchannel);
+    ``decide_ms``: from the pause to the decision (null: cut at once, no pause)."""
 
     type: ClassVar[str] = "barge_in"
     speech_ms: float
     stop_ms: float | None = None
     text: str | None = None
+    outcome: str = "interrupted"
+    decide_ms: float | None = None
 
 
 @register

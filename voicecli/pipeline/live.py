@@ -29,13 +29,16 @@ class LiveOptions:
     input_device: str | None = None
     output: str | None = None  # "speaker", a WAV path, "none"
     output_device: str | None = None
-    barge_in: bool = False
+    # None: on when the echo canceller loads (``chat``'s default), else the gate with a notice;
+    # True: on, with the old echo model where the canceller cannot load; False: the gate
+    barge_in: bool | None = False
     push_to_talk: bool = False
     min_speech_s: float = 0.3
     echo_tail_s: float = 0.3
     reply_rate: int = TTS_RATE  # the rate of the reply audio played (connect: the hello's)
-    # WebRTC echo cancellation on the microphone (--echo-cancel): off by default, as it costs
-    # WER -- real speech in noise, and questions over a reply (benchmarks/ECHO.md)
+    # WebRTC echo cancellation on the microphone (--echo-cancel; implied by barge_in None). It
+    # only touches the microphone while a reply plays: it costs WER on speech in noise
+    # (benchmarks/ECHO.md), so the raw microphone passes while nothing has played for 0.5 s
     echo_cancel: bool = False
     noise_suppression: bool = True  # through the module, WER in noise is lower with it on
     high_pass_filter: bool = False  # no WER change measured
@@ -55,9 +58,12 @@ class LiveAudio:
         self.canceller = None
         if self.speaker is not None:
             self.canceller = self._open_canceller(options)
+            barge_in = options.barge_in
+            if barge_in is None:  # on by default only where the echo is cancelled
+                barge_in = self.canceller is not None
             self.guard = EchoGuard(
                 self.monitor,
-                barge_in=options.barge_in,
+                barge_in=barge_in,
                 on_barge_in=self._barge_in,
                 on_short_speech=self._short_speech,
                 min_speech_s=options.min_speech_s,
@@ -78,9 +84,10 @@ class LiveAudio:
             raise
 
     def _open_canceller(self, options: LiveOptions) -> MonitoredCanceller | None:
-        """The WebRTC echo canceller on the microphone, when asked for; where it cannot load,
-        a one-line notice and an ``echo`` event saying why, and the guard works as without."""
-        if not options.echo_cancel:
+        """The WebRTC echo canceller on the microphone, when asked for (or barge-in is left to
+        the default); where it cannot load, a one-line notice and an ``echo`` event saying
+        why, and the guard works as without (default barge-in: off, the gate)."""
+        if not options.echo_cancel and options.barge_in is not None:
             return None
         try:
             canceller = EchoCanceller(
@@ -89,7 +96,10 @@ class LiveAudio:
                 auto_gain_control=options.auto_gain_control,
             )
         except EchoUnavailable as exc:
-            self.emit(WarningEvent(code="echo_canceller_unavailable", message=str(exc), count=1))
+            message = str(exc)
+            if options.barge_in is None:
+                message = f"barge-in off, the microphone is gated while I speak: {exc}"
+            self.emit(WarningEvent(code="echo_canceller_unavailable", message=message, count=1))
             self.emit(Echo(state="off", reason=str(exc)))
             return None
         return MonitoredCanceller(canceller, self.monitor, self.emit)
@@ -101,7 +111,7 @@ class LiveAudio:
 
             # With barge-in the speaker runs at the microphone's rate when it can: no
             # resampler then sits in the echo path, and the reference matches what is played.
-            rate = SAMPLE_RATE if options.barge_in else None
+            rate = SAMPLE_RATE if options.barge_in is not False else None
             return SpeakerSink(
                 options.output_device,
                 self.monitor,
@@ -121,8 +131,8 @@ class LiveAudio:
         self.pipeline = pipeline
 
     def _barge_in(self, speech_ms: float, wall: float) -> None:
-        if self.pipeline is not None:
-            self.pipeline.interrupt(Interrupt(BARGE_IN, wall=wall, speech_ms=speech_ms))
+        if self.pipeline is not None:  # paused, then decided by what was said
+            self.pipeline.barge_in(Interrupt(BARGE_IN, wall=wall, speech_ms=speech_ms))
 
     def _short_speech(self, audio, wall: float) -> None:
         """A word too short to barge in: the listener has it transcribed (on the STT worker,

@@ -46,6 +46,7 @@ from voicecli.listen.stt import SpeechToText
 from voicecli.listen.stt_worker import SttWorker
 from voicecli.listen.turn_model import TurnModel, load_turn_model
 from voicecli.listen.wake_gate import WakeGate
+from voicecli.pipeline.barge import BargeDecider
 from voicecli.reply.brain import BRAINS, Brain
 from voicecli.reply.context import Conversation, SkillContext
 from voicecli.reply.responder import Responder
@@ -132,6 +133,7 @@ class Pipeline:
             fast=fast,
             on_answered=self._answered,
         )
+        self.barge = BargeDecider(self.playback, config.barge_in.decide_s)
         self.listener = Listener(
             config=config,
             clock=self.clock,
@@ -153,6 +155,7 @@ class Pipeline:
     # -- wiring ----------------------------------------------------------------------------
     def emit(self, event: Event) -> None:
         self.bus.publish(event)
+        self.barge.observe(event)
         if self.wake is not None:
             self.wake.observe(event)
 
@@ -201,6 +204,8 @@ class Pipeline:
         if self.source is not None:
             self._thread("source", self.source.run, self.frames)
             self._thread("listener", self.listener.run, self.frames)
+        if self.source is not None and self.source.live:  # barge-ins come from a microphone
+            self._thread("barge", self.barge.run)
         self._thread("responder", self.responder.run, self.done.set)
         self._thread("timers", self.timers.run)
         if self._system_interval_s:
@@ -237,6 +242,8 @@ class Pipeline:
                 )
                 self.interrupt(request)
             return
+        if isinstance(message, UserTurn) and self.barge.take(message):
+            return  # a backchannel over the reply: it plays on, nothing to answer
         if isinstance(message, EndOfInput):
             self.clock.run_free()
         elif isinstance(message, UserTurn) and is_stop(message.text):
@@ -268,6 +275,10 @@ class Pipeline:
         made is cancelled and its playback cut, ``playback`` cut is emitted once. False when
         nothing was being said."""
         return self.playback.interrupt(request)
+
+    def barge_in(self, request: Interrupt) -> None:
+        """Speech over the reply: paused until what was said decides (pipeline.barge)."""
+        self.barge.barge_in(request)
 
     def end_input(self) -> None:
         """No more input (typed-only use): finish the pending replies, then end."""

@@ -31,8 +31,11 @@ def chat(
     input_device: options.InputDevice = None,
     output: options.Output = None,
     output_device: options.OutputDevice = None,
-    barge_in: bool = typer.Option(
-        False, "--barge-in", help="Speaking over the assistant stops it (headphones advised)."
+    barge_in: bool | None = typer.Option(
+        None,
+        "--barge-in/--no-barge-in",
+        help="Speaking over the assistant pauses it, then stops it for a question (default: "
+        "on when echo cancellation loads; --barge-in without it uses the old echo model).",
     ),
     push_to_talk: bool = typer.Option(
         False, "--push-to-talk", help="Listen only while toggled on with the space bar."
@@ -74,7 +77,7 @@ def chat(
     if demo and input:
         raise UsageError("--demo and --input exclude each other")
     live = not demo and (input is None or input.lower() == MIC)
-    if not live and (input_device or barge_in or push_to_talk or echo_cancel):
+    if not live and (input_device or barge_in is not None or push_to_talk or echo_cancel):
         raise UsageError(
             "--input-device, --barge-in, --push-to-talk and --echo-cancel need --input mic"
         )
@@ -96,9 +99,9 @@ def chat(
                 input_device,
                 output,
                 output_device,
-                barge_in,
+                _barge_in_mode(barge_in, config),
                 push_to_talk,
-                echo_cancel=echo_cancel,
+                echo_cancel=echo_cancel or bool(barge_in),
             ),
             bus.publish,
         )
@@ -127,6 +130,14 @@ def chat(
     if status is ExitStatus.RUNTIME_FAILURE:
         raise fail(pipeline.fatal.message, status)
     raise typer.Exit(int(status))
+
+
+def _barge_in_mode(flag: bool | None, config) -> bool | None:
+    """LiveOptions.barge_in: the flag, else None (on where echo is cancelled) unless the
+    config's ``barge_in.enabled`` is false."""
+    if flag is not None:
+        return flag
+    return None if config.barge_in.enabled else False
 
 
 def _file_source(input: str | None, *, demo: bool, fast: bool):
