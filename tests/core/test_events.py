@@ -16,6 +16,10 @@ SAMPLES = [
     ev.Transcript(t=1.6, turn=1, text="What time is it?", final=True),
     ev.Reply(t=1.7, turn=1, text="It's 4:07 AM.", final=False),
     ev.Playback(t=1.7, turn=1, state="started"),
+    ev.Playback(t=2.7, turn=1, state="paused"),
+    ev.Playback(t=3.7, turn=1, state="resumed"),
+    ev.BargeIn(t=2.7, speech_ms=320.0, stop_ms=4.1, outcome="resumed", decide_ms=2000.0),
+    ev.BargeIn(speech_ms=180.0, stop_ms=95.0, text="Stop.", outcome="stopped"),
     ev.TurnMetrics(
         t=1.8,
         turn=1,
@@ -53,7 +57,7 @@ def test_round_trip_and_schema(event):
     "data",
     [
         {"type": "transcript", "t": 1.0, "wall": 1.0, "turn": 1, "final": True},
-        {"type": "playback", "t": 1.0, "wall": 1.0, "turn": 1, "state": "paused"},
+        {"type": "playback", "t": 1.0, "wall": 1.0, "turn": 1, "state": "rewound"},
         {
             "type": "error",
             "t": 1.0,

@@ -118,8 +118,10 @@ class PlayingSink(AudioSink):
         self._in_reply = False
         self._discard = False  # the reply was cut: drop the rest of it
         self.heard_s = 0.0  # audio written and not discarded
+        self._paused_left: float | None = None  # paused: the audio still to play
+        self.resumes = 0
 
-    def write(self, pcm: np.ndarray) -> None:
+    def _write(self, pcm: np.ndarray) -> None:
         with self._cond:
             if self._discard:
                 return
@@ -131,15 +133,46 @@ class PlayingSink(AudioSink):
     def end_reply(self, wait: bool = True) -> str | None:
         """``wait=False``: only mark the reply's end (``connect`` on its event loop)."""
         with self._cond:
-            while wait and not self._discard and (left := self._until - time.monotonic()) > 0:
-                self._cond.wait(min(left, POLL_S))
+            while wait and not self._discard and (self._left() > 0 or self._paused_left):
+                self._cond.wait(POLL_S)
             cut, self._discard, self._in_reply = self._discard, False, False
         return "cut" if cut else None
+
+    def _left(self) -> float:
+        return self._until - time.monotonic()
+
+    def write(self, pcm: np.ndarray) -> None:
+        with self._cond:
+            if self._paused_left is not None and not self._discard:
+                self._in_reply = True
+                self._paused_left += len(pcm) / self.rate
+                self.heard_s += len(pcm) / self.rate
+                return
+        self._write(pcm)
+
+    def pause(self) -> bool:
+        """Silent now; what was left (and what is written meanwhile) plays on ``resume``."""
+        with self._cond:
+            now = time.monotonic()
+            self._paused_left = max(0.0, self._until - now)
+            self._until = now
+            self.silent_at = now
+            self._cond.notify_all()
+        return True
+
+    def resume(self) -> None:
+        with self._cond:
+            if self._paused_left is None:
+                return
+            self._until = time.monotonic() + self._paused_left
+            self._paused_left = None
+            self.resumes += 1
 
     def cut(self) -> bool:
         with self._cond:
             now = time.monotonic()
-            audible = now < self._until
+            audible = now < self._until or bool(self._paused_left)
+            self._paused_left = None
             self._until = min(self._until, now)
             if audible:
                 self.silent_at = now

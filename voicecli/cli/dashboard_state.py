@@ -87,7 +87,7 @@ class DashboardState:
         elif isinstance(event, Reply):
             self._assistant_words(event)
         elif isinstance(event, Playback):
-            self.activity = SPEAKING if event.state == "started" else LISTENING
+            self.activity = SPEAKING if event.state in ("started", "resumed") else LISTENING
         elif isinstance(event, TurnMetrics):
             self.metrics.append(event)
             if event.voice_to_voice_ms is not None:

@@ -130,7 +130,7 @@ class WakeConfig:
 
 @dataclass
 class BargeInConfig:
-    """Speaking over the reply (docs/barge-in.md): on when the echo canceller loads."""
+    """Speaking over the reply (docs/events.md, barge_in): on when the echo canceller loads."""
 
     enabled: bool = True  # false: the microphone is gated while the assistant speaks
     decide_s: float = 2.0  # a paused reply waits this long for words before it resumes

@@ -204,7 +204,7 @@ class Pipeline:
         if self.source is not None:
             self._thread("source", self.source.run, self.frames)
             self._thread("listener", self.listener.run, self.frames)
-        if self.source is not None and self.source.live:  # barge-ins come from a microphone
+        if self.source is not None:  # barge-ins come from what is heard
             self._thread("barge", self.barge.run)
         self._thread("responder", self.responder.run, self.done.set)
         self._thread("timers", self.timers.run)

@@ -1,4 +1,4 @@
-"""Stop: "stop", "be quiet", "never mind" -> say nothing, and cut the reply being spoken.
+"""Stop: "stop", "be quiet", "never mind", "cancel" -> say nothing, and cut the reply being spoken.
 
 Why two parts: the skill answers in turn order (an empty reply: nothing is spoken), but the
 reply to cut is the one being spoken *now*, so the pipeline checks ``is_stop`` on every
@@ -19,7 +19,7 @@ HELP = "stop talking when you say stop"
 _STOP = re.compile(
     r"^(?:(?:ok|okay|hey|please|oh|no|alright|all right|just)\s+)*"
     r"(?:stop(?: it| talking| speaking| that| now)?|be quiet|quiet|shut up|silence|hush|"
-    r"enough|that's enough|that is enough|never ?mind|cancel that|shh+)"
+    r"enough|that's enough|that is enough|never ?mind|cancel(?: that| it)?|shh+)"
     r"(?:\s+(?:please|now|thanks|thank you))*$"
 )
 

@@ -1,0 +1,131 @@
+"""Deciding a barge-in (pipeline.barge): speech over the reply pauses it, and what was said
+decides -- a question interrupts (``playback`` cut once), a backchannel or nothing resumes,
+"stop" is left to the pipeline's stop path. A real-time sink without a device (PlayingSink);
+the live tests on the virtual devices (tests/audio/test_live_duplex.py) run it end to end."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+import numpy as np
+import pytest
+from support.stages import PlayingSink
+
+from voicecli.audio.playback import PlaybackLine
+from voicecli.core.events import Transcript
+from voicecli.core.lifecycle import ManagedThread
+from voicecli.core.messages import BARGE_IN, Interrupt, UserTurn
+from voicecli.pipeline.barge import BargeDecider, is_backchannel
+from voicecli.reply.brain import ReplyControl
+from voicecli.reply.skills.stop import is_stop
+
+DECIDE_S = 0.4
+
+
+@contextlib.contextmanager
+def paused_reply():
+    """A 5 s reply playing (turn 1), paused by a barge-in; yields (decider, line, sink, events)."""
+    events: list = []
+    sink = PlayingSink()
+    line = PlaybackLine(sink, events.append)
+    decider = BargeDecider(line, DECIDE_S)
+    thread = ManagedThread("barge", decider.run).start()
+    control = ReplyControl()
+    line.making(control)
+    assert line.started(1, control)
+    sink.write(np.zeros(5 * sink.rate, dtype=np.int16))
+    time.sleep(0.2)
+    events.clear()  # playback started
+    try:
+        decider.barge_in(Interrupt(BARGE_IN, wall=time.monotonic(), speech_ms=320.0))
+        assert [e.state for e in events if e.type == "playback"] == ["paused"]
+        assert not sink.playing and not control.cancelled, "silent, the reply kept"
+        yield decider, line, sink, events
+    finally:
+        thread.stop()
+        assert thread.join(2)
+
+
+def outcome(events) -> object:
+    (barge_in,) = [e for e in events if e.type == "barge_in"]
+    return barge_in
+
+
+def states(events) -> list[str]:
+    return [e.state for e in events if e.type == "playback"]
+
+
+def turn(text: str) -> UserTurn:
+    return UserTurn(number=2, text=text)
+
+
+def test_a_question_interrupts_and_goes_on_to_be_answered():
+    with paused_reply() as (decider, line, sink, events):
+        assert decider.take(turn("What is seven times six?")) is False
+        assert states(events) == ["paused", "cut"]
+        decision = outcome(events)
+    assert decision.outcome == "interrupted" and decision.text == "What is seven times six?"
+    assert decision.speech_ms == 320.0 and decision.stop_ms is not None
+    assert decision.stop_ms < 100 and decision.decide_ms < DECIDE_S * 1000
+
+
+@pytest.mark.parametrize("text", ["Uh-huh.", "Yeah.", "Okay.", "Mm-hm.", "yeah okay"])
+def test_a_backchannel_is_ignored_and_playback_resumes(text):
+    with paused_reply() as (decider, line, sink, events):
+        assert decider.take(turn(text)) is True, "consumed: not answered"
+        assert sink.playing and sink.resumes == 1
+        assert states(events) == ["paused", "resumed"]
+        assert outcome(events).outcome == "ignored"
+
+
+def test_no_words_within_the_bound_resumes():
+    with paused_reply() as (decider, line, sink, events):
+        deadline = time.monotonic() + DECIDE_S + 1.0
+        while not sink.resumes and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert sink.playing, "resumed by itself"
+        decision = outcome(events)
+    assert decision.outcome == "resumed" and decision.text is None
+    assert DECIDE_S * 1000 <= decision.decide_ms < DECIDE_S * 1000 + 500
+    assert states(events) == ["paused", "resumed"]
+
+
+def test_words_still_being_spoken_at_the_bound_interrupt():
+    with paused_reply() as (decider, line, sink, events):
+        decider.observe(Transcript(t=1.0, turn=2, text="uh", final=False))  # not words
+        decider.observe(Transcript(t=1.0, turn=2, text="What is the", final=False))
+        time.sleep(DECIDE_S + 0.4)
+        assert states(events) == ["paused", "cut"]
+        assert outcome(events).outcome == "interrupted"
+        assert decider.take(turn("What is the weather?")) is False, "answered, once declared"
+
+
+def test_stop_is_left_to_the_pipelines_stop_path():
+    with paused_reply() as (decider, line, sink, events):
+        assert decider.take(turn("Stop it.")) is False
+        assert states(events) == ["paused"], "the pipeline's stop_turn interrupt decides"
+        from voicecli.core.messages import STOP_TURN
+
+        line.interrupt(Interrupt(STOP_TURN))
+        assert states(events) == ["paused", "cut"]
+        assert outcome(events).outcome == "stopped"
+
+
+def test_nothing_playing_cuts_at_once_as_before():
+    events: list = []
+    sink = PlayingSink()
+    line = PlaybackLine(sink, events.append)
+    BargeDecider(line, DECIDE_S).barge_in(Interrupt(BARGE_IN, speech_ms=300.0))
+    assert not [e for e in events if e.type == "playback"]
+    assert outcome(events).outcome == "interrupted" and outcome(events).decide_ms is None
+
+
+def test_the_words():
+    for text in ("uh-huh", "Mm-hm.", "Yeah, okay.", "right", "I see."):
+        assert is_backchannel(text), text
+    for text in ("Yeah, what time is it?", "okay nabu", "", "No.", "stop"):
+        assert not is_backchannel(text), text
+    for text in ("Stop.", "stop it", "Be quiet.", "Cancel.", "cancel that"):
+        assert is_stop(text), text
+    assert not is_stop("cancel the pasta timer")
