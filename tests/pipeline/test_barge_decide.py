@@ -129,3 +129,16 @@ def test_the_words():
     for text in ("Stop.", "stop it", "Be quiet.", "Cancel.", "cancel that"):
         assert is_stop(text), text
     assert not is_stop("cancel the pasta timer")
+
+
+def test_an_utterance_still_being_heard_extends_the_wait_to_twice_the_bound():
+    from voicecli.core.events import SpeechEnd, SpeechStart
+
+    with paused_reply() as (decider, line, sink, events):
+        decider.observe(SpeechStart(t=1.0, turn=2))
+        time.sleep(DECIDE_S + 0.2)
+        assert states(events) == ["paused"], "waiting for the turn being heard"
+        decider.observe(SpeechEnd(t=1.3, turn=2))
+        time.sleep(DECIDE_S + 0.3)
+        assert states(events) == ["paused", "resumed"], "never longer than twice the bound"
+        assert DECIDE_S * 2000 <= outcome(events).decide_ms < DECIDE_S * 2000 + 500

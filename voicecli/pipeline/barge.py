@@ -12,7 +12,9 @@ only *pauses* playback (the queued audio and the generation kept) and this decid
 * a backchannel ("uh-huh", "yeah", "okay", "mm-hm") -> ignored: playback resumes from the start
   of the paused sentence, and the turn is not answered;
 * no turn within ``decide_s`` (a cough, a laugh): resumed -- unless the listener already has
-  words of a turn still being spoken (a partial transcript), which interrupts.
+  words of a turn still being spoken (a partial transcript), which interrupts, or is still
+  hearing or transcribing an utterance (a short "stop" has no partial): then it waits for that
+  turn, never longer than twice ``decide_s`` in all.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import threading
 import time
 
 from voicecli.audio.playback import IGNORED, RESUMED_OUTCOME, PlaybackLine
-from voicecli.core.events import Event, Transcript
+from voicecli.core.events import Event, SpeechEnd, SpeechStart, Transcript
 from voicecli.core.lifecycle import POLL_S, ManagedThread
 from voicecli.core.messages import BARGE_IN, Interrupt, UserTurn
 from voicecli.reply.skills.stop import is_stop
@@ -52,7 +54,10 @@ class BargeDecider:
         self.decide_s = decide_s
         self._lock = threading.Lock()
         self._deadline: float | None = None
+        self._paused_at = 0.0
         self._words: str | None = None  # a partial transcript heard while paused
+        self._hearing = False  # the listener has an utterance not yet declared or dropped
+        self._heard_end: float | None = None  # when that utterance's speech ended
         self._wake = threading.Event()
 
     def barge_in(self, request: Interrupt) -> None:
@@ -62,16 +67,31 @@ class BargeDecider:
             self.playback.interrupt(request)
             return
         with self._lock:
-            self._deadline = time.monotonic() + self.decide_s
+            self._paused_at = time.monotonic()
+            self._deadline = self._paused_at + self.decide_s
             self._words = None
         self._wake.set()
 
     def observe(self, event: Event) -> None:
-        """Partial transcripts while paused: words of a turn still being spoken."""
-        waiting = self._deadline is not None
-        if waiting and isinstance(event, Transcript) and not event.final and _has_words(event.text):
-            with self._lock:
-                self._words = event.text
+        """The listener's progress: partial transcripts (words of a turn still being spoken),
+        and whether an utterance is still being heard or transcribed."""
+        with self._lock:
+            if isinstance(event, SpeechStart):
+                self._hearing, self._heard_end = True, None
+            elif isinstance(event, SpeechEnd):
+                self._heard_end = time.monotonic()
+            elif isinstance(event, Transcript) and event.final:
+                self._hearing = False
+            elif isinstance(event, Transcript) and self._deadline is not None:
+                self._words = event.text if _has_words(event.text) else self._words
+
+    def _undecided(self, now: float) -> bool:
+        """An utterance may still become a turn: being spoken, or ended less than
+        ``decide_s`` ago (the transcription and the turn's wait); the listener drops
+        one without words silently."""
+        if not self._hearing:
+            return False
+        return self._heard_end is None or now - self._heard_end < self.decide_s
 
     def take(self, turn: UserTurn) -> bool:
         """A declared turn while a barge-in is being decided; True when it is consumed here
@@ -94,7 +114,11 @@ class BargeDecider:
             self._wake.wait(POLL_S)
             self._wake.clear()
             with self._lock:
-                due = self._deadline is not None and time.monotonic() >= self._deadline
+                now = time.monotonic()
+                due = self._deadline is not None and now >= self._deadline
+                if due and self._words is None and self._undecided(now):
+                    hard = self._paused_at + 2 * self.decide_s
+                    due = now >= hard
                 if due:
                     self._deadline = None
                 words = self._words
