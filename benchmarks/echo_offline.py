@@ -137,12 +137,13 @@ class Old:
 class New:
     name = "new (WebRTC AEC3)"
 
-    def __init__(self, **settings: bool) -> None:
+    def __init__(self, bypass: bool = False, **settings: bool) -> None:
         self.canceller = EchoCanceller(**settings)
+        self.bypass = bypass  # the live default while nothing has played: raw microphone
 
     def step(self, reference: np.ndarray, mic: np.ndarray) -> np.ndarray:
         self.canceller.reverse(reference)
-        return self.canceller.process(mic)
+        return self.canceller.process(mic, bypass=self.bypass)
 
 
 def run(model, reference: np.ndarray, mic: np.ndarray) -> tuple[np.ndarray, float]:
@@ -231,8 +232,15 @@ def echo_table(stt: SpeechToText, qs) -> list[str]:
     return lines
 
 
-def noise_table(stt: SpeechToText, qs) -> list[str]:
-    settings = {
+IDLE_SETTINGS = {
+    "no module": None,
+    "AEC + NS, always": {"noise_suppression": True},
+    "AEC + NS, raw while idle (default)": {"noise_suppression": True, "bypass": True},
+}
+
+
+def noise_table(stt: SpeechToText, qs, settings=None) -> list[str]:
+    settings = settings or {
         "no module": None,
         "AEC only": {},
         "AEC + NS": {"noise_suppression": True},
@@ -266,10 +274,13 @@ def noise_table(stt: SpeechToText, qs) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "ECHO.md")
-    parser.add_argument("--part", choices=("all", "echo", "noise"), default="all")
+    parser.add_argument("--part", choices=("all", "echo", "noise", "idle"), default="all")
     args = parser.parse_args()
     stt = SpeechToText(Config().stt)
     qs = questions()
+    if args.part == "idle":  # the module with nothing played: always on, or raw while idle
+        print("\n".join(noise_table(stt, qs, IDLE_SETTINGS)))
+        return
     echo = echo_table(stt, qs) if args.part != "noise" else []
     noise = noise_table(stt, qs) if args.part != "echo" else []
     args.out.write_text(

@@ -151,3 +151,23 @@ def test_echo_events_follow_the_schema(reply):
     validate_event(json.loads(off.to_json()))
     with pytest.raises(jsonschema.ValidationError):
         validate_event({**json.loads(off.to_json()), "state": "on"})
+
+
+def test_bypass_returns_the_raw_microphone_with_the_same_lag(reply):
+    """While nothing plays, the live path passes the raw microphone (the module alone costs
+    WER there: benchmarks/ECHO.md), lagged like the processed output so switching is seamless;
+    the module itself re-filters the same audio (it high-passes below ~100 Hz)."""
+    mic = 0.5 * reply[: 2 * SAMPLE_RATE]
+    silent = np.zeros(FRAME, np.float32)
+    raw, processed = EchoCanceller(), EchoCanceller()
+    out_raw, out_processed = [], []
+    for i in range(0, len(mic) - FRAME + 1, FRAME):
+        raw.reverse(silent)
+        processed.reverse(silent)
+        out_raw.append(raw.process(mic[i : i + FRAME], bypass=True))
+        out_processed.append(processed.process(mic[i : i + FRAME]))
+    out_raw, out_processed = np.concatenate(out_raw), np.concatenate(out_processed)
+    lag = 18 * SAMPLE_RATE // 1000
+    expected = mic[: len(out_raw) - lag]
+    assert np.max(np.abs(out_raw[lag:] - expected)) < 1e-4, "raw (int16), 18 ms late"
+    assert np.max(np.abs(out_processed[lag:] - expected)) > 0.01, "the module changes it"

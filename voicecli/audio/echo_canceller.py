@@ -47,6 +47,7 @@ SETTLED_DB = 20.0
 # high-passes below 100 Hz and re-filters the rest), so the raw microphone passes through once
 # nothing has played for this long -- beyond the echo tail -- and the module still adapts.
 BYPASS_AFTER_S = 0.5
+MODULE_LAG = 128  # samples (8 ms) the module's output lags its input: the raw path matches it
 
 
 class EchoUnavailable(RuntimeError):
@@ -138,6 +139,7 @@ class EchoCanceller:
         self._rev_pending = np.zeros(0, dtype=np.int16)
         self._mic_pending = np.zeros(0, dtype=np.int16)
         self._out = deque([np.zeros(PIECE, dtype=np.float32)])  # the constant 10 ms lag
+        self._raw = np.zeros(PIECE + MODULE_LAG, dtype=np.int16)  # for bypass, as late
         self._ref_hist = np.zeros(DELAY_WINDOW, dtype=np.float32)  # reference, time-aligned
         self._mic_hist = np.zeros(DELAY_WINDOW, dtype=np.float32)  # with the microphone's
         self._energies: deque[tuple[float, float]] = deque(maxlen=ERLE_WINDOW)
@@ -187,6 +189,7 @@ class EchoCanceller:
             self._update_delay()
         if self.delay_ms is not None:
             self._apm.set_stream_delay_ms(int(round(self.delay_ms)))  # a hint, per call
+        self._raw = np.concatenate((self._raw[PIECE:], piece))
         frame = self._frame(piece)
         self._apm.process_stream(frame)  # in place
         cleaned = np.frombuffer(frame.data, dtype=np.int16).astype(np.float32) / 32768.0
@@ -196,7 +199,8 @@ class EchoCanceller:
             self._fresh.append(energies)
             if len(self._fresh) == SETTLED_PIECES and _erle(self._fresh) >= SETTLED_DB:
                 self.settled = True
-        self._out.append(piece.astype(np.float32) / 32768.0 if bypass else cleaned)
+        raw = self._raw[:PIECE].astype(np.float32) / 32768.0  # 8 ms old, as the module's
+        self._out.append(raw if bypass else cleaned)
 
     def _update_delay(self) -> None:
         if _power(self._ref_hist) < ACTIVE_POWER:
