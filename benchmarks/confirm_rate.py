@@ -29,6 +29,7 @@ from false_transcripts import REAL, mix  # noqa: E402
 
 from voicecli.audio.file import load_audio  # noqa: E402
 from voicecli.audio.source import ArraySource  # noqa: E402
+from voicecli.bench.wer import normalize  # noqa: E402
 from voicecli.core.bus import EventBus  # noqa: E402
 from voicecli.core.config import Config, ConfirmConfig  # noqa: E402
 from voicecli.pipeline.pipeline import Engines, Pipeline  # noqa: E402
@@ -59,6 +60,7 @@ COMMANDS = (
     "help",
 )
 NOISES = ("kitchen", "hens", "sheep", "music_perfect_alley", "stationary_lowfreq")
+_CLEAN = ("real/utterances", "real/turns")
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "confirm_rate.json"
 
 
@@ -130,30 +132,54 @@ def fires(policy: ConfirmConfig, clip: dict) -> bool:
     return any(doubtful(policy, t["avg_logprob"], t["no_speech_prob"]) for t in found)
 
 
+def right(clip: dict, truth: dict[str, str]) -> bool | None:
+    """Was the clip heard right (normalised words equal the reference)? None: no reference."""
+    reference = truth.get(clip["file"].split("+")[0])
+    if reference is None:
+        return None
+    heard = " ".join(t["text"] for t in clip["transcripts"])
+    return normalize(heard) == normalize(reference)
+
+
+def rates(policy: ConfirmConfig, clips: list[dict], truth: dict[str, str]) -> str:
+    """ "asked/all (%), wrong asked/wrong": how often it fires, and on how many misheard."""
+    count = sum(fires(policy, c) for c in clips)
+    cell = f"{count}/{len(clips)} ({100 * count / len(clips):.1f} %)"
+    wrong = [c for c in clips if right(c, truth) is False]
+    if wrong:
+        cell += f", misheard {sum(fires(policy, c) for c in wrong)}/{len(wrong)}"
+    return cell
+
+
 def report(path: Path) -> None:
     results = json.loads(path.read_text())
+    labels = json.loads((REAL / "utterances" / "truth.json").read_text())
+    truth = {name: label["text"] for name, label in labels.items()}
+    truth.update({c: c for c in COMMANDS})
     clean = results["real/utterances"] + results["real/turns"]
     logprobs = [t["avg_logprob"] for c in clean for t in c["transcripts"]]
     print(f"clean real clips: {len(clean)}, transcripts: {len(logprobs)}")
     print(f"avg_logprob median {statistics.median(logprobs):.3f}, min {min(logprobs):.3f}")
-    print("\n| log-prob below | no-speech above | " + " | ".join(results) + " |")
-    print("|---|---|" + "---|" * len(results))
-    for log_prob in (-0.6, -0.7, -0.8, -0.9, -1.0, -1.1, -1.2, -1.3, -1.5):
-        for no_speech in (0.5, 0.6, 0.8):
+    others = " | ".join(name for name in results if name not in _CLEAN)
+    print(f"\n| log-prob below | no-speech above | clean real (utterances + turns) | {others} |")
+    print("|---|---|---|" + "---|" * (len(results) - 2))
+    for log_prob in (-0.8, -0.9, -1.0, -1.05, -1.1, -1.2, -1.5):
+        for no_speech in (0.5, 0.6, 0.7, 0.8):
             policy = ConfirmConfig(log_prob_below=log_prob, no_speech_above=no_speech)
-            cells = []
-            for clips in results.values():
-                count = sum(fires(policy, c) for c in clips)
-                cells.append(f"{count}/{len(clips)} ({100 * count / len(clips):.1f} %)")
+            cells = [rates(policy, clean, truth)]
+            cells += [rates(policy, c, truth) for n, c in results.items() if n not in _CLEAN]
             print(f"| {log_prob} | {no_speech} | " + " | ".join(cells) + " |")
     policy = ConfirmConfig()
     print(f"\nchosen {policy}:")
     for name, clips in results.items():
         fired = [c for c in clips if fires(policy, c)]
-        count = len(fired)
-        print(f"- {name}: {count}/{len(clips)} ({100 * count / len(clips):.1f} %)")
+        print(f"- {name}: {rates(policy, clips, truth)}")
         for clip in fired:
-            print(f"    {clip['file']}: {clip['transcripts']}")
+            heard = "; ".join(
+                f"{t['text']!r} ({t['avg_logprob']:.2f}, {t['no_speech_prob']:.2f})"
+                for t in clip["transcripts"]
+            )
+            print(f"    {clip['file']}: {heard}, right: {right(clip, truth)}")
 
 
 def main() -> None:

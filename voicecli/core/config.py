@@ -134,8 +134,8 @@ class ConfirmConfig:
     chosen on real recordings (benchmarks/CONFIRM.md)."""
 
     enabled: bool = True
-    log_prob_below: float = -1.0  # a transcript is doubtful below this average log-probability
-    no_speech_above: float = 0.6  # ... or above this no-speech probability
+    log_prob_below: float = -1.05  # a transcript is doubtful below this average log-probability
+    no_speech_above: float = 0.7  # ... or above this no-speech probability
     window_s: float = 10.0  # a question not answered within this long is dropped
 
 
