@@ -160,6 +160,16 @@ def report(path: Path) -> None:
     logprobs = [t["avg_logprob"] for c in clean for t in c["transcripts"]]
     print(f"clean real clips: {len(clean)}, transcripts: {len(logprobs)}")
     print(f"avg_logprob median {statistics.median(logprobs):.3f}, min {min(logprobs):.3f}")
+    print("\n| set | clips | transcripts | avg_logprob median (min) | no_speech median (max) |")
+    print("|---|---|---|---|---|")
+    for name, clips in results.items():
+        found = [t for c in clips for t in c["transcripts"]]
+        lp = [t["avg_logprob"] for t in found]
+        ns = [t["no_speech_prob"] for t in found]
+        print(
+            f"| {name} | {len(clips)} | {len(found)} | {statistics.median(lp):.2f} ({min(lp):.2f})"
+            f" | {statistics.median(ns):.2f} ({max(ns):.2f}) |"
+        )
     others = " | ".join(name for name in results if name not in _CLEAN)
     print(f"\n| log-prob below | no-speech above | clean real (utterances + turns) | {others} |")
     print("|---|---|---|" + "---|" * (len(results) - 2))
