@@ -101,15 +101,12 @@ def test_words_still_being_spoken_at_the_bound_interrupt():
         assert decider.take(turn("What is the weather?")) is False, "answered, once declared"
 
 
-def test_stop_is_left_to_the_pipelines_stop_path():
+def test_stop_stops_it_and_goes_on_to_the_silent_stop_skill():
     with paused_reply() as (decider, line, sink, events):
         assert decider.take(turn("Stop it.")) is False
-        assert states(events) == ["paused"], "the pipeline's stop_turn interrupt decides"
-        from voicecli.core.messages import STOP_TURN
-
-        line.interrupt(Interrupt(STOP_TURN))
         assert states(events) == ["paused", "cut"]
-        assert outcome(events).outcome == "stopped"
+        decision = outcome(events)
+    assert decision.outcome == "stopped" and decision.text == "Stop it."
 
 
 def test_nothing_playing_cuts_at_once_as_before():

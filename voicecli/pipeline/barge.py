@@ -7,8 +7,8 @@ only *pauses* playback (the queued audio and the generation kept) and this decid
 
 * a turn that is a real question -> interrupted (the one interrupt path: ``playback`` cut
   once) and answered;
-* a turn that is "stop" (the stop skill's words) -> the pipeline stops the reply and the
-  skill answers nothing;
+* a turn that is "stop" (the stop skill's words) -> stopped (the one interrupt path), and
+  the stop skill answers nothing;
 * a backchannel ("uh-huh", "yeah", "okay", "mm-hm") -> ignored: playback resumes from the start
   of the paused sentence, and the turn is not answered;
 * no turn within ``decide_s`` (a cough, a laugh): resumed -- unless the listener already has
@@ -26,7 +26,7 @@ import time
 from voicecli.audio.playback import IGNORED, RESUMED_OUTCOME, PlaybackLine
 from voicecli.core.events import Event, SpeechEnd, SpeechStart, Transcript
 from voicecli.core.lifecycle import POLL_S, ManagedThread
-from voicecli.core.messages import BARGE_IN, Interrupt, UserTurn
+from voicecli.core.messages import BARGE_IN, STOP_TURN, Interrupt, UserTurn
 from voicecli.reply.skills.stop import is_stop
 
 _BACKCHANNEL = re.compile(
@@ -100,7 +100,8 @@ class BargeDecider:
             if self._deadline is None or not self.playback.paused:
                 return False
             self._deadline = None
-        if is_stop(turn.text):  # the pipeline interrupts (stop_turn) and the skill is silent
+        if is_stop(turn.text):  # stopped here, even a doubtful one; the skill is silent
+            self.playback.interrupt(Interrupt(STOP_TURN, text=turn.text))
             return False
         if is_backchannel(turn.text):
             self.playback.resume(IGNORED, turn.text)
