@@ -225,10 +225,11 @@ class EchoGuard:
         microphone holds more energy than the echo model predicts (a stale model misplaces
         the echo, leaving a speech-like residual, but does not add energy)."""
         probability = self._vad.probability(residual)
-        if self.cancelled is not None:  # echo-cancelled: the VAD alone, once settled (the
-            # canceller's suppressor dips your voice to silence for a frame or two while both
-            # talk; Silero, which carries its state, bridges those dips)
-            return probability >= 0.5 and self.cancelled()
+        if self.cancelled is not None:  # echo-cancelled, once settled: speech starts above
+            # the noise floor, but then the VAD alone carries it (the canceller's suppressor
+            # dips your voice to silence for a frame or two while both talk)
+            loud = _rms(residual) >= NOISE_FLOOR or self._voiced > 0
+            return probability >= 0.5 and loud and self.cancelled()
         if self.delay is None:  # echo path unknown: cannot tell
             return False
         return (
