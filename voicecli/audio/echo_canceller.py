@@ -43,9 +43,10 @@ MIN_CORRELATION = 0.3
 EVENT_EVERY = SAMPLE_RATE // FRAME  # microphone frames (~1 s) between looks at the state
 SETTLED_PIECES = 50  # 500 ms of played audio at SETTLED_DB: settled on the current path
 SETTLED_DB = 20.0
-# The module costs WER on speech in noise even with nothing playing (benchmarks/ECHO.md: it
-# high-passes below 100 Hz and re-filters the rest), so the raw microphone passes through once
-# nothing has played for this long -- beyond the echo tail -- and the module still adapts.
+# With nothing playing the module has nothing to remove but still changes the audio (it
+# high-passes below 100 Hz and re-filters the rest; benchmarks/ECHO.md), so the raw microphone
+# passes through once nothing has played for this long -- beyond the echo tail -- while the
+# module keeps adapting.
 BYPASS_AFTER_S = 0.5
 MODULE_LAG = 128  # samples (8 ms) the module's output lags its input: the raw path matches it
 

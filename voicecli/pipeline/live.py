@@ -37,8 +37,8 @@ class LiveOptions:
     echo_tail_s: float = 0.3
     reply_rate: int = TTS_RATE  # the rate of the reply audio played (connect: the hello's)
     # WebRTC echo cancellation on the microphone (--echo-cancel; implied by barge_in None). It
-    # only touches the microphone while a reply plays: it costs WER on speech in noise
-    # (benchmarks/ECHO.md), so the raw microphone passes while nothing has played for 0.5 s
+    # only touches the microphone while a reply plays: the raw microphone passes while nothing
+    # has played for 0.5 s (benchmarks/ECHO.md)
     echo_cancel: bool = False
     noise_suppression: bool = True  # through the module, WER in noise is lower with it on
     high_pass_filter: bool = False  # no WER change measured
