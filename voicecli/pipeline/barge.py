@@ -11,10 +11,10 @@ only *pauses* playback (the queued audio and the generation kept) and this decid
   the stop skill answers nothing;
 * a backchannel ("uh-huh", "yeah", "okay", "mm-hm") -> ignored: playback resumes from the start
   of the paused sentence, and the turn is not answered;
-* no turn within ``decide_s`` (a cough, a laugh): resumed -- unless the listener already has
-  words of a turn still being spoken (a partial transcript), which interrupts, or is still
-  hearing or transcribing an utterance (a short "stop" has no partial): then it waits for that
-  turn, never longer than twice ``decide_s`` in all.
+* no turn within ``decide_s`` (a cough, a laugh): resumed -- unless words are still being
+  spoken (a partial transcript while speech goes on), which interrupts, or an utterance is
+  still being transcribed (a short "stop", speech that just ended): then its final transcript
+  decides, never later than twice ``decide_s`` after the pause.
 """
 
 from __future__ import annotations
@@ -117,8 +117,9 @@ class BargeDecider:
             with self._lock:
                 now = time.monotonic()
                 due = self._deadline is not None and now >= self._deadline
-                if due and self._words is None and self._undecided(now):
-                    hard = self._paused_at + 2 * self.decide_s
+                speaking_words = self._words is not None and self._heard_end is None
+                if due and not speaking_words and self._undecided(now):
+                    hard = self._paused_at + 2 * self.decide_s  # its final transcript decides
                     due = now >= hard
                 if due:
                     self._deadline = None
