@@ -16,8 +16,8 @@ Reported per room: ERLE after convergence (reply alone, t >= 2 s, blocks where e
 convergence time (end of the first 0.5 s window with 20 dB ERLE), WER of the questions over the
 reply vs in silence per voice family, and processing cost (CPU seconds per audio second).
 Then the noise table: utterances mixed with ``noise/`` recordings at 5 and 10 dB SNR, through
-the module with noise suppression (and the high-pass filter) off and on, which decides their
-defaults. Run: ``python benchmarks/echo_offline.py [--out benchmarks/ECHO.md]``.
+the module with noise suppression, the high-pass filter and gain control off and on, which
+decides their defaults. Run: ``python benchmarks/echo_offline.py [--out benchmarks/ECHO.md]``.
 """
 
 from __future__ import annotations
@@ -237,6 +237,8 @@ def noise_table(stt: SpeechToText, qs) -> list[str]:
         "AEC only": {},
         "AEC + NS": {"noise_suppression": True},
         "AEC + HPF": {"high_pass_filter": True},
+        "AEC + AGC": {"auto_gain_control": True},
+        "AEC + NS + AGC": {"noise_suppression": True, "auto_gain_control": True},
     }
     real = [(text, audio) for family, text, audio in qs if family == "real"]
     lines = [
