@@ -72,11 +72,6 @@ def test_speech_over_the_reply_interrupts_it_and_its_echo_does_not(
         pulse.unload(echo)
     converged = [m for m in client.of("echo") if m["state"] == "converged"]
     print(f"\nclient echo: {client.of('echo')[-1]}; barge-in: {client.of('barge_in')}")
-    import json
-
-    open("/tmp/connecho/msgs.json", "w").write(
-        json.dumps([m for m in client.messages if m["type"] != "audio"], indent=0)
-    )
     assert converged, f"the client's canceller converged: {client.of('echo')}"
     assert "Traceback" not in stderr, stderr
     barge_ins = client.of("barge_in")
