@@ -56,7 +56,7 @@ def test_speech_over_the_reply_interrupts_it_and_its_echo_does_not(
     echo = pulse.loopback()
     client = Client(server.url, pulse.env)
     try:
-        assert client.wait_for("ready", 20), "the client did not connect"
+        assert client.wait_for("ready", 60), "the client did not connect"
         # 1: the reply plays out; only its echo reaches the microphone
         started = _story_playing(client, pulse, story, 1)
         assert client.wait_for("playback", 30, turn=1, state="stopped"), "reply 1 was sent"

@@ -86,7 +86,7 @@ def test_a_spoken_question_is_answered_on_the_speaker_and_its_echo_is_not(
     try:
         with speaker_recording(pulse, recording):  # the reply's echo reaches the microphone
             client = Client(server.url, pulse.env)
-            assert client.wait_for("ready", 20), "the client did not connect"
+            assert client.wait_for("ready", 60), "the client did not connect"
             pulse.play(question_wav).wait(10)
             assert client.wait_for("playback", 20, state="stopped"), "no reply was sent"
             time.sleep(4.0)  # the reply plays (~1.5 s); its echo, were it not gated, a turn
