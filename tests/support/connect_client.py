@@ -6,16 +6,17 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import threading
 import time
+
+from support.cli import command
 
 
 class Client:
     def __init__(self, url: str, env: dict, *args: str) -> None:
         self.messages: list[dict] = []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "voicecli", "connect", url, "--input", "mic", "--json", *args],
+            command("connect", url, "--input", "mic", "--json", *args),
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

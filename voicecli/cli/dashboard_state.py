@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from voicecli.core.events import (
     BargeIn,
     Echo,
+    ConfirmEvent,
     ErrorEvent,
     Event,
     Level,
@@ -59,6 +60,7 @@ class DashboardState:
     barge_ins: int = 0
     wake: WakeState | None = None  # hands-free state (chat --wake-word)
     echo: Echo | None = None  # the echo canceller's latest state (--echo-cancel)
+    confirm: ConfirmEvent | None = None  # the last ``confirm`` event (a question pending: asked)
     version: int = 0  # bumped by every change the screen shows, but the level's
     level_version: int = 0  # bumped when the level moved by 1 dB or more
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -108,6 +110,8 @@ class DashboardState:
             self.wake = event
         elif isinstance(event, Echo):
             self.echo = event
+        elif isinstance(event, ConfirmEvent):
+            self.confirm = event
         else:
             return False
         return True
