@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from voicecli.core.events import (
     BargeIn,
-    Echo,
     ConfirmEvent,
+    Echo,
     ErrorEvent,
     Event,
     Level,
