@@ -22,8 +22,6 @@ from voicecli.audio.file import write_wav
 from voicecli.core.audio_format import TTS_RATE
 from voicecli.reply.synth import compose
 
-pytestmark = pytest.mark.live
-
 SENTENCES = 4  # "This is sentence N of the story.": a reply of about 9 s
 SPOKEN_AFTER_S = 3.5  # into reply 2: the canceller has settled on it (500 ms at 20 dB)
 
@@ -44,6 +42,7 @@ def _story_playing(client: Client, pulse, story, turn: int) -> dict:
     return started
 
 
+@pytest.mark.live
 @pytest.mark.slow
 def test_speech_over_the_reply_interrupts_it_and_its_echo_does_not(
     engines, start_server, pulse, spoken
@@ -89,6 +88,7 @@ def test_speech_over_the_reply_interrupts_it_and_its_echo_does_not(
     assert stop_ms is None or stop_ms < 500, stop_ms  # target 100 ms, 5x margin
 
 
+@pytest.mark.live
 def test_without_the_module_the_client_gates_with_a_notice(pulse, monkeypatch, capsys):
     from voicecli.cli.commands.connect import Devices
 
@@ -102,3 +102,12 @@ def test_without_the_module_the_client_gates_with_a_notice(pulse, monkeypatch, c
     notice = capsys.readouterr().err.strip().splitlines()
     assert len(notice) == 1 and "pip install 'livekit>=1.2,<2'" in notice[0], notice
     assert notice[0].endswith("the microphone is muted while replies play")
+
+
+def test_no_barge_in_needs_the_microphone_and_the_speaker(cli):
+    from voicecli.cli.main import app
+    from voicecli.core.errors import ExitStatus
+
+    result = cli.invoke(app, ["connect", "ws://127.0.0.1:9", "--text", "hi", "--no-barge-in"])
+    assert result.exit_code == ExitStatus.USAGE
+    assert "--no-barge-in needs --input mic and --output speaker" in result.stderr
