@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from importlib import resources
 from pathlib import Path
 
@@ -102,6 +103,7 @@ def chat(
                 _barge_in_mode(barge_in, config),
                 push_to_talk,
                 echo_cancel=echo_cancel or bool(barge_in),
+                **dataclasses.asdict(config.echo),
             ),
             bus.publish,
         )
