@@ -132,6 +132,10 @@ class ClientBargeIn:
             self.frames.put_nowait(INTERRUPT)
         return stopped
 
+    # speech over the reply cuts at once: no pause and resume over ``connect`` (the server
+    # takes the speech as the next turn)
+    barge_in = interrupt
+
     def hear(self, _word) -> None:
         return None
 
