@@ -219,3 +219,29 @@ def test_synth_speaks_test_audio_with_piper_as_well_as_espeak(engines):
     again = speak_fresh(question, "piper:joe", 160)
     assert np.array_equal(again, speak_fresh(question, "piper:joe", 160))  # no noise
     assert word_errors(question, engines.stt.transcribe(piper).text).errors <= 1
+
+
+def test_a_first_piece_is_cut_once_at_a_phrase_boundary():
+    from voicecli.reply.sentences import cut_mid_phrase, first_pieces, split_phrase
+
+    assert split_phrase("7 times 6 is 42.") == ["7 times 6", "is 42."]
+    assert split_phrase("Timer set for 10 minutes.") == ["Timer set", "for 10 minutes."]
+    assert split_phrase("Today is Sunday, the 29th of November.") == [
+        "Today is Sunday,",
+        "the 29th of November.",
+    ]
+    # the rest must be short enough to be made while the first phrase plays
+    assert split_phrase("The moon is bright tonight because it is almost full.") == [
+        "The moon is bright tonight",
+        "because it is almost full.",
+    ]
+    for whole in ("Your timer is done.", "I can't run timers here.", "Hello there."):
+        assert split_phrase(whole) == [whole]
+    long = "Paris is the capital of France, and it sits on the river Seine."
+    assert first_pieces(long, phrases=False) == split_clauses(long)
+    assert first_pieces(long, phrases=True) == [
+        "Paris is the capital",
+        "of France,",
+        "and it sits on the river Seine.",
+    ]
+    assert [cut_mid_phrase(p) for p in first_pieces(long, phrases=True)] == [True, False, False]
