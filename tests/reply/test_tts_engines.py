@@ -245,3 +245,15 @@ def test_a_first_piece_is_cut_once_at_a_phrase_boundary():
         "and it sits on the river Seine.",
     ]
     assert [cut_mid_phrase(p) for p in first_pieces(long, phrases=True)] == [True, False, False]
+
+
+def test_piper_synthesises_at_a_lower_priority_and_the_caller_keeps_its_own(piper_tts):
+    import threading
+
+    engine = piper_tts.piper
+    assert engine.nice == TtsConfig().nice == 10
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    seen = engine._run(lambda: [os.getpriority(os.PRIO_PROCESS, threading.get_native_id())])
+    assert seen == [min(19, own + 10)] if own < 10 else seen[0] >= own
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own
+    assert len(piper_tts.synthesize("Hello there.")) > TTS_RATE // 4  # through that thread

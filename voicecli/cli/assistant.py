@@ -42,6 +42,8 @@ def check_tts_settings(tts: TtsConfig) -> None:
         raise UsageError(f"rate {tts.rate} is out of range: use {low} to {high} words per minute")
     if tts.threads < 1:
         raise UsageError(f"tts.threads must be 1 or more, got {tts.threads}")
+    if not 0 <= tts.nice <= 19:
+        raise UsageError(f"tts.nice must be 0 to 19, got {tts.nice}")
     known = all_voices()
     engine, name = split_voice(tts.voice)
     if (f"piper:{name}" if engine == "piper" else name) not in {v.id for v in known}:

@@ -72,6 +72,7 @@ class TtsConfig:
     voice: str = "piper:joe"  # piper:NAME, espeak:ID or a bare espeak-ng ID (voicecli voices)
     rate: int = 175  # words per minute (Piper: its length scale, 175 = the voice's own pace)
     threads: int = 1  # Piper's onnxruntime threads (benchmarks/RESULTS.md, "Piper TTS")
+    nice: int = 10  # Piper synthesises at this niceness (Linux): speech recognition comes first
 
 
 @dataclass

@@ -116,7 +116,9 @@ class TextToSpeech:
 
     def _load_piper(self, name: str) -> piper_tts.PiperEngine | None:
         try:
-            return piper_tts.PiperEngine.load(name, self.config.threads, self.deterministic)
+            return piper_tts.PiperEngine.load(
+                name, self.config.threads, self.deterministic, self.config.nice
+            )
         except piper_tts.PiperMissing as exc:
             self.fallback = str(exc)
             if self.fallback not in _warned:
