@@ -77,14 +77,14 @@ def pieces(said: str, phrases: bool) -> list[str]:
     return first_pieces(sentences[0], phrases) + sentences[1:]
 
 
-def joined(speak, parts: list[str]) -> tuple[np.ndarray, list[float], list[float], list[float]]:
+def joined(speak, parts: list[str]) -> tuple[np.ndarray, list, list, list, list]:
     """The pieces spoken and joined as the responder joins them, each piece's synthesis wall
-    time and audio seconds, and the silence at each phrase cut (ms)."""
-    audio, walls, seconds, joins = [], [], [], []
+    time, audio seconds and CPU time, and the silence at each phrase cut (ms)."""
+    audio, walls, seconds, cpus, joins = [], [], [], [], []
     for index, part in enumerate(parts):
         after = index > 0 and cut_mid_phrase(parts[index - 1])
         before = index < len(parts) - 1 and cut_mid_phrase(part)
-        pcm, wall, _ = timed(lambda p=part: speak(p))
+        pcm, wall, cpu = timed(lambda p=part: speak(p))
         pcm = close_join(pcm, start=after, end=before) if after or before else pcm
         if after:
             loud_prev = np.flatnonzero(np.abs(audio[-1]) > SILENT)
@@ -92,8 +92,9 @@ def joined(speak, parts: list[str]) -> tuple[np.ndarray, list[float], list[float
             joins.append(1000 * (len(audio[-1]) - 1 - loud_prev[-1] + loud[0]) / TTS_RATE)
         audio.append(pcm)
         walls.append(wall)
+        cpus.append(cpu)
         seconds.append(len(pcm) / TTS_RATE)
-    return np.concatenate(audio), walls, seconds, joins
+    return np.concatenate(audio), walls, seconds, cpus, joins
 
 
 def stall_ms(walls: list[float], seconds: list[float]) -> float:
@@ -128,7 +129,8 @@ def measure(
     name: str, speak, replies: list[tuple[str, str]], stt: SpeechToText, phrases: bool
 ) -> dict:
     """First audio, stalls, RTF and round-trip WER of one engine over every reply."""
-    first, first_cpu, clause, clause_cpu, stalls, joins = [], [], [], [], [], []
+    first, first_cpu, clause, clause_cpu, joins = [], [], [], [], []
+    stalls, cpu_stalls, clause_stalls = [], [], []
     synth_s, audio_s, pairs, streamed, by_family = 0.0, 0.0, [], [], {}
     for family, reply in replies:
         said = Speakable().convert(reply)
@@ -142,9 +144,12 @@ def measure(
         first_cpu.append((words, cpu_s * 1000))
         clause.append(clause_s * 1000)
         clause_cpu.append(clause_cpu_s * 1000)
-        stream, walls, seconds, cuts = joined(speak, pieces(said, phrases))
+        stream, walls, seconds, cpus, cuts = joined(speak, pieces(said, phrases))
         stalls.append(stall_ms(walls, seconds))
+        cpu_stalls.append(stall_ms(cpus, seconds))  # as on an idle machine
         joins += cuts
+        if phrases:  # the same reply streamed without the phrase cut, for comparison
+            clause_stalls.append(stall_ms(*joined(speak, pieces(said, False))[1:3]))
         heard = hear(stt, pcm)
         pairs.append((said, heard))
         streamed.append((said, hear(stt, stream)))
@@ -156,6 +161,12 @@ def measure(
         "first_audio_cpu_p50_all_ms": p50([ms for _, ms in first_cpu]),
         "stall_ms": {"p50": p50(stalls), "max": round(max(stalls), 1)},
         "replies_with_stall_over_20ms": sum(ms > 20 for ms in stalls),
+        "replies_with_cpu_stall_over_20ms": sum(ms > 20 for ms in cpu_stalls),
+        "clause_cut_only": {
+            "stall_p50_ms": p50(clause_stalls),
+            "stall_max_ms": round(max(clause_stalls, default=0), 1),
+            "replies_with_stall_over_20ms": sum(ms > 20 for ms in clause_stalls),
+        },
         "join_silence_ms": {"p50": p50(joins), "max": round(max(joins, default=0), 1)},
         "wer_streamed": round(corpus_wer(streamed), 4),
         "misheard_streamed": [(s, h) for s, h in streamed if corpus_wer([(s, h)]) > 0],
@@ -198,6 +209,9 @@ def table(results: list[dict], cold: dict) -> str:
             f" (CPU {r['first_audio_cpu_p50_all_ms']})"
             f" | {r['first_audio_clause_p50_ms']} ms (CPU {r['first_audio_clause_cpu_p50_ms']})"
             f" | {r['stall_ms']['p50']} / {r['stall_ms']['max']} ms"
+            f" ({r['replies_with_stall_over_20ms']} replies > 20 ms;"
+            f" clause cut only {r['clause_cut_only']['replies_with_stall_over_20ms']};"
+            f" by CPU time {r['replies_with_cpu_stall_over_20ms']})"
             f" | {r['join_silence_ms']['p50']} ms"
             f" | {r['rtf']} | {r['wer']:.1%} | {fam.get('skills', 0):.1%}"
             f" | {fam.get('llm', 0):.1%} | {r['wer_streamed']:.1%} |"
