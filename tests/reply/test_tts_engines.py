@@ -237,6 +237,7 @@ def test_a_first_piece_is_cut_once_at_a_phrase_boundary():
 
 def test_piper_synthesises_at_a_lower_priority_and_the_caller_keeps_its_own(piper_tts):
     import dataclasses
+    import os
     import threading
 
     def niceness() -> int:
