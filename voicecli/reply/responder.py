@@ -6,9 +6,9 @@ sentence is spoken clause by clause (``split_clauses``): Piper takes ~0.13 s per
 speech, so its first clause plays while the next is synthesised (the sink queues audio: the
 speaker keeps playing while the responder synthesises ahead). With Piper the first piece is
 also cut once at a phrase boundary (``first_pieces``), the silence at that cut trimmed
-(``close_join``). A failure confined
-to one turn (a brain bug, one sentence TTS cannot say) is an ``error`` with fatal:false and the
-conversation goes on; a failing sink (disk full) escapes and ends the pipeline.
+(``close_join``). A failure confined to one turn (a brain bug, one sentence TTS cannot say)
+is an ``error`` with fatal:false and the conversation goes on; a failing sink (disk full)
+escapes and ends the pipeline.
 
 Its queue (``turns``) carries typed ``ResponderMessage``s only (core.messages): turns and
 announcements are answered in order; ``EndOfUtterance`` and ``EndOfInput`` are markers, passed
