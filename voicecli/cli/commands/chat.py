@@ -99,6 +99,7 @@ def chat(
                 barge_in,
                 push_to_talk,
                 echo_cancel=echo_cancel,
+                capture_frames=1 if gate is None else gate.capture_frames,
             ),
             bus.publish,
         )
@@ -121,6 +122,8 @@ def chat(
         )
         if audio is not None:
             audio.attach(pipeline)
+            if gate is not None:  # with --echo-cancel the wake word stops a reply
+                audio.wake_interrupts(config.wake)
         if gate is not None and config.wake.chime:
             gate.chime = _chime(sink)
         status = _run_with_transcript(pipeline, audio, transcript, json_=json_, plain=plain)
