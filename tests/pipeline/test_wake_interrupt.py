@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import soxr
+from support.echo import reply_audio
 
 from voicecli.audio.echo_canceller import EchoCanceller, MonitoredCanceller
 from voicecli.audio.playback import PlaybackLine
 from voicecli.audio.playback_monitor import PlaybackMonitor
 from voicecli.audio.sink import NullSink
-from voicecli.core.audio_format import FRAME, SAMPLE_RATE, TTS_RATE
+from voicecli.core.audio_format import FRAME, SAMPLE_RATE
 from voicecli.core.config import WakeConfig
 from voicecli.core.events import Playback, WakeWordHeard
 from voicecli.reply.brain import ReplyControl
-from voicecli.reply.synth import compose, speak
+from voicecli.reply.synth import speak
 
 pytest.importorskip("pymicro_wakeword")
 
@@ -27,12 +27,7 @@ USER_AT_S = 2.5  # the user speaks this far into the reply
 
 @pytest.fixture(scope="module")
 def reply() -> np.ndarray:
-    audio = compose(
-        "The forecast says a dry morning, clouds after noon and a cool evening by the river.",
-        0.2,
-        "Remember to take a coat if you go out late.",
-    )
-    return soxr.resample(audio, TTS_RATE, SAMPLE_RATE).astype(np.float32)
+    return reply_audio()
 
 
 def _room(reply: np.ndarray, user: np.ndarray | None) -> np.ndarray:

@@ -150,6 +150,9 @@ class MicSource(AudioSource):
                 block = resampler.resample_chunk(block)
             pending = np.concatenate((pending, block))
             while len(pending) >= FRAME:
+                # a block of several frames: each gets the capture time and speaker reference
+                # of its own last sample (both move in step with the samples)
+                behind = len(pending) - FRAME
                 samples, pending = pending[:FRAME], pending[FRAME:]
                 peak = max(peak, float(np.max(np.abs(samples))))
                 square += float(np.dot(samples, samples)) / FRAME
@@ -158,7 +161,7 @@ class MicSource(AudioSource):
                     rms = math.sqrt(square / LEVEL_EVERY)
                     self.emit(Level(rms_db=_db(rms), peak_db=_db(peak)))
                     peak = square = 0.0
-                self._deliver(samples, wall, reference, out)
+                self._deliver(samples, wall - behind / SAMPLE_RATE, max(0, reference - behind), out)
             if self.dropped > self._reported and time.monotonic() - last_warning > WARN_EVERY_S:
                 last_warning = time.monotonic()
                 self._report_drops()
