@@ -129,6 +129,28 @@ class WakeConfig:
 
 
 @dataclass
+class EchoConfig:
+    """The WebRTC echo canceller's extra processing (``chat --echo-cancel``, ``connect --input
+    mic``): each is on by default only where it lowered WER on real speech in noise
+    (benchmarks/ECHO.md)."""
+
+    noise_suppression: bool = True
+    high_pass_filter: bool = False
+    auto_gain_control: bool = False
+
+
+@dataclass
+class ConfirmConfig:
+    """Ask back before acting on a doubtful spoken turn (docs/confirm.md); the thresholds were
+    chosen on real recordings (benchmarks/CONFIRM.md)."""
+
+    enabled: bool = True
+    log_prob_below: float = -1.05  # a transcript is doubtful below this average log-probability
+    no_speech_above: float = 0.7  # ... or above this no-speech probability
+    window_s: float = 10.0  # a question not answered within this long is dropped
+
+
+@dataclass
 class Config:
     stt: SttConfig = field(default_factory=SttConfig)
     vad: VadConfig = field(default_factory=VadConfig)
@@ -138,6 +160,8 @@ class Config:
     thermal: ThermalConfig = field(default_factory=ThermalConfig)
     llm: LlmConfig = field(default_factory=LlmConfig)
     wake: WakeConfig = field(default_factory=WakeConfig)
+    echo: EchoConfig = field(default_factory=EchoConfig)
+    confirm: ConfirmConfig = field(default_factory=ConfirmConfig)
 
 
 @dataclass

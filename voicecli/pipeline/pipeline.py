@@ -47,8 +47,10 @@ from voicecli.listen.stt_worker import SttWorker
 from voicecli.listen.turn_model import TurnModel, load_turn_model
 from voicecli.listen.wake_gate import WakeGate
 from voicecli.reply.brain import BRAINS, Brain
+from voicecli.reply.confirm import Confirmer
 from voicecli.reply.context import Conversation, SkillContext
 from voicecli.reply.responder import Responder
+from voicecli.reply.skills import SKILLS
 from voicecli.reply.skills.stop import is_stop
 from voicecli.reply.timers import TimerBoard
 from voicecli.reply.tts import TextToSpeech
@@ -122,8 +124,16 @@ class Pipeline:
             conversation=self.conversation, timers=self.timers, thermal=self._thermal_reading
         )
         self.playback = PlaybackLine(self.sink, self.emit, self.clock.now)
+        brain = brain or BRAINS[config.brain.name]()
+        self.confirm = Confirmer(
+            config.confirm,
+            getattr(brain, "skills", SKILLS),
+            self.context,
+            self.emit,
+            self.clock.now,
+        )
         self.responder = Responder(
-            brain=brain or BRAINS[config.brain.name](),
+            brain=brain,
             tts=engines.tts,
             playback=self.playback,
             clock=self.clock,
@@ -131,6 +141,7 @@ class Pipeline:
             emit=self.emit,
             fast=fast,
             on_answered=self._answered,
+            confirm=self.confirm,
         )
         self.listener = Listener(
             config=config,
@@ -239,7 +250,11 @@ class Pipeline:
             return
         if isinstance(message, EndOfInput):
             self.clock.run_free()
-        elif isinstance(message, UserTurn) and is_stop(message.text):
+        elif (
+            isinstance(message, UserTurn)
+            and is_stop(message.text)
+            and not self.confirm.doubts(message)  # a doubtful "stop" is asked about first
+        ):
             self.interrupt(Interrupt(STOP_TURN))
         self.responder.turns.put(message)
 
