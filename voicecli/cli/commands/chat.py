@@ -100,7 +100,8 @@ def chat(
                 barge_in,
                 push_to_talk,
                 echo_cancel=echo_cancel,
-                capture_frames=1 if gate is None else gate.capture_frames,
+                # 96 ms blocks while hands-free, except under the echo canceller (docs/wake.md)
+                capture_frames=1 if gate is None or echo_cancel else gate.capture_frames,
                 **dataclasses.asdict(config.echo),
             ),
             bus.publish,
