@@ -46,6 +46,7 @@ from voicecli.listen.stt import SpeechToText
 from voicecli.listen.stt_worker import SttWorker
 from voicecli.listen.turn_model import TurnModel, load_turn_model
 from voicecli.listen.wake_gate import WakeGate
+from voicecli.reply.bias import bias_for
 from voicecli.reply.brain import BRAINS, Brain
 from voicecli.reply.context import Conversation, SkillContext
 from voicecli.reply.responder import Responder
@@ -113,6 +114,7 @@ class Pipeline:
         self._own_stt = stt_worker is None
         self.stt = stt_worker or SttWorker(engines.stt, on_error=self._stage_failed)
         self.conversation = conversation or Conversation()
+        self.bias = bias_for(config)  # None: stt.bias = "off"
         self.linger_s = linger_s
         self.timers = TimerBoard(self.clock, self.emit, self.announce)
         self.thermal = thermal
@@ -143,6 +145,7 @@ class Pipeline:
             fast=fast,
             turn_model=engines.turn_model,
             wake=wake,
+            prompt=self.bias.prompt if self.bias is not None else None,
         )
         if wake is not None:
             wake.bind(self.clock, self.bus.publish, fast)
@@ -237,6 +240,8 @@ class Pipeline:
                 )
                 self.interrupt(request)
             return
+        if isinstance(message, UserTurn) and self.bias is not None:
+            self.bias.heard(message.text)  # the next utterance is heard in its light
         if isinstance(message, EndOfInput):
             self.clock.run_free()
         elif isinstance(message, UserTurn) and is_stop(message.text):
