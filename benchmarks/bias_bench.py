@@ -1,6 +1,6 @@
 """Recognition bias (reply/bias.py): WER, decode time and prompt leakage, with and without it.
 
-    python benchmarks/bias_bench.py [--out FILE.json] [--voices real,piper,espeak] [--no-noise]
+    python benchmarks/bias_bench.py [--out FILE.json] [--voices real,numbers,piper,espeak] [--no-noise]
 
 Four decoders on the same audio in one run: the short window and ``WhisperModel.transcribe()``
 (beam 5, VAD filter: the bench's baseline), each without and with the SAME prompt (the one a
@@ -137,8 +137,12 @@ class Decoders:
         return text, (time.perf_counter() - start) * 1000
 
 
+# Words of the prompt too common to count as leaked when heard ("what", "is", "it", ...).
+COMMON = set("what did i ask is it say that again can you do by the a".split())
+
+
 def prompt_words(prompt: str) -> set[str]:
-    return set(normalize(prompt).split())
+    return set(normalize(prompt).split()) - COMMON
 
 
 def leaks(reference: str, hypothesis: str, words: set[str]) -> int:
@@ -215,8 +219,10 @@ def number_leak(items: list[dict], decoders: Decoders) -> dict:
         prompt = bias.prompt()
         for method in ("short+prompt", "transcribe+prompt"):
             leaked = errors = 0
+            texts = []
             for item in digits:
                 text, _ms = decoders.run(method, item["audio"], prompt)
+                texts.append(text)
                 hyp = normalize(text).split()
                 said = normalize(item["text"]).split()
                 leaked += sum(1 for w in hyp if w in ("8", "3") and w not in said)
@@ -226,6 +232,7 @@ def number_leak(items: list[dict], decoders: Decoders) -> dict:
                 "leaked": leaked,
                 "errors": errors,
                 "words": len(digits),
+                "texts": texts,
             }
     return out
 
@@ -233,7 +240,7 @@ def number_leak(items: list[dict], decoders: Decoders) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/bias.json"))
-    parser.add_argument("--voices", default="real,piper,espeak")
+    parser.add_argument("--voices", default="real,numbers,piper,espeak")
     parser.add_argument("--no-noise", action="store_true")
     args = parser.parse_args()
     stt = SpeechToText(SttConfig())
@@ -245,6 +252,7 @@ def main() -> None:
     real = real_items()
     if "real" in voices:
         report["families"]["real"] = score(real, decoders, prompt)
+    if "numbers" in voices:
         report["number_leak"] = number_leak(real, decoders)
     if "piper" in voices:
         family = score(synthetic_items("piper:joe", "piper"), decoders, prompt)
