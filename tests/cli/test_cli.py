@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
-import sys
 import time
 
 import jiwer
 import numpy as np
 import pytest
 import soundfile as sf
+from support.cli import command, voicecli
 from support.schema import validate_event
 
 from voicecli.audio.file import load_audio
@@ -22,18 +21,6 @@ JFK = (
     "And so my fellow Americans, ask not what your country can do for you, "
     "ask what you can do for your country."
 )
-
-
-def voicecli(
-    *args: str, env: dict | None = None, timeout: float = 180
-) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "voicecli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-    )
 
 
 def normalise(text: str) -> str:
@@ -53,8 +40,8 @@ def test_version_and_help():
     assert result.returncode == 0 and result.stdout.startswith("voicecli ")
     result = voicecli("--help")
     assert result.returncode == 0
-    for command in ("chat", "transcribe", "doctor"):
-        assert command in result.stdout
+    for name in ("chat", "transcribe", "doctor"):
+        assert name in result.stdout
 
 
 def test_transcribe_jfk_and_a_24bit_8k_stereo_copy(shared_audio, tmp_path):
@@ -129,26 +116,11 @@ def test_demo_json_lines_validate_against_the_schema():
     assert finals[2] == "You asked: What time is it?"
 
 
-def test_demo_plain_runs_where_sounddevice_cannot_be_imported(tmp_path):
-    (tmp_path / "sounddevice.py").write_text(
-        "raise OSError('PortAudio library not found (simulated by the test)')\n"
-    )
-    env = dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
-    check = subprocess.run(
-        [sys.executable, "-c", "import sounddevice"], env=env, capture_output=True, text=True
-    )
-    assert "PortAudio library not found" in check.stderr  # the trap is armed
-    result = voicecli("chat", "--demo", "--plain", env=env)
-    assert result.returncode == 0, result.stderr
-    assert "assistant: 12 times 8 is 96." in result.stdout
-    assert "you: What did I just ask?" in result.stdout
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_signals_during_a_real_time_run(sig, code):
     process = subprocess.Popen(
-        [sys.executable, "-m", "voicecli", "chat", "--demo", "--json"],
+        command("chat", "--demo", "--json"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -10,11 +10,11 @@ import re
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
+from support.cli import voicecli
 from support.pulse import PulseDaemon, stop_recording
 
 from voicecli.audio.file import load_audio
@@ -28,25 +28,8 @@ from voicecli.core.messages import EndOfInput
 from voicecli.reply.synth import compose
 
 
-def voicecli(*args: str, env: dict | None = None, stdin=None, timeout: float = 180):
-    return subprocess.run(
-        [sys.executable, "-m", "voicecli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        stdin=stdin if stdin is not None else subprocess.DEVNULL,
-    )
-
-
 def words(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9 ]+", " ", text.lower()).split())
-
-
-def no_portaudio_env(tmp_path: Path) -> dict:
-    """An environment where importing sounddevice fails as it does without PortAudio."""
-    (tmp_path / "sounddevice.py").write_text("raise OSError('PortAudio library not found')\n")
-    return dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
 
 
 # -- voices, say, rate ---------------------------------------------------------------------
@@ -71,7 +54,7 @@ def test_voices_lists_gmw_en_us_and_filters():
 
 def test_say_hello_to_a_file_transcribes_back(engines, tmp_path):
     path = tmp_path / "x.wav"
-    result = voicecli("say", "hello", "-o", str(path), env=no_portaudio_env(tmp_path))
+    result = voicecli("say", "hello", "-o", str(path), no_portaudio=True)
     assert result.returncode == 0, result.stderr
     assert "speakers unavailable" in result.stderr and str(path) in result.stderr
     info = sf.info(str(path))
@@ -79,8 +62,8 @@ def test_say_hello_to_a_file_transcribes_back(engines, tmp_path):
     assert words(engines.stt.transcribe(load_audio(path)).text) == "hello"
 
 
-def test_say_without_speakers_or_file_exits_4(tmp_path):
-    result = voicecli("say", "hello", env=no_portaudio_env(tmp_path))
+def test_say_without_speakers_or_file_exits_4():
+    result = voicecli("say", "hello", no_portaudio=True)
     assert result.returncode == 4
     assert result.stderr.startswith("voicecli: error: PortAudio library not found")
     assert "-o FILE" in result.stderr and "Traceback" not in result.stderr
@@ -97,8 +80,8 @@ def test_say_without_speakers_or_file_exits_4(tmp_path):
         (["chat", "--demo", "--linger", "-1"], "--linger must be 0 or more"),
     ],
 )
-def test_bad_tts_options_are_usage_errors(tmp_path, args, fragment):
-    result = voicecli(*args, env=no_portaudio_env(tmp_path))
+def test_bad_tts_options_are_usage_errors(args, fragment):
+    result = voicecli(*args, no_portaudio=True)
     assert result.returncode == 2, result.stderr
     assert fragment in result.stderr and "Traceback" not in result.stderr
 
@@ -108,9 +91,7 @@ def test_rate_changes_the_duration(tmp_path):
     for rate in (100, 300):
         path = tmp_path / f"rate{rate}.wav"
         sentence = "The quick brown fox jumps over the lazy dog."
-        result = voicecli(
-            "say", sentence, "--rate", str(rate), "-o", str(path), env=no_portaudio_env(tmp_path)
-        )
+        result = voicecli("say", sentence, "--rate", str(rate), "-o", str(path), no_portaudio=True)
         assert result.returncode == 0, result.stderr
         durations[rate] = sf.info(str(path)).duration
     assert durations[100] > 2.0 * durations[300], durations
@@ -120,7 +101,7 @@ def test_voice_flag_changes_the_voice(tmp_path):
     paths = [tmp_path / "us.wav", tmp_path / "nyc.wav"]
     for voice, path in zip(("gmw/en-us", "gmw/en-us-nyc"), paths, strict=True):
         result = voicecli(
-            "say", "hello there", "--voice", voice, "-o", str(path), env=no_portaudio_env(tmp_path)
+            "say", "hello there", "--voice", voice, "-o", str(path), no_portaudio=True
         )
         assert result.returncode == 0, result.stderr
     us, nyc = (sf.read(str(p), dtype="int16")[0] for p in paths)
@@ -154,7 +135,7 @@ def test_importing_the_commands_does_not_import_sounddevice():
 def test_config_path_and_show_file_env_flag(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text("[tts]\nrate = 150\n\n[stt]\nbeam_size = 3\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICECLI_")}
+    env = {k: None for k in os.environ if k.startswith("VOICECLI_")}
     env["VOICECLI_CONFIG"] = str(config)
 
     path = voicecli("config", "path", env=env)
@@ -203,16 +184,13 @@ def conversation_audio(tmp_path_factory):
     return wav, raw
 
 
-def espeak_env() -> dict:
-    """espeak-ng (~3 ms a reply) keeps each reply ahead of the --fast listener's next turn, so
-    event orders and timer counts are the same on every run; Piper's slower replies may lag."""
-    return dict(os.environ, VOICECLI_TTS_VOICE="espeak:gmw/en-us")
+# espeak-ng (~3 ms a reply) keeps each reply ahead of the --fast listener's next turn, so event
+# orders and timer counts are the same on every run; Piper's slower replies may lag.
+ESPEAK = {"VOICECLI_TTS_VOICE": "espeak:gmw/en-us"}
 
 
 def run_json(*args, stdin=None):
-    result = voicecli(
-        "chat", "--fast", "--json", "--linger", "1", *args, stdin=stdin, env=espeak_env()
-    )
+    result = voicecli("chat", "--fast", "--json", "--linger", "1", *args, stdin=stdin, env=ESPEAK)
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in result.stdout.splitlines()]
 
@@ -256,9 +234,7 @@ def test_stdin_pcm_gives_the_same_turns_as_the_file(conversation_audio, tmp_path
 def test_plain_chat_reports_the_timer_left_running_as_cancelled(conversation_audio):
     wav, _ = conversation_audio
     start = time.monotonic()
-    result = voicecli(
-        "chat", "--input", str(wav), "--fast", "--plain", "--linger", "0", env=espeak_env()
-    )
+    result = voicecli("chat", "--input", str(wav), "--fast", "--plain", "--linger", "0", env=ESPEAK)
     took = time.monotonic() - start
     assert result.returncode == 0, result.stderr
     assert re.search(r"timer 5 minute: cancelled, 300 s left$", result.stdout, re.M)

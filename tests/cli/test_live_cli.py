@@ -50,7 +50,8 @@ def test_no_portaudio_says_how_to_fix_it(command):
 def test_file_input_needs_no_portaudio():
     done = voicecli("chat", "--demo", "--plain", "--fast", no_portaudio=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "you: " in done.stdout and "assistant: " in done.stdout
+    assert "assistant: 12 times 8 is 96." in done.stdout
+    assert "you: What did I just ask?" in done.stdout
 
 
 def test_no_input_device_is_exit_4(tmp_path):

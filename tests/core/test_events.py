@@ -36,6 +36,15 @@ SAMPLES = [
     ),
     ev.WarningEvent(code="events_dropped", message="3 events dropped", count=3),
     ev.ErrorEvent(t=2.0, code="stage_failed", message="listener failed", fatal=True),
+    ev.Transcript(
+        t=3.1, turn=2, text="Cancel all timers.", final=True, avg_logprob=-1.3, no_speech_prob=0.02
+    ),
+    ev.ConfirmEvent(
+        t=3.2, turn=2, state="asked", text="Cancel all timers.", question="Cancel all timers?"
+    ),
+    ev.ConfirmEvent(
+        t=13.2, state="expired", text="Cancel all timers.", question="Cancel all timers?"
+    ),
 ]
 
 
@@ -64,6 +73,25 @@ def test_round_trip_and_schema(event):
             "fatal": False,
         },
         {"type": "nonsense", "t": 1.0, "wall": 1.0, "turn": None},
+        {
+            "type": "confirm",
+            "t": 1.0,
+            "wall": 1.0,
+            "turn": 1,
+            "state": "maybe",
+            "text": "stop",
+            "question": "Should I stop?",
+        },
+        {
+            "type": "transcript",
+            "t": 1.0,
+            "wall": 1.0,
+            "turn": 1,
+            "text": "hi",
+            "final": True,
+            "avg_logprob": -0.5,
+            "no_speech_prob": 1.5,
+        },
         {"type": "speech_start", "t": 1.0, "wall": 1.0, "turn": 1, "extra": 3},
     ],
 )

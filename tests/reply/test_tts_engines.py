@@ -4,7 +4,6 @@ fallback where Piper cannot load, and Piper's speech heard back by tiny.en."""
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from support.cli import environment, shadow_modules, voicecli
 from support.fake_llm import Conversation
 
 from voicecli.audio.file import load_audio
@@ -37,22 +37,9 @@ print(*[make() for make in order + order])
 """
 
 
-def voicecli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "voicecli", *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def no_portaudio_no_piper(tmp_path: Path) -> dict:
-    """sounddevice fails as without PortAudio; importing piper fails as with no wheel."""
-    (tmp_path / "sounddevice.py").write_text("raise OSError('PortAudio library not found')\n")
-    (tmp_path / "piper.py").write_text("raise ImportError('no piper-tts wheel here')\n")
-    return dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+def no_piper(tmp_path: Path) -> dict:
+    """Importing piper fails as where no piper-tts wheel exists."""
+    return shadow_modules(tmp_path, piper="raise ImportError('no piper-tts wheel here')")
 
 
 @pytest.mark.parametrize("order", ["piper-first", "espeak-first"])
@@ -143,13 +130,11 @@ def to_16k(pcm: np.ndarray) -> np.ndarray:
 
 
 def test_say_speaks_with_piper_by_default_and_espeak_on_request(engines, tmp_path):
-    env = no_portaudio_no_piper(tmp_path)
-    (tmp_path / "piper.py").unlink()  # Piper available here
     text = "Good morning, how can I help?"
     spoken = {}
     for name, flags in (("piper", []), ("espeak", ["--voice", "espeak:gmw/en-us"])):
         path = tmp_path / f"{name}.wav"
-        result = voicecli("say", text, "-o", str(path), *flags, env=env)
+        result = voicecli("say", text, "-o", str(path), *flags, no_portaudio=True)
         assert result.returncode == 0, result.stderr
         assert "Piper cannot speak" not in result.stderr
         assert sf.info(str(path)).samplerate == TTS_RATE == 22050  # both engines' native rate
@@ -171,14 +156,14 @@ def test_unknown_voice_exits_2_with_the_list(tmp_path):
 
 
 def test_piper_missing_falls_back_to_espeak_with_one_warning(engines, tmp_path):
-    env = no_portaudio_no_piper(tmp_path)
+    env = no_piper(tmp_path)
     path = tmp_path / "fallback.wav"
-    result = voicecli("say", "hello there", "-o", str(path), env=env)
+    result = voicecli("say", "hello there", "-o", str(path), env=env, no_portaudio=True)
     assert result.returncode == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if "Piper cannot speak" in line]
     assert len(warnings) == 1 and "no piper-tts wheel here" in warnings[0], result.stderr
     assert word_errors("hello there", engines.stt.transcribe(load_audio(path)).text).errors <= 1
-    doctor = voicecli("doctor", env=env)
+    doctor = voicecli("doctor", env=env, no_portaudio=True)
     assert "TTS engine loaded: espeak-ng" in doctor.stdout
     assert "pip install piper-tts" in doctor.stdout
 
@@ -190,9 +175,12 @@ def test_fallback_warns_once_per_process(tmp_path):
         "engines = [TextToSpeech(TtsConfig()).engine for _ in range(3)]\n"
         "print(*engines)\n"
     )
-    env = no_portaudio_no_piper(tmp_path)
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=environment(no_piper(tmp_path)),
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["espeak-ng"] * 3

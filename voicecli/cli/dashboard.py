@@ -21,6 +21,7 @@ from rich.text import Text
 from voicecli.cli.controls import Controls
 from voicecli.cli.dashboard_state import MUTED, SPEAKING, THINKING, DashboardState
 from voicecli.cli.dashboard_thermal import banner, thermal_panel
+from voicecli.cli.printer import confirm_label
 from voicecli.cli.wake_view import seconds_left, wake_label
 from voicecli.core.events import Event
 from voicecli.core.lifecycle import ManagedThread
@@ -120,6 +121,9 @@ class Dashboard:
         text.append(f"  level {meter(s.level_db)} {s.level_db:5.0f} dB")
         if s.barge_ins:
             text.append(f"  barge-ins {s.barge_ins}", style="dim")
+        if s.confirm is not None:
+            style = "bold yellow" if s.confirm.state == "asked" else "dim"
+            text.append(f"  {confirm_label(s.confirm)}", style=style)
         if self.title:
             text.append(f"  {self.title}", style="dim")
         return text

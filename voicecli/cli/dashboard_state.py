@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from voicecli.core.events import (
     BargeIn,
+    ConfirmEvent,
     ErrorEvent,
     Event,
     Level,
@@ -57,6 +58,7 @@ class DashboardState:
     alerts: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=4))
     barge_ins: int = 0
     wake: WakeState | None = None  # hands-free state (chat --wake-word)
+    confirm: ConfirmEvent | None = None  # the last ``confirm`` event (a question pending: asked)
     version: int = 0  # bumped by every change the screen shows, but the level's
     level_version: int = 0  # bumped when the level moved by 1 dB or more
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -104,6 +106,8 @@ class DashboardState:
             self.barge_ins += 1
         elif isinstance(event, WakeState):
             self.wake = event
+        elif isinstance(event, ConfirmEvent):
+            self.confirm = event
         else:
             return False
         return True

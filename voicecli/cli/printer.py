@@ -11,6 +11,7 @@ from typing import TextIO
 
 from voicecli.cli.wake_view import phrase, wake_label
 from voicecli.core.events import (
+    ConfirmEvent,
     ErrorEvent,
     Event,
     Reply,
@@ -41,6 +42,21 @@ class JsonPrinter:
         self.out.flush()
 
 
+CONFIRM_LABELS = {
+    "asked": "asked before acting",
+    "confirmed": "yes: done",
+    "declined": "no: dropped",
+    "expired": "no answer: dropped",
+}
+
+
+def confirm_label(event: ConfirmEvent) -> str:
+    """ "asked before acting: Cancel all timers? (heard "cancel all timers")" and the like."""
+    said = event.question if event.state == "asked" else f'"{event.text}"'
+    heard = f' (heard "{event.text}")' if event.state == "asked" else ""
+    return f"{CONFIRM_LABELS[event.state]}: {said}{heard}"
+
+
 def format_plain(event: Event) -> str | None:
     """One readable line per event worth reading, None for the rest."""
     stamp = f"[{event.t:7.2f}] " if event.t is not None else "          "
@@ -63,6 +79,8 @@ def format_plain(event: Event) -> str | None:
         return f"{stamp}wake word: {phrase(event.word)} ({event.probability:.2f})"
     if isinstance(event, WakeState):
         return f"{stamp}{wake_label(event, event.wall)}"
+    if isinstance(event, ConfirmEvent):
+        return f"{stamp}confirm: {confirm_label(event)}"
     if isinstance(event, TimerEvent):
         if event.fired:
             return f"{stamp}timer {event.label}: done"

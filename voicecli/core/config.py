@@ -132,6 +132,17 @@ class WakeConfig:
 
 
 @dataclass
+class ConfirmConfig:
+    """Ask back before acting on a doubtful spoken turn (docs/confirm.md); the thresholds were
+    chosen on real recordings (benchmarks/CONFIRM.md)."""
+
+    enabled: bool = True
+    log_prob_below: float = -1.05  # a transcript is doubtful below this average log-probability
+    no_speech_above: float = 0.7  # ... or above this no-speech probability
+    window_s: float = 10.0  # a question not answered within this long is dropped
+
+
+@dataclass
 class Config:
     stt: SttConfig = field(default_factory=SttConfig)
     vad: VadConfig = field(default_factory=VadConfig)
@@ -141,6 +152,7 @@ class Config:
     thermal: ThermalConfig = field(default_factory=ThermalConfig)
     llm: LlmConfig = field(default_factory=LlmConfig)
     wake: WakeConfig = field(default_factory=WakeConfig)
+    confirm: ConfirmConfig = field(default_factory=ConfirmConfig)
 
 
 @dataclass

@@ -69,9 +69,14 @@ class SpeechEnd(Event):
 @register
 @dataclass(frozen=True, kw_only=True)
 class Transcript(Event):
+    """``avg_logprob``/``no_speech_prob``: the decoder's confidence in a spoken final
+    transcript (None: typed, or a partial)."""
+
     type: ClassVar[str] = "transcript"
     text: str
     final: bool
+    avg_logprob: float | None = None
+    no_speech_prob: float | None = None
 
 
 @register
@@ -250,6 +255,23 @@ class WakeState(Event):
     state: str
     word: str
     seconds_left: float | None = None
+
+
+CONFIRM_STATES = ("asked", "confirmed", "declined", "expired")
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class ConfirmEvent(Event):
+    """A doubtful spoken request that would change something: ``asked`` (``question`` was
+    said instead of acting), then ``confirmed`` (a "yes": it is carried out), ``declined`` (a
+    "no") or ``expired`` (another request came, or no answer in time; ``turn`` null then).
+    ``text`` is the request as transcribed."""
+
+    type: ClassVar[str] = "confirm"
+    state: str  # one of CONFIRM_STATES
+    text: str
+    question: str
 
 
 def from_dict(data: dict[str, Any]) -> Event:

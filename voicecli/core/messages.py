@@ -68,6 +68,8 @@ class Transcription:
     finished: float  # monotonic time the result was ready
     compute_ms: float | None = None
     error: BaseException | None = None
+    avg_logprob: float | None = None  # the decoder's confidence (SttResult's)
+    no_speech_prob: float | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ class UserTurn:
     stt_compute_ms: float | None = None
     turn_probability: float | None = None  # the turn model's last P(complete), None: not run
     turn_source: str | None = None  # what decided the turn: rule | model | both
+    avg_logprob: float | None = None  # the decoder's confidence in ``text``; None: typed
+    no_speech_prob: float | None = None
 
 
 @dataclass(frozen=True)

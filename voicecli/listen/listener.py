@@ -361,8 +361,19 @@ class Listener:
             stt_compute_ms=result.compute_ms,
             turn_probability=self.judge.probability,
             turn_source=source,
+            avg_logprob=result.avg_logprob,
+            no_speech_prob=result.no_speech_prob,
         )
-        self.emit(Transcript(t=t_turn, turn=turn.number, text=text, final=True))
+        self.emit(
+            Transcript(
+                t=t_turn,
+                turn=turn.number,
+                text=text,
+                final=True,
+                avg_logprob=result.avg_logprob,
+                no_speech_prob=result.no_speech_prob,
+            )
+        )
         self._turn_number = None
         self._reset_turn()
         self.deliver(turn)

@@ -31,6 +31,9 @@ class SttResult:
     audio_s: float
     fallback: bool = False  # the short window was rejected and the full window used
     threads: int | None = None  # CPU threads the model ran on (fewer under thermal protection)
+    # the decoder's confidence (the ``confirm`` check): None when nothing was decoded
+    avg_logprob: float | None = None
+    no_speech_prob: float | None = None
 
 
 def resolve_model(name: str, allow_download: bool = False) -> str:
@@ -137,6 +140,8 @@ class SpeechToText:
             audio_s=len(audio) / SAMPLE_RATE,
             fallback=decoded.fallback,
             threads=threads,
+            avg_logprob=decoded.avg_logprob,
+            no_speech_prob=decoded.no_speech_prob,
         )
 
     def transcribe_full(
@@ -157,10 +162,13 @@ class SpeechToText:
                 vad_filter=vad_filter,
                 initial_prompt=prompt.strip() or None,
             )
+            segments = list(segments)
             text = " ".join(s.text.strip() for s in segments).strip()
         return SttResult(
             text=text,
             compute_ms=(time.perf_counter() - start) * 1000,
             audio_s=len(audio) / SAMPLE_RATE,
             threads=threads,
+            avg_logprob=min((s.avg_logprob for s in segments), default=None),
+            no_speech_prob=max((s.no_speech_prob for s in segments), default=None),
         )

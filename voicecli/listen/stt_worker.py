@@ -143,5 +143,7 @@ class SttWorker:
                         finished=time.monotonic(),
                         compute_ms=result.compute_ms if result is not None else None,
                         error=error,
+                        avg_logprob=result.avg_logprob if result is not None else None,
+                        no_speech_prob=result.no_speech_prob if result is not None else None,
                     )
                 )

@@ -48,8 +48,10 @@ from voicecli.listen.turn_model import TurnModel, load_turn_model
 from voicecli.listen.wake_gate import WakeGate
 from voicecli.reply.bias import bias_for
 from voicecli.reply.brain import BRAINS, Brain
+from voicecli.reply.confirm import Confirmer
 from voicecli.reply.context import Conversation, SkillContext
 from voicecli.reply.responder import Responder
+from voicecli.reply.skills import SKILLS
 from voicecli.reply.skills.stop import is_stop
 from voicecli.reply.timers import TimerBoard
 from voicecli.reply.tts import TextToSpeech
@@ -124,8 +126,16 @@ class Pipeline:
             conversation=self.conversation, timers=self.timers, thermal=self._thermal_reading
         )
         self.playback = PlaybackLine(self.sink, self.emit, self.clock.now)
+        brain = brain or BRAINS[config.brain.name]()
+        self.confirm = Confirmer(
+            config.confirm,
+            getattr(brain, "skills", SKILLS),
+            self.context,
+            self.emit,
+            self.clock.now,
+        )
         self.responder = Responder(
-            brain=brain or BRAINS[config.brain.name](),
+            brain=brain,
             tts=engines.tts,
             playback=self.playback,
             clock=self.clock,
@@ -133,6 +143,7 @@ class Pipeline:
             emit=self.emit,
             fast=fast,
             on_answered=self._answered,
+            confirm=self.confirm,
         )
         self.listener = Listener(
             config=config,
@@ -244,7 +255,11 @@ class Pipeline:
             self.bias.heard(message.text)  # the next utterance is heard in its light
         if isinstance(message, EndOfInput):
             self.clock.run_free()
-        elif isinstance(message, UserTurn) and is_stop(message.text):
+        elif (
+            isinstance(message, UserTurn)
+            and is_stop(message.text)
+            and not self.confirm.doubts(message)  # a doubtful "stop" is asked about first
+        ):
             self.interrupt(Interrupt(STOP_TURN))
         self.responder.turns.put(message)
 

@@ -38,6 +38,7 @@ from voicecli.core.messages import (
     UserTurn,
 )
 from voicecli.reply.brain import Brain, ReplyControl, ReplyFailed
+from voicecli.reply.confirm import Confirmer, Screened
 from voicecli.reply.context import SkillContext
 from voicecli.reply.sentences import SentenceSplitter, split_clauses
 from voicecli.reply.speakable import Speakable
@@ -81,6 +82,7 @@ class Responder:
         emit: Callable[[Event], None],
         fast: bool,
         on_answered: Callable[[EndOfUtterance | EndOfInput], None],
+        confirm: Confirmer | None = None,  # None: every turn is answered as heard
     ) -> None:
         self.brain = brain
         self.tts = tts
@@ -92,6 +94,7 @@ class Responder:
         self.emit = emit
         self.fast = fast
         self.on_answered = on_answered  # a marker reached: everything before it is answered
+        self.confirm = confirm
         self.turns: queue.Queue[ResponderMessage] = queue.Queue()
         self.first_sentence_only = False  # thermal protection: replies cut after one sentence
 
@@ -106,6 +109,8 @@ class Responder:
             try:
                 message = self.turns.get(timeout=POLL_S)
             except queue.Empty:
+                if self.confirm is not None:
+                    self.confirm.expire()
                 continue
             if isinstance(message, UserTurn):
                 self.answer(message, thread)
@@ -136,7 +141,8 @@ class Responder:
         self.playback.making(control)
         splitter = SentenceSplitter()
         try:
-            deltas = self.brain.stream(turn.text, self.context, control)
+            screened = Screened(turn.text) if self.confirm is None else self.confirm.screen(turn)
+            deltas = screened.deltas(lambda text: self.brain.stream(text, self.context, control))
             with contextlib.closing(deltas):  # closing it stops generation (HTTP stream, model)
                 for delta in deltas:
                     for sentence in splitter.feed(delta):

@@ -4,7 +4,10 @@ A skill is a module with a ``NAME`` and an ``answer(text, context) -> str | None
 (None: not mine; "": mine, and nothing to say -- "stop"); ``context`` is the conversation's
 ``SkillContext`` (reply.context: conversation, timers, thermal reading, clock). Adding one is
 writing the module and listing it in ``registry``; a ``HELP`` phrase (and optional
-``EXAMPLE``) puts it in "help". docs/skills.md is the reference.
+``EXAMPLE``) puts it in "help". A skill that changes something (timers, stop) declares it with
+``confirm_question(text, context) -> str | None``: the yes/no question asked instead of acting
+when a spoken turn is doubtful (reply.confirm), None when that text changes nothing; its
+``answer`` acts only when ``confirm_question`` gives a question. docs/skills.md is the reference.
 """
 
 from __future__ import annotations

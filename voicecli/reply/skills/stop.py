@@ -33,3 +33,8 @@ def is_stop(text: str) -> bool:
 
 def answer(text: str, context: SkillContext) -> str | None:
     return "" if is_stop(text) else None
+
+
+def confirm_question(text: str, context: SkillContext) -> str | None:
+    """Stopping cuts the reply: a doubtful "stop" is asked about (reply.confirm)."""
+    return "Should I stop?" if is_stop(text) else None

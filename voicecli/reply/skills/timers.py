@@ -147,18 +147,54 @@ def _list(words: str, board) -> str:
     return " ".join([head, *(_describe(t, board) for t in running)])
 
 
+def _intent(words: str) -> tuple[str | None, re.Match | None]:
+    """What the normalised request asks of the timers: cancel (with its match), list or set."""
+    cancel = _CANCEL.search(words)
+    if cancel:
+        return "cancel", cancel
+    if _LIST.search(words) and parse_duration(words) is None:
+        return "list", None
+    if _SET.search(words) or parse_duration(words) is not None:
+        return "set", None
+    return None, None
+
+
+def _mine(words: str) -> bool:
+    return bool(re.search(r"\btimers?\b", words) or _LIST.search(words))
+
+
 def answer(text: str, context: SkillContext) -> str | None:
     words = _normalise(text)
-    if not re.search(r"\btimers?\b", words) and not _LIST.search(words):
+    if not _mine(words):
         return None
     board = context.timers
-    cancel = _CANCEL.search(words)
+    intent, cancel = _intent(words)
     if board is None:
-        return "I can't run timers here." if cancel or "timer" in words else None
-    if cancel:
+        return "I can't run timers here." if intent == "cancel" or "timer" in words else None
+    if intent == "cancel":
         return _cancel(cancel, board)
-    if _LIST.search(words) and parse_duration(words) is None:
+    if intent == "list":
         return _list(words, board)
-    if _SET.search(words) or parse_duration(words) is not None:
+    if intent == "set":
         return _set(words, board)
     return None
+
+
+def confirm_question(text: str, context: SkillContext) -> str | None:
+    """The yes/no question before setting or cancelling (reply.confirm); None when ``text``
+    would change no timer (a list, a length out of range, nothing running to cancel)."""
+    words = _normalise(text)
+    board = context.timers
+    if not _mine(words) or board is None:
+        return None
+    intent, cancel = _intent(words)
+    if intent == "cancel" and board.running():
+        label = " ".join(w for w in (cancel[1] or "").split() if w not in _FILLER)
+        if _ALL.search(cancel[0]) and not label:
+            return "Cancel all timers?"
+        return f"Cancel the {label} timer?" if label else "Cancel the timer?"
+    seconds = parse_duration(words) if intent == "set" else None
+    if seconds is None or not 1 <= seconds <= MAX_S:
+        return None
+    name = _label(words)
+    return f"Set {'a ' + name if name else 'a'} timer for {say_duration(seconds)}?"
