@@ -1,6 +1,6 @@
 """Recognition bias (reply/bias.py): WER, decode time and prompt leakage, with and without it.
 
-    python benchmarks/bias_bench.py [--out FILE.json] [--voices real,numbers,piper,espeak] [--no-noise]
+    python benchmarks/bias_bench.py [--out FILE] [--voices real,numbers,piper,espeak] [--no-noise]
 
 Four decoders on the same audio in one run: the short window and ``WhisperModel.transcribe()``
 (beam 5, VAD filter: the bench's baseline), each without and with the SAME prompt (the one a
@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import time
 from pathlib import Path
 
 import numpy as np
+from false_transcripts import REAL  # the shared recordings ($VOICECLI_SHARED_AUDIO)
 
 from voicecli.audio.file import load_audio
 from voicecli.bench.wer import normalize, word_errors
@@ -38,13 +38,6 @@ from voicecli.listen.stt import SpeechToText
 from voicecli.reply.bias import RecognitionBias, bias_for
 from voicecli.reply.synth import silence, speak
 
-REAL = (
-    Path(
-        os.environ.get("VOICECLI_SHARED_AUDIO")
-        or Path(__file__).resolve().parents[2] / "shared" / "audio"
-    )
-    / "real"
-)
 LEAD_S = 0.25
 NOISE_WINDOW_S = 4.0
 # Tuning speakers: the prompt's form was chosen on these; the rest is held out.
@@ -138,7 +131,8 @@ class Decoders:
 
 
 # Words of the prompt too common to count as leaked when heard ("what", "is", "it", ...).
-COMMON = set("what did i ask is it say that again can you do by the a".split())
+COMMON = {"what", "did", "i", "ask", "is", "it", "say", "that", "again", "can", "you", "do"}
+COMMON |= {"by", "the", "a"}
 
 
 def prompt_words(prompt: str) -> set[str]:
