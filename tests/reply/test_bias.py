@@ -59,3 +59,22 @@ def test_off_gives_no_bias_and_an_unknown_mode_is_a_usage_error():
     assert bias_for(Config()) is None
     with pytest.raises(UsageError, match="stt.bias"):
         bias_for(Config(stt=SttConfig(bias="always")))
+
+
+def test_a_pipeline_on_an_ongoing_conversation_starts_from_its_last_turn(engines):
+    from voicecli.core.bus import EventBus
+    from voicecli.pipeline.pipeline import Pipeline
+    from voicecli.reply.context import Conversation
+
+    conversation = Conversation()
+    conversation.add("Set a timer for 5 minutes.", "Timer set for 5 minutes.")
+    pipeline = Pipeline(
+        config=Config(stt=SttConfig(bias="skills")),
+        engines=engines,
+        source=None,
+        bus=EventBus(),
+        conversation=conversation,
+        system_interval_s=None,
+    )
+    assert pipeline.bias.prompt().endswith("Set a timer for minutes.")
+    assert Pipeline(config=Config(), engines=engines, source=None, bus=EventBus()).bias is None

@@ -117,6 +117,8 @@ class Pipeline:
         self.stt = stt_worker or SttWorker(engines.stt, on_error=self._stage_failed)
         self.conversation = conversation or Conversation()
         self.bias = bias_for(config)  # None: stt.bias = "off"
+        if self.bias is not None and self.conversation.last_user():  # a session's next stream
+            self.bias.heard(self.conversation.last_user())
         self.linger_s = linger_s
         self.timers = TimerBoard(self.clock, self.emit, self.announce)
         self.thermal = thermal
