@@ -16,19 +16,17 @@ Reported per room: ERLE after convergence (reply alone, t >= 2 s, blocks where e
 convergence time (end of the first 0.5 s window with 20 dB ERLE), WER of the questions over the
 reply vs in silence per voice family, and processing cost (CPU seconds per audio second).
 Then the noise table: utterances mixed with ``noise/`` recordings at 5 and 10 dB SNR, through
-the module with noise suppression (and the high-pass filter) off and on, which decides their
-defaults. Run: ``python benchmarks/echo_offline.py [--out benchmarks/ECHO.md]``.
+the module with noise suppression, the high-pass filter and gain control off and on, which
+decides their defaults. Run: ``python benchmarks/echo_offline.py [--out benchmarks/ECHO.md]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import statistics
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +37,13 @@ from voicecli.audio.echo_guard import EchoGuard
 from voicecli.audio.file import load_audio
 from voicecli.audio.playback_monitor import PlaybackMonitor
 from voicecli.bench.corpus import DEFAULT_PHRASES
+from voicecli.bench.echo_mix import (
+    REPLIES,
+    ROOMS,
+    VOICE_DBFS,
+    at_level,
+    erle_and_convergence,
+)
 from voicecli.bench.wer import WordErrors, word_errors
 from voicecli.core.audio_format import FRAME, SAMPLE_RATE, TTS_RATE
 from voicecli.core.config import Config
@@ -50,14 +55,6 @@ SHARED_AUDIO = Path(
     or Path(__file__).resolve().parents[2] / "shared" / "audio"
 )
 REAL = SHARED_AUDIO / "real"
-REPLIES = (
-    "Here is the forecast for the rest of the week. Monday stays dry with a light wind from "
-    "the west, Tuesday brings clouds after noon, and on Wednesday expect showers in the "
-    "evening, so take a coat if you go out late.",
-    "Your shopping list has seven items: milk, eggs, two loaves of bread, a bag of apples, "
-    "coffee beans, rice, and something you wrote as blue, which I could not place. Shall I "
-    "read the list again or add another item?",
-)
 REAL_QUESTIONS = (
     "ps_cards_002.flac",
     "ps_cards_003.flac",
@@ -71,47 +68,7 @@ REAL_QUESTIONS = (
     "wwb_view_glass_003bc806.flac",
 )
 NOISES = ("kitchen.flac", "stationary_lowfreq.flac", "music_perfect_alley.flac")
-VOICE_DBFS = -30.0  # the user's voice, active RMS
 QUESTION_AT_S = 3.0  # the question starts this far into the reply (after convergence)
-CONVERGED_DB = 20.0  # a 0.5 s window with this ERLE: converged
-
-
-@dataclass(frozen=True)
-class Room:
-    delay_ms: int
-    rt60_s: float
-    gain_db: float  # echo level relative to the user's voice
-
-    @property
-    def name(self) -> str:
-        return f"{self.delay_ms} ms, RT60 {self.rt60_s} s, {self.gain_db:+.0f} dB"
-
-    def response(self) -> np.ndarray:
-        rng = np.random.default_rng(self.delay_ms * 1000 + int(self.rt60_s * 100))
-        t = np.arange(int(self.rt60_s * SAMPLE_RATE)) / SAMPLE_RATE
-        tail = rng.standard_normal(len(t)) * np.exp(-6.9 * t / self.rt60_s) * 0.06
-        tail[0] = 1.0
-        return np.concatenate((np.zeros(self.delay_ms * SAMPLE_RATE // 1000), tail))
-
-
-ROOMS = (
-    Room(20, 0.2, 0.0),
-    Room(60, 0.2, 6.0),
-    Room(150, 0.2, -6.0),
-    Room(60, 0.4, 0.0),
-    Room(100, 0.6, 6.0),
-)
-
-
-def active_rms(x: np.ndarray) -> float:
-    blocks = x[: len(x) - len(x) % 160].reshape(-1, 160)
-    power = np.mean(blocks**2, axis=1)
-    loud = power[power > 0.01 * power.max()]
-    return math.sqrt(float(np.mean(loud))) if len(loud) else 0.0
-
-
-def at_level(x: np.ndarray, dbfs: float) -> np.ndarray:
-    return (x * (10 ** (dbfs / 20) / max(active_rms(x), 1e-9))).astype(np.float32)
 
 
 def to16k(x: np.ndarray) -> np.ndarray:
@@ -155,23 +112,6 @@ def run(model, reference: np.ndarray, mic: np.ndarray) -> tuple[np.ndarray, floa
     return out, (time.process_time() - start) / (n / SAMPLE_RATE)
 
 
-def erle_and_convergence(echo: np.ndarray, out: np.ndarray) -> tuple[float, float | None]:
-    """ERLE over t >= 2 s where echo plays; the end of the first 0.5 s window reaching
-    CONVERGED_DB (None: never)."""
-    hop = SAMPLE_RATE // 4
-    windows = []
-    for start in range(0, len(out) - 2 * hop, hop):
-        e, o = echo[start : start + 2 * hop], out[start : start + 2 * hop]
-        if np.mean(e**2) > 1e-7:
-            windows.append((start / SAMPLE_RATE, np.sum(e**2), np.sum(o**2)))
-    late = [(e, o) for t, e, o in windows if t >= 2.0]
-    final = 10 * math.log10(sum(e for e, _ in late) / max(sum(o for _, o in late), 1e-12))
-    for t, e, o in windows:
-        if 10 * math.log10(e / max(o, 1e-12)) >= CONVERGED_DB:
-            return final, t + 0.5
-    return final, None
-
-
 def transcribe(stt: SpeechToText, audio: np.ndarray) -> str:
     return stt.transcribe(audio.astype(np.float32)).text
 
@@ -206,8 +146,7 @@ def echo_table(stt: SpeechToText, qs) -> list[str]:
             wer = {f: WordErrors(0, 0) for f in silence}
             for qi, (family, text, audio) in enumerate(qs):
                 reply = replies[qi % len(replies)]
-                echo = np.convolve(reply, room.response())[: len(reply)]
-                echo = at_level(echo, VOICE_DBFS + room.gain_db)
+                echo = room.echo(reply)
                 if qi < len(replies):  # ERLE and convergence on the reply alone
                     out, cost = run(model_type(), reply, echo)
                     erle, conv = erle_and_convergence(echo, out)
@@ -237,6 +176,8 @@ def noise_table(stt: SpeechToText, qs) -> list[str]:
         "AEC only": {},
         "AEC + NS": {"noise_suppression": True},
         "AEC + HPF": {"high_pass_filter": True},
+        "AEC + AGC": {"auto_gain_control": True},
+        "AEC + NS + AGC": {"noise_suppression": True, "auto_gain_control": True},
     }
     real = [(text, audio) for family, text, audio in qs if family == "real"]
     lines = [

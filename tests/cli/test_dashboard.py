@@ -124,6 +124,35 @@ def test_screen_shows_words_latency_system_and_warnings():
     assert meter(-20.0) in text and "LISTENING" in text
 
 
+def test_echo_line_follows_the_canceller():
+    """The ``echo`` events of the real WebRTC canceller on a reply heard 40 ms late give the
+    echo line its state, ERLE and delay; none before the first event; ``off`` says why."""
+    import numpy as np
+    import soxr
+
+    from voicecli.audio.echo_canceller import EchoCanceller, MonitoredCanceller
+    from voicecli.audio.playback_monitor import PlaybackMonitor
+    from voicecli.core.audio_format import FRAME, SAMPLE_RATE, TTS_RATE
+    from voicecli.core.events import Echo
+
+    board, _ = dashboard()
+    assert "echo" not in screen_text(board).split("conversation")[0]
+    reply = compose("The forecast says a dry morning and clouds after noon.")
+    reply = soxr.resample(reply, TTS_RATE, SAMPLE_RATE).astype(np.float32)
+    mic = 0.8 * np.concatenate((np.zeros(40 * SAMPLE_RATE // 1000, np.float32), reply))
+    monitor = PlaybackMonitor()
+    live = MonitoredCanceller(EchoCanceller(), monitor, board.handle)
+    for start in range(0, len(reply) - FRAME + 1, FRAME):
+        monitor.append(reply[start : start + FRAME], audible=True)
+        live.process(mic[start : start + FRAME], monitor.count)
+    echo = board.state.echo
+    line = f"echo converged, ERLE {echo.erle_db:.0f} dB, delay 40 ms"
+    assert echo.state == "converged" and echo.erle_db > 20
+    assert line in screen_text(board), screen_text(board)
+    board.handle(Echo(state="off", reason="livekit not installed"))
+    assert "echo off (livekit not installed)" in screen_text(board)
+
+
 def test_meter_and_sparkline_scale():
     assert meter(-100.0) == "░" * 24
     assert meter(0.0) == "█" * 24

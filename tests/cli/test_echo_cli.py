@@ -12,6 +12,15 @@ def test_doctor_lists_the_echo_canceller(cli):
     assert re.search(r"^ok\s+echo cancellation: WebRTC", result.output, re.M), result.output
 
 
+def test_doctor_shows_the_echo_settings(cli, monkeypatch):
+    result = cli.invoke(app, ["doctor"])
+    assert "noise suppression on, high-pass filter off, gain control off" in result.output
+    monkeypatch.setenv("VOICECLI_ECHO_AUTO_GAIN_CONTROL", "on")
+    monkeypatch.setenv("VOICECLI_ECHO_NOISE_SUPPRESSION", "off")
+    result = cli.invoke(app, ["doctor"])
+    assert "noise suppression off, high-pass filter off, gain control on" in result.output
+
+
 def test_doctor_says_why_without_it(cli, monkeypatch):
     monkeypatch.setitem(sys.modules, "livekit.rtc", None)
     result = cli.invoke(app, ["doctor"])

@@ -3,24 +3,23 @@ against a real server on 127.0.0.1.
 
 A question spoken into the virtual microphone must reach the server and its reply must be heard
 on the virtual speaker (recorded from ``vspeaker.monitor`` and transcribed) -- with the speaker
-looped back into the microphone, so the reply's echo would be answered if the microphone were
-not gated while it plays. Ctrl-C ends the client with 130 and closes its connection; no
-PortAudio or no device gives chat's message and exit code 4.
+looped back into the microphone, so the reply's echo would be answered if the client's echo
+canceller and guard let it through (barge-in over a reply: test_connect_barge_in.py). Ctrl-C
+ends the client with 130 and closes its connection; no PortAudio or no device gives chat's
+message and exit code 4.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import threading
 import time
 from contextlib import contextmanager
 
 import numpy as np
 import pytest
-from support.cli import command, voicecli
+from support.cli import voicecli
+from support.connect_client import Client
 from support.pulse import digits, stop_recording
 
 from voicecli.audio.file import load_audio, write_wav
@@ -38,59 +37,6 @@ def question_wav(tmp_path_factory):
     path = tmp_path_factory.mktemp("connect-live") / "two_plus_two.wav"
     write_wav(path, compose(0.3, "What is two plus two?", 0.5), 16000)
     return path
-
-
-class Client:
-    """``python -m voicecli connect URL --input mic --json`` in a subprocess; its messages are
-    collected as they come."""
-
-    def __init__(self, url: str, env: dict) -> None:
-        self.messages: list[dict] = []
-        self.proc = subprocess.Popen(
-            command("connect", url, "--input", "mic", "--json"),
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self._reader = threading.Thread(target=self._read)
-        self._reader.start()
-
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            if line.startswith("{"):
-                self.messages.append(json.loads(line))
-
-    def wait_for(self, kind: str, timeout: float, **match) -> dict | None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            for message in list(self.messages):
-                if message["type"] == kind and all(message.get(k) == v for k, v in match.items()):
-                    return message
-            time.sleep(0.05)
-        return None
-
-    def of(self, kind: str, **match) -> list[dict]:
-        return [
-            m
-            for m in self.messages
-            if m["type"] == kind and all(m.get(k) == v for k, v in match.items())
-        ]
-
-    def interrupt(self) -> tuple[int, float]:
-        """Ctrl-C: the exit code and the seconds from the signal to the process's end."""
-        sent = time.monotonic()
-        self.proc.send_signal(signal.SIGINT)
-        code = self.proc.wait(10)
-        return code, time.monotonic() - sent
-
-    def close(self) -> str:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(5)
-        self._reader.join(5)
-        return self.proc.stderr.read()
 
 
 @contextmanager
@@ -140,7 +86,7 @@ def test_a_spoken_question_is_answered_on_the_speaker_and_its_echo_is_not(
     try:
         with speaker_recording(pulse, recording):  # the reply's echo reaches the microphone
             client = Client(server.url, pulse.env)
-            assert client.wait_for("ready", 20), "the client did not connect"
+            assert client.wait_for("ready", 60), "the client did not connect"
             pulse.play(question_wav).wait(10)
             assert client.wait_for("playback", 20, state="stopped"), "no reply was sent"
             time.sleep(4.0)  # the reply plays (~1.5 s); its echo, were it not gated, a turn

@@ -1,4 +1,5 @@
-"""The Rich dashboard of ``voicecli chat``: conversation, state, level, latency, system, alerts.
+"""The Rich dashboard of ``voicecli chat``: conversation, state, level, echo canceller, latency,
+system, alerts.
 
 Why this shape: it is one more consumer of the event bus (``apply`` folds events into a
 DashboardState); a ManagedThread redraws at most ``REFRESH_HZ`` times a second, and only when
@@ -23,7 +24,7 @@ from voicecli.cli.dashboard_state import MUTED, SPEAKING, THINKING, DashboardSta
 from voicecli.cli.dashboard_thermal import banner, thermal_panel
 from voicecli.cli.printer import confirm_label
 from voicecli.cli.wake_view import seconds_left, wake_label
-from voicecli.core.events import Event
+from voicecli.core.events import Echo, Event
 from voicecli.core.lifecycle import ManagedThread
 from voicecli.thermal.monitor import ThermalMonitor
 
@@ -61,6 +62,18 @@ def decided_by(metrics) -> str:
     if metrics.turn_probability is None:
         return metrics.turn_source
     return f"{metrics.turn_source} (p {metrics.turn_probability:.2f})"
+
+
+def echo_label(event: Echo) -> str:
+    """``echo converged, ERLE 42 dB, delay 260 ms`` | ``echo idle`` | ``echo off (why)``."""
+    if event.state == "off":
+        return f"echo off ({event.reason})" if event.reason else "echo off"
+    parts = [f"echo {event.state}"]
+    if event.erle_db is not None:
+        parts.append(f"ERLE {event.erle_db:.0f} dB")
+    if event.delay_ms is not None:
+        parts.append(f"delay {event.delay_ms:.0f} ms")
+    return ", ".join(parts)
 
 
 def meter(db: float) -> str:
@@ -105,6 +118,7 @@ class Dashboard:
         with self.state.lock:
             return Group(
                 self._header(),
+                *self._echo(),
                 *banner(self.monitor),
                 self._conversation(),
                 self._numbers(),
@@ -127,6 +141,14 @@ class Dashboard:
         if self.title:
             text.append(f"  {self.title}", style="dim")
         return text
+
+    def _echo(self) -> list[Text]:
+        """The echo line under the header, once the canceller reported (``--echo-cancel``)."""
+        echo = self.state.echo
+        if echo is None:
+            return []
+        style = "green" if echo.state == "converged" else "yellow"
+        return [Text(f" {echo_label(echo)}", style=style)]
 
     def _conversation(self) -> Panel:
         lines = Text()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from voicecli.core.events import (
     BargeIn,
     ConfirmEvent,
+    Echo,
     ErrorEvent,
     Event,
     Level,
@@ -58,6 +59,7 @@ class DashboardState:
     alerts: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=4))
     barge_ins: int = 0
     wake: WakeState | None = None  # hands-free state (chat --wake-word)
+    echo: Echo | None = None  # the echo canceller's latest state (--echo-cancel)
     confirm: ConfirmEvent | None = None  # the last ``confirm`` event (a question pending: asked)
     version: int = 0  # bumped by every change the screen shows, but the level's
     level_version: int = 0  # bumped when the level moved by 1 dB or more
@@ -106,6 +108,8 @@ class DashboardState:
             self.barge_ins += 1
         elif isinstance(event, WakeState):
             self.wake = event
+        elif isinstance(event, Echo):
+            self.echo = event
         elif isinstance(event, ConfirmEvent):
             self.confirm = event
         else:

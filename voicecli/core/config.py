@@ -132,6 +132,17 @@ class WakeConfig:
 
 
 @dataclass
+class EchoConfig:
+    """The WebRTC echo canceller's extra processing (``chat --echo-cancel``, ``connect --input
+    mic``): each is on by default only where it lowered WER on real speech in noise
+    (benchmarks/ECHO.md)."""
+
+    noise_suppression: bool = True
+    high_pass_filter: bool = False
+    auto_gain_control: bool = False
+
+
+@dataclass
 class ConfirmConfig:
     """Ask back before acting on a doubtful spoken turn (docs/confirm.md); the thresholds were
     chosen on real recordings (benchmarks/CONFIRM.md)."""
@@ -152,6 +163,7 @@ class Config:
     thermal: ThermalConfig = field(default_factory=ThermalConfig)
     llm: LlmConfig = field(default_factory=LlmConfig)
     wake: WakeConfig = field(default_factory=WakeConfig)
+    echo: EchoConfig = field(default_factory=EchoConfig)
     confirm: ConfirmConfig = field(default_factory=ConfirmConfig)
 
 

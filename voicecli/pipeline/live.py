@@ -37,9 +37,10 @@ class LiveOptions:
     # WebRTC echo cancellation on the microphone (--echo-cancel): off by default, as it costs
     # WER -- real speech in noise, and questions over a reply (benchmarks/ECHO.md)
     echo_cancel: bool = False
-    noise_suppression: bool = True  # through the module, WER in noise is lower with it on
-    high_pass_filter: bool = False  # no WER change measured
-    auto_gain_control: bool = False  # not measured
+    # the module's extra processing: the ``[echo]`` settings (core.config.EchoConfig)
+    noise_suppression: bool = True
+    high_pass_filter: bool = False
+    auto_gain_control: bool = False
 
 
 class LiveAudio:

@@ -186,12 +186,13 @@ class Streamer:
     """Stream one input to the server until ``done``; reconnect and resume when dropped.
 
     ``chunks`` yields s16le PCM at ``options.rate`` (None: no audio), sent in real time when
-    ``realtime``; ``on_message`` receives every server message (audio with its ``data``)."""
+    ``realtime``, or a control message (a dict: ``interrupt``), sent in its place in the stream;
+    ``on_message`` receives every server message (audio with its ``data``)."""
 
     def __init__(
         self,
         options: StreamOptions,
-        chunks: AsyncIterator[bytes] | None,
+        chunks: AsyncIterator[bytes | dict] | None,
         on_message: Callable[[dict[str, Any]], None],
         on_status: Callable[[str], None],
         realtime: bool = True,
@@ -282,6 +283,10 @@ class Streamer:
                     self._audio_done = True
                     break
             self._unsent = chunk
+            if isinstance(chunk, dict):  # a control message the input put in the stream
+                await client.send_json(chunk)
+                self._unsent = None
+                continue
             if self.realtime:  # sent once it has been "recorded", as a microphone would
                 sent_s += len(chunk) / 2 / self.options.rate
                 await asyncio.sleep(max(0.0, start + sent_s - time.monotonic()))
@@ -317,7 +322,8 @@ class LiveChunks:
     """The frames a live source's thread (the microphone) puts on ``frames``, as s16le; the
     source sets the pace. The queue is polled, so the thread never waits on the event loop,
     and a cancelled wait (a dropped connection) loses nothing: streaming goes on after the
-    reconnect. A failed source raises its error; a stopped one ends the input."""
+    reconnect. A failed source raises its error; a stopped one ends the input. A dict put
+    between the frames (the client's barge-in: ``interrupt``) is passed on as it is."""
 
     def __init__(self, frames: queue.Queue, source: ManagedThread, poll_s: float = 0.01):
         self.frames = frames
@@ -327,7 +333,7 @@ class LiveChunks:
     def __aiter__(self) -> LiveChunks:
         return self
 
-    async def __anext__(self) -> bytes:
+    async def __anext__(self) -> bytes | dict:
         while True:
             try:
                 frame = self.frames.get_nowait()
@@ -337,4 +343,6 @@ class LiveChunks:
                     raise StopAsyncIteration from None
                 await asyncio.sleep(self.poll_s)
                 continue
+            if isinstance(frame, dict):
+                return frame
             return to_int16(frame.samples).astype("<i2").tobytes()

@@ -70,6 +70,11 @@ def bench(
         help="Turn-taking: cut-offs, merges and waits of rules/model/combined (docs/bench.md).",
     ),
     fast: bool = typer.Option(False, "--fast", help="With --turns: feed audio unpaced."),
+    echo: bool = typer.Option(
+        False,
+        "--echo",
+        help="The WebRTC echo canceller on offline room mixes: delay, ERLE, convergence, CPU.",
+    ),
 ) -> None:
     """Measure each pipeline stage (p50/p95/p99), WER and resources on a speech corpus.
 
@@ -79,12 +84,17 @@ def bench(
 
     With --wake: wake-word detection, false accepts per hour and CPU (docs/wake.md).
 
+    With --echo: the echo canceller on offline room mixes (delay, ERLE, convergence, CPU).
+
     With --turns: the turn detectors on recordings with known turn counts (--corpus DIR: a
     folder with labels.json or truth.json, or holding such folders; plus synthetic ones)."""
     from voicecli.cli.assistant import assistant_config
 
     if wake:
         _wake(corpus, report)
+        return
+    if echo:
+        _echo(report)
         return
     if repeat < 1:
         raise UsageError("--repeat must be at least 1")
@@ -267,6 +277,25 @@ def _wake(corpus: Path | None, report: Path | None) -> None:
         corpus, load_config().config.wake, progress=lambda w: err.print(f"scoring {w} ...")
     )
     render_wake(result, Console())
+    if report:
+        write_report(result, report)
+
+
+def _echo(report: Path | None) -> None:
+    """``--echo``: bench runs no speaker, so the canceller is measured on offline mixes."""
+    from rich.console import Console
+
+    from voicecli.audio.echo_canceller import EchoUnavailable, load_module
+    from voicecli.bench.echo_mix import render_echo, run_echo_bench
+    from voicecli.bench.report import write_report
+    from voicecli.core.errors import ModelMissingError
+
+    try:
+        load_module()
+    except EchoUnavailable as exc:
+        raise ModelMissingError(str(exc)) from None
+    result = run_echo_bench()
+    render_echo(result, Console())
     if report:
         write_report(result, report)
 

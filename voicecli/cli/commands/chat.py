@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from importlib import resources
 from pathlib import Path
 
@@ -100,6 +101,7 @@ def chat(
                 barge_in,
                 push_to_talk,
                 echo_cancel=echo_cancel,
+                **dataclasses.asdict(config.echo),
             ),
             bus.publish,
         )

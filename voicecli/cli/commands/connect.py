@@ -1,14 +1,21 @@
 """``voicecli connect``: talk to a ``voicecli serve`` server from a file, a pipe or the
 microphone, and hear the replies on the speaker or keep them in a file.
 
-Why the microphone is gated while a reply plays: the speaker's voice would come back through
-it and be answered. The echo guard chat uses (without barge-in) sends silence instead, so the
-server's clock keeps moving; speaking over a reply therefore does not interrupt it.
+With the microphone and the speaker, the speaker's voice comes back through the microphone.
+The server cannot tell it from the user's (nor know what the client is still playing), so the
+client runs the same WebRTC echo canceller and echo guard as ``chat --echo-cancel
+--barge-in``, with its own playback as the reverse stream: speech over its playback cuts the
+speaker at once and sends ``interrupt``, then the speech itself, which the server answers as
+the next turn. Until the canceller has settled on a reply, and with ``--no-barge-in`` or
+without the module, the guard gates the microphone instead (silence is sent, so the server's
+clock keeps moving) and speaking over a reply does not interrupt it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import json
 import os
 import queue
@@ -25,6 +32,7 @@ from voicecli.cli.options import InputDevice, Output, OutputDevice
 from voicecli.core.errors import ExitStatus, UsageError
 
 MIC, SPEAKER = "mic", "speaker"
+INTERRUPT = {"type": "interrupt"}  # the client's barge-in, sent in place in the audio stream
 MIC_FRAMES = 64  # microphone frames queued for the connection (~2 s; beyond: dropped, counted)
 
 
@@ -106,19 +114,64 @@ async def _stream(options, chunks, realtime: bool, pipe: bool, printer) -> ExitS
     return await Streamer(options, chunks, printer, status, realtime=realtime).run()
 
 
+class ClientBargeIn:
+    """What the echo guard interrupts on the client (``LiveAudio.attach``): the speaker is cut
+    at once through the printer's PlaybackLine (a local ``barge_in`` event with its stop
+    latency), and ``interrupt`` goes to the server ahead of the speech that caused it.
+
+    A word too short to barge in ("stop") is not transcribed: the client has no speech model,
+    so ``hear`` drops it as the gate would."""
+
+    def __init__(self, line, frames: queue.Queue) -> None:
+        self.line = line
+        self.frames = frames
+
+    def interrupt(self, request) -> bool:
+        stopped = self.line.interrupt(request)
+        with contextlib.suppress(queue.Full):  # behind: the server cuts on hearing the speech
+            self.frames.put_nowait(INTERRUPT)
+        return stopped
+
+    def hear(self, _word) -> None:
+        return None
+
+
 class Devices:
     """The microphone (with its thread) and the sink of the replies, opened before connecting
-    so that a missing device fails first (exit 4), as in chat."""
+    so that a missing device fails first (exit 4), as in chat. With both the microphone and
+    the speaker, barge-in through the WebRTC echo canceller unless ``barge_in`` is off or the
+    module cannot load (then a notice, and the gate)."""
 
-    def __init__(self, mic: bool, output: str, input_device, output_device, rate: int) -> None:
+    def __init__(
+        self,
+        mic: bool,
+        output: str,
+        input_device,
+        output_device,
+        rate: int,
+        *,
+        barge_in: bool = True,
+        json_: bool = False,
+    ) -> None:
         self.speaker = output.lower() == SPEAKER
         self.audio = None
         self.thread = None
+        self.json = json_
+        self.barge_in = mic and self.speaker and barge_in and _canceller_loads()
         if mic:
+            from voicecli.core.config import load_config
             from voicecli.pipeline.live import LiveAudio, LiveOptions
 
             live_output = SPEAKER if self.speaker else "none"
-            options = LiveOptions(input_device, live_output, output_device, reply_rate=rate)
+            options = LiveOptions(
+                input_device,
+                live_output,
+                output_device,
+                barge_in=self.barge_in,
+                reply_rate=rate,
+                echo_cancel=self.barge_in,
+                **dataclasses.asdict(load_config().config.echo),
+            )
             self.audio = LiveAudio(options, self._mic_event)
         if self.audio is not None and self.speaker:
             self.sink = self.audio.sink
@@ -131,17 +184,23 @@ class Devices:
 
             self.sink = NullSink() if output.lower() == "none" else FileSink(output, rate=rate)
 
-    @staticmethod
-    def _mic_event(event) -> None:
-        if event.type == "warning":  # capture overflow; levels and mic states are not shown
+    def _mic_event(self, event) -> None:
+        """Capture warnings on stderr; with ``--json`` the echo canceller's ``echo`` events
+        too (levels and mic states are not shown)."""
+        if event.type == "warning":
             typer.echo(f"voicecli: warning: {event.message}", err=True)
+        elif event.type == "echo" and self.json:
+            typer.echo(json.dumps(event.to_dict()))
 
-    def mic_chunks(self):
-        """Start the microphone; its frames as the Streamer's input."""
+    def mic_chunks(self, line):
+        """Start the microphone; its frames as the Streamer's input. ``line`` is the reply
+        audio's PlaybackLine, which a barge-in cuts."""
         from voicecli.core.lifecycle import ManagedThread
         from voicecli.server.client import LiveChunks
 
         frames: queue.Queue = queue.Queue(MIC_FRAMES)
+        if self.barge_in:
+            self.audio.attach(ClientBargeIn(line, frames))
         self.thread = ManagedThread("mic", self.audio.source.run, frames).start()
         return LiveChunks(frames, self.thread)
 
@@ -155,6 +214,16 @@ class Devices:
         if self.thread is not None:
             self.thread.stop_and_join()
         self.sink.close()
+
+
+def _canceller_loads() -> bool:
+    """The WebRTC module loads here; if not, say so once: the microphone is gated instead."""
+    from voicecli.audio.echo_canceller import unavailable_reason
+
+    reason = unavailable_reason()
+    if reason is not None:
+        typer.echo(f"voicecli: {reason}; the microphone is muted while replies play", err=True)
+    return reason is None
 
 
 @app.command()
@@ -177,6 +246,11 @@ def connect(
         None, "--token", envvar="VOICECLI_TOKEN", help="The server's token (env VOICECLI_TOKEN)."
     ),
     json_: bool = typer.Option(False, "--json", help="Print the server's messages as JSON Lines."),
+    no_barge_in: bool = typer.Option(
+        False,
+        "--no-barge-in",
+        help="With --input mic on the speaker: mute the mic while replies play (no interrupting).",
+    ),
 ) -> None:
     """Stream audio to a voicecli server in real time and print what comes back."""
     from voicecli.server.client import StreamOptions, parse_address
@@ -197,13 +271,23 @@ def connect(
     if input is not None and not mic:  # a bad file fails now, before connecting (exit 3)
         chunks, realtime = _open_input(input, options.rate, options.frame_ms)
     pipe = input == "-" and chunks is None
-    devices = Devices(mic, output, input_device, output_device, options.rate)
+    if no_barge_in and not (mic and output.lower() == SPEAKER):
+        raise UsageError("--no-barge-in needs --input mic and --output speaker")
+    devices = Devices(
+        mic,
+        output,
+        input_device,
+        output_device,
+        options.rate,
+        barge_in=not no_barge_in,
+        json_=json_,
+    )
     try:
+        printer = MessagePrinter(json_, devices.sink, speaker=devices.speaker)
         if mic:
-            chunks = devices.mic_chunks()
+            chunks = devices.mic_chunks(printer.line)
             name = devices.audio.source.name
             typer.echo(f"voicecli: listening on {name} (Ctrl-C ends)", err=True)
-        printer = MessagePrinter(json_, devices.sink, speaker=devices.speaker)
         status = asyncio.run(_stream(options, chunks, realtime, pipe, printer))
         if status is ExitStatus.OK:
             devices.finish()

@@ -86,10 +86,18 @@ def _check_wake() -> tuple[bool, str]:
 
 def _check_echo() -> tuple[bool, str]:
     from voicecli.audio.echo_canceller import unavailable_reason
+    from voicecli.core.config import load_config
 
     reason = unavailable_reason()
     if reason is None:
-        return True, "echo cancellation: WebRTC audio processing (livekit) loads"
+        echo = load_config().config.echo
+        settings = (
+            ("noise suppression", echo.noise_suppression),
+            ("high-pass filter", echo.high_pass_filter),
+            ("gain control", echo.auto_gain_control),
+        )
+        switches = ", ".join(f"{name} {'on' if on else 'off'}" for name, on in settings)
+        return True, f"echo cancellation: WebRTC audio processing (livekit) loads; {switches}"
     return False, f"echo cancellation: {reason} (for --echo-cancel)"
 
 
