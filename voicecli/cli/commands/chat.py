@@ -52,6 +52,7 @@ def chat(
     llm_model: options.LlmModel = None,
     voice: options.Voice = None,
     rate: options.Rate = None,
+    bias: options.Bias = None,
     linger: float = typer.Option(
         10.0, "--linger", help="At the end of the input, wait this long for timers due by then."
     ),
@@ -79,7 +80,7 @@ def chat(
         raise UsageError(
             "--input-device, --barge-in, --push-to-talk and --echo-cancel need --input mic"
         )
-    settings = options.AssistantOptions(model, brain, llm, llm_url, llm_model, voice, rate)
+    settings = options.AssistantOptions(model, brain, llm, llm_url, llm_model, voice, rate, bias)
     config = assistant_config(settings)
     if wake_word is not None:  # the flag wins over wake.word in the file or environment
         config.wake.word = wake_word
