@@ -58,6 +58,7 @@ def check_tts_settings(tts: TtsConfig) -> None:
 
 def assistant_config(options: AssistantOptions) -> Config:
     """The effective settings (defaults < file < env < ``options``), checked."""
+    from voicecli.reply.bias import bias_for
     from voicecli.reply.brain import BRAINS
     from voicecli.reply.llm import backend_kind
 
@@ -66,6 +67,7 @@ def assistant_config(options: AssistantOptions) -> Config:
     if config.brain.name not in BRAINS:
         raise UsageError(f"unknown brain {config.brain.name!r}: use skills or echo")
     backend_kind(config.llm)
+    bias_for(config)  # an unknown stt.bias: exit 2 before any model loads
     return config
 
 

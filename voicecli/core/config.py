@@ -32,6 +32,9 @@ class SttConfig:
     allow_download: bool = False
     partials: bool = True  # partial transcripts while the user speaks
     partial_interval_s: float = 0.4  # of new speech between partials
+    # recognition prompt (reply/bias.py): "skills" (the skills' words, wake word, previous
+    # turn) or "off"; measured in docs/recognition.md
+    bias: str = "off"
 
 
 @dataclass

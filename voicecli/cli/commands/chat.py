@@ -52,6 +52,7 @@ def chat(
     llm_model: options.LlmModel = None,
     voice: options.Voice = None,
     rate: options.Rate = None,
+    bias: options.Bias = None,
     linger: float = typer.Option(
         10.0, "--linger", help="At the end of the input, wait this long for timers due by then."
     ),
@@ -79,7 +80,7 @@ def chat(
         raise UsageError(
             "--input-device, --barge-in, --push-to-talk and --echo-cancel need --input mic"
         )
-    settings = options.AssistantOptions(model, brain, llm, llm_url, llm_model, voice, rate)
+    settings = options.AssistantOptions(model, brain, llm, llm_url, llm_model, voice, rate, bias)
     config = assistant_config(settings)
     if wake_word is not None:  # the flag wins over wake.word in the file or environment
         config.wake.word = wake_word
@@ -100,6 +101,8 @@ def chat(
                 barge_in,
                 push_to_talk,
                 echo_cancel=echo_cancel,
+                # 96 ms blocks while hands-free, except under the echo canceller (docs/wake.md)
+                capture_frames=1 if gate is None or echo_cancel else gate.capture_frames,
                 **dataclasses.asdict(config.echo),
             ),
             bus.publish,
@@ -123,6 +126,8 @@ def chat(
         )
         if audio is not None:
             audio.attach(pipeline)
+            if gate is not None:  # with --echo-cancel the wake word stops a reply
+                audio.wake_interrupts(config.wake)
         if gate is not None and config.wake.chime:
             gate.chime = _chime(sink)
         status = _run_with_transcript(pipeline, audio, transcript, json_=json_, plain=plain)
