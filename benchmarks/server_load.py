@@ -2,6 +2,7 @@
 
     python benchmarks/server_load.py [--sessions 1,4,8] [--turns 3] [--mode audio|text]
                                      [--url ws://HOST:PORT] [--token T] [--json] [--voice V]
+                                     [--tts-nice N]
 
 Without ``--url`` it starts a server in this process (models loaded once, a free port on
 127.0.0.1, ``--max-sessions`` = the largest session count). Each session is a real WebSocket
@@ -10,8 +11,9 @@ in real time in 20 ms frames, 1.5 s of silence after it) or typed. Latency is me
 client: from the end of the question's speech (the last speech frame sent; for a typed turn,
 the text sent) to the first reply audio received. "wrong" counts misheard questions (the reply
 lacks the product: a transcription error); "errors" counts failures: no reply audio, error
-events, dropped connections, timeouts. The first count (1 session by default) is the
-baseline of the same run.
+events, dropped connections, timeouts. "eos p50" is the server's own end of speech ->
+transcript (``turn_metrics.eos_to_transcript_ms``), "stt p50" its STT compute time. The first
+count (1 session by default) is the baseline of the same run.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ LEAD_S, TAIL_S, FRAME_MS = 0.3, 1.5, 20
 class Result:
     latencies_ms: list[float] = field(default_factory=list)
     stt_ms: list[float] = field(default_factory=list)
+    eos_ms: list[float] = field(default_factory=list)  # end of speech -> transcript (server)
     wrong: list[str] = field(default_factory=list)  # misheard: a transcription error, not a failure
     errors: list[str] = field(default_factory=list)  # no reply, error events, drops, timeouts
 
@@ -79,6 +82,8 @@ async def one_turn(client: ClientSession, question: str, answer: int, mode: str,
         elif kind == "turn_metrics":
             if message.get("stt_compute_ms") is not None:
                 result.stt_ms.append(message["stt_compute_ms"])
+            if message.get("eos_to_transcript_ms") is not None:
+                result.eos_ms.append(message["eos_to_transcript_ms"])
             break
     if sender is not None:
         await sender
@@ -139,6 +144,7 @@ def summary(sessions: int, turns: int, result: Result, elapsed: float) -> dict:
         "p95_ms": round(percentile(lat, 95), 1) if lat else None,
         "max_ms": round(max(lat), 1) if lat else None,
         "stt_p50_ms": round(statistics.median(result.stt_ms), 1) if result.stt_ms else None,
+        "eos_p50_ms": round(statistics.median(result.eos_ms), 1) if result.eos_ms else None,
         "wall_s": round(elapsed, 1),
         "error_samples": result.errors[:3],
         "wrong_samples": result.wrong[:3],
@@ -166,6 +172,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true", help="print JSON lines")
     parser.add_argument("--voice", help="the server's TTS voice (default: the configured one)")
+    parser.add_argument("--tts-nice", type=int, help="the server's tts.nice (Piper's niceness)")
     args = parser.parse_args()
     counts = [int(n) for n in args.sessions.split(",")]
     server = None
@@ -177,6 +184,8 @@ def main() -> int:
 
         config = Config()
         config.tts.voice = args.voice or config.tts.voice
+        if args.tts_nice is not None:
+            config.tts.nice = args.tts_nice
         server = VoiceServer(
             ServerOptions(port=0, max_sessions=max(counts), token=args.token),
             Engines.load(config),
@@ -192,7 +201,8 @@ def main() -> int:
         if not args.json:
             print(f"{args.mode} turns against {url}")
             print(
-                "sessions  turns  answered  wrong  errors  p50 ms  p95 ms  max ms  stt p50  wall s"
+                "sessions  turns  answered  wrong  errors  p50 ms  p95 ms  max ms  stt p50"
+                "  eos p50  wall s"
             )
         for count in counts:
             result, elapsed = asyncio.run(
@@ -207,7 +217,7 @@ def main() -> int:
                     f"{row['sessions']:>8}  {row['turns']:>5}  {row['answered']:>8}  "
                     f"{row['wrong']:>5}  {row['errors']:>6}  {row['p50_ms']!s:>6}  "
                     f"{row['p95_ms']!s:>6}  {row['max_ms']!s:>6}  {row['stt_p50_ms']!s:>7}  "
-                    f"{row['wall_s']:>6}"
+                    f"{row['eos_p50_ms']!s:>7}  {row['wall_s']:>6}"
                 )
                 for sample in row["error_samples"]:
                     print(f"          error: {sample}")

@@ -1,13 +1,19 @@
 """TTS benchmark: Piper vs espeak-ng on the 50 replies of benchmarks/tts_replies.txt.
 
-    python benchmarks/tts_bench.py [--limit N] [--json benchmarks/results/tts.json]
+    python benchmarks/tts_bench.py [--limit N] [--threads 1,2] [--json benchmarks/results/tts.json]
 
 Measures, per engine (Piper with 1 and 2 onnxruntime threads, espeak-ng gmw/en-us), in one run:
-- first audio: the time to synthesise what the responder speaks first (the first clause of a
-  long first sentence, else the first sentence; reply/sentences.py), p50 by reply length;
+- first audio: the time to synthesise what the responder speaks first (``first_pieces``: for
+  Piper the first phrase, else the first clause of a long first sentence, else the first
+  sentence; reply/sentences.py), p50 by reply length; "clause" is the same without the phrase
+  cut (the responder before it), measured alternately in the same run;
+- stalls: the reply's pieces synthesised one after another while the earlier ones play; a
+  stall is a piece not ready when the one before has played (summed per reply); the join
+  silence is the silence at a phrase cut after ``close_join``;
 - real-time factor: synthesis time / audio duration of whole replies;
-- round trip: each reply spoken whole, heard by tiny.en (beam 1), WER with bench's normaliser
-  against the spoken form of the reply (Speakable: what TTS was given);
+- round trip: each reply heard by tiny.en (beam 1), spoken whole and as streamed (the pieces
+  joined as the responder joins them), WER with bench's normaliser against the spoken form
+  of the reply (Speakable: what TTS was given);
 - Piper's cold start (import + load, first synthesis) and RSS, in a fresh process.
 Piper runs without noise (deterministic). Prints a Markdown table for benchmarks/RESULTS.md.
 """
@@ -32,9 +38,9 @@ from voicecli.core.config import Config
 from voicecli.listen.stt import SpeechToText
 from voicecli.reply.espeak_tts import EspeakEngine
 from voicecli.reply.piper_tts import PiperEngine
-from voicecli.reply.sentences import split_clauses, split_sentences
+from voicecli.reply.sentences import cut_mid_phrase, first_pieces, split_sentences
 from voicecli.reply.speakable import Speakable
-from voicecli.reply.tts import TTS_RATE
+from voicecli.reply.tts import SILENT, TTS_RATE, close_join
 
 HERE = Path(__file__).resolve().parent
 RATE = 175  # the default --rate
@@ -65,8 +71,40 @@ def load_replies(path: Path) -> list[tuple[str, str]]:
     return out
 
 
-def first_piece(said: str) -> str:
-    return split_clauses(split_sentences(said)[0])[0]
+def pieces(said: str, phrases: bool) -> list[str]:
+    """The pieces the responder synthesises, in order, for a reply said as ``said``."""
+    sentences = split_sentences(said)
+    return first_pieces(sentences[0], phrases) + sentences[1:]
+
+
+def joined(speak, parts: list[str]) -> tuple[np.ndarray, list, list, list, list]:
+    """The pieces spoken and joined as the responder joins them, each piece's synthesis wall
+    time, audio seconds and CPU time, and the silence at each phrase cut (ms)."""
+    audio, walls, seconds, cpus, joins = [], [], [], [], []
+    for index, part in enumerate(parts):
+        after = index > 0 and cut_mid_phrase(parts[index - 1])
+        before = index < len(parts) - 1 and cut_mid_phrase(part)
+        pcm, wall, cpu = timed(lambda p=part: speak(p))
+        pcm = close_join(pcm, start=after, end=before) if after or before else pcm
+        if after:
+            loud_prev = np.flatnonzero(np.abs(audio[-1]) > SILENT)
+            loud = np.flatnonzero(np.abs(pcm) > SILENT)
+            joins.append(1000 * (len(audio[-1]) - 1 - loud_prev[-1] + loud[0]) / TTS_RATE)
+        audio.append(pcm)
+        walls.append(wall)
+        cpus.append(cpu)
+        seconds.append(len(pcm) / TTS_RATE)
+    return np.concatenate(audio), walls, seconds, cpus, joins
+
+
+def stall_ms(walls: list[float], seconds: list[float]) -> float:
+    """Total time the speaker waits for a piece after the first started playing."""
+    ready, playing_until, stalled = walls[0], walls[0] + seconds[0], 0.0
+    for wall, length in zip(walls[1:], seconds[1:], strict=True):
+        ready += wall
+        stalled += max(0.0, ready - playing_until)
+        playing_until = max(ready, playing_until) + length
+    return stalled * 1000
 
 
 def timed(make) -> tuple[np.ndarray, float, float]:
@@ -77,24 +115,61 @@ def timed(make) -> tuple[np.ndarray, float, float]:
     return pcm, time.perf_counter() - start, time.process_time() - cpu
 
 
-def measure(name: str, speak, replies: list[tuple[str, str]], stt: SpeechToText) -> dict:
-    """First audio, RTF and round-trip WER of one engine over every reply."""
-    first, first_cpu, synth_s, audio_s, pairs, by_family = [], [], 0.0, 0.0, [], {}
+def hear(stt: SpeechToText, pcm: np.ndarray) -> str:
+    pause = np.zeros(SAMPLE_RATE // 2, dtype=np.float32)
+    audio = resample(pcm.astype(np.float32) / 32768.0, TTS_RATE, SAMPLE_RATE)
+    return stt.transcribe(np.concatenate([pause, audio, pause])).text
+
+
+def p50(values: list[float]) -> float:
+    return round(statistics.median(values), 1) if values else 0.0
+
+
+def measure(
+    name: str, speak, replies: list[tuple[str, str]], stt: SpeechToText, phrases: bool
+) -> dict:
+    """First audio, stalls, RTF and round-trip WER of one engine over every reply."""
+    first, first_cpu, clause, clause_cpu, joins = [], [], [], [], []
+    stalls, cpu_stalls, clause_stalls = [], [], []
+    synth_s, audio_s, pairs, streamed, by_family = 0.0, 0.0, [], [], {}
     for family, reply in replies:
         said = Speakable().convert(reply)
-        _, first_s, cpu_s = timed(lambda s=said: speak(first_piece(s)))
+        words = len(said.split())
+        _, clause_s, clause_cpu_s = timed(lambda s=said: speak(pieces(s, False)[0]))
+        _, first_s, cpu_s = timed(lambda s=said: speak(pieces(s, phrases)[0]))
         pcm, whole_s, _ = timed(lambda s=said: speak(s))
         synth_s += whole_s
         audio_s += len(pcm) / TTS_RATE
-        first.append((len(said.split()), first_s * 1000))
-        first_cpu.append((len(said.split()), cpu_s * 1000))
-        pause = np.zeros(SAMPLE_RATE // 2, dtype=np.float32)
-        audio = resample(pcm.astype(np.float32) / 32768.0, TTS_RATE, SAMPLE_RATE)
-        heard = stt.transcribe(np.concatenate([pause, audio, pause])).text
+        first.append((words, first_s * 1000))
+        first_cpu.append((words, cpu_s * 1000))
+        clause.append(clause_s * 1000)
+        clause_cpu.append(clause_cpu_s * 1000)
+        stream, walls, seconds, cpus, cuts = joined(speak, pieces(said, phrases))
+        stalls.append(stall_ms(walls, seconds))
+        cpu_stalls.append(stall_ms(cpus, seconds))  # as on an idle machine
+        joins += cuts
+        if phrases:  # the same reply streamed without the phrase cut, for comparison
+            clause_stalls.append(stall_ms(*joined(speak, pieces(said, False))[1:3]))
+        heard = hear(stt, pcm)
         pairs.append((said, heard))
+        streamed.append((said, hear(stt, stream)))
         by_family.setdefault(family, []).append((said, heard))
     result = {
         "engine": name,
+        "first_audio_clause_p50_ms": p50(clause),
+        "first_audio_clause_cpu_p50_ms": p50(clause_cpu),
+        "first_audio_cpu_p50_all_ms": p50([ms for _, ms in first_cpu]),
+        "stall_ms": {"p50": p50(stalls), "max": round(max(stalls), 1)},
+        "replies_with_stall_over_20ms": sum(ms > 20 for ms in stalls),
+        "replies_with_cpu_stall_over_20ms": sum(ms > 20 for ms in cpu_stalls),
+        "clause_cut_only": {
+            "stall_p50_ms": p50(clause_stalls),
+            "stall_max_ms": round(max(clause_stalls, default=0), 1),
+            "replies_with_stall_over_20ms": sum(ms > 20 for ms in clause_stalls),
+        },
+        "join_silence_ms": {"p50": p50(joins), "max": round(max(joins, default=0), 1)},
+        "wer_streamed": round(corpus_wer(streamed), 4),
+        "misheard_streamed": [(s, h) for s, h in streamed if corpus_wer([(s, h)]) > 0],
         "first_audio_p50_ms": {
             label: round(statistics.median(ms for words, ms in first if lo <= words <= hi), 1)
             for label, lo, hi in LENGTHS
@@ -111,15 +186,17 @@ def measure(name: str, speak, replies: list[tuple[str, str]], stt: SpeechToText)
         "wer_by_family": {f: round(corpus_wer(p), 4) for f, p in by_family.items()},
         "misheard": [(s, h) for s, h in pairs if corpus_wer([(s, h)]) > 0],
     }
-    print(f"{name}: {json.dumps({k: v for k, v in result.items() if k != 'misheard'})}")
+    brief = {k: v for k, v in result.items() if not k.startswith("misheard")}
+    print(f"{name}: {json.dumps(brief)}")
     return result
 
 
 def table(results: list[dict], cold: dict) -> str:
     labels = [label for label, _, _ in LENGTHS]
     head = "| engine | " + " | ".join(f"first audio p50, {lb}" for lb in labels)
-    head += " | all | RTF | WER tiny.en | skills | llm |"
-    rows = [head, "|" + "---|" * (len(labels) + 6)]
+    head += " | all | all, clause cut only | stall p50 / max | join | RTF | WER tiny.en"
+    head += " | skills | llm | WER as streamed |"
+    rows = [head, "|" + "---|" * (len(labels) + 10)]
     for r in results:
         cells = [
             f"{r['first_audio_p50_ms'].get(lb, '-')} ms "
@@ -129,8 +206,15 @@ def table(results: list[dict], cold: dict) -> str:
         fam = r["wer_by_family"]
         rows.append(
             f"| {r['engine']} | " + " | ".join(cells) + f" | {r['first_audio_p50_all_ms']} ms"
+            f" (CPU {r['first_audio_cpu_p50_all_ms']})"
+            f" | {r['first_audio_clause_p50_ms']} ms (CPU {r['first_audio_clause_cpu_p50_ms']})"
+            f" | {r['stall_ms']['p50']} / {r['stall_ms']['max']} ms"
+            f" ({r['replies_with_stall_over_20ms']} replies > 20 ms;"
+            f" clause cut only {r['clause_cut_only']['replies_with_stall_over_20ms']};"
+            f" by CPU time {r['replies_with_cpu_stall_over_20ms']})"
+            f" | {r['join_silence_ms']['p50']} ms"
             f" | {r['rtf']} | {r['wer']:.1%} | {fam.get('skills', 0):.1%}"
-            f" | {fam.get('llm', 0):.1%} |"
+            f" | {fam.get('llm', 0):.1%} | {r['wer_streamed']:.1%} |"
         )
     rows.append("")
     rows.append(
@@ -145,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--json", type=Path, default=HERE / "results" / "tts.json")
+    parser.add_argument("--threads", default="1,2", help="Piper thread counts to measure")
     args = parser.parse_args(argv)
     replies = load_replies(HERE / "tts_replies.txt")[: args.limit]
     cold = json.loads(
@@ -155,12 +240,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cold: {cold}")
     stt = SpeechToText(Config().stt)
     espeak = EspeakEngine()
+    load = [os.getloadavg()]  # the machine is shared: say how busy it was
+    cpu0 = time.process_time()
     results = [
         measure(
-            "espeak-ng gmw/en-us", lambda t: espeak.synthesize(t, "gmw/en-us", RATE), replies, stt
+            "espeak-ng gmw/en-us",
+            lambda t: espeak.synthesize(t, "gmw/en-us", RATE),
+            replies,
+            stt,
+            phrases=False,
         )
     ]
-    for threads in (1, 2):
+    for threads in (int(n) for n in args.threads.split(",")):
         piper = PiperEngine.load("joe", threads, deterministic=True)
         piper.synthesize("Hello.", RATE, TTS_RATE)  # warm-up: the first run allocates
         results.append(
@@ -169,15 +260,17 @@ def main(argv: list[str] | None = None) -> int:
                 lambda t, p=piper: p.synthesize(t, RATE, TTS_RATE),
                 replies,
                 stt,
+                phrases=True,
             )
         )
-    load = [round(x, 2) for x in os.getloadavg()]  # the machine is shared: say how busy it was
+    load = [round(x, 2) for x in load[0] + os.getloadavg()]  # (1, 5, 15 min) start, end
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(
         json.dumps({"load_avg": load, "cold": cold, "engines": results}, indent=1) + "\n"
     )
     print(table(results, cold))
-    print(f"load average at the end (1, 5, 15 min): {load}; {os.cpu_count()} cores")
+    print(f"load average (1, 5, 15 min) at the start and the end: {load}; {os.cpu_count()} cores")
+    print(f"CPU time of the run: {time.process_time() - cpu0:.0f} s")
     return 0
 
 

@@ -5,10 +5,12 @@
 Both variants run on the same private PulseAudio virtual microphone (tests/support/pulse.py),
 alternating, in the same run: the baseline is ``voicecli chat --plain`` (VAD on every frame,
 STT on whatever it hears), the other adds ``--wake-word`` (only the wake-word model runs while
-asleep). Each round starts the process, waits ``--settle`` seconds for the models to load, then
-reads the process's CPU time (every thread, psutil) over ``--seconds``; the input is
-silence, then the kitchen recording ($VOICECLI_SHARED_AUDIO or ../shared/audio, looped)
-played into the mic: a room nobody talks to. Reported: median percent of one core per
+asleep). Each round starts the process, waits until it has loaded (its main thread, which
+loads the models and then only waits, uses under ``--idle`` % for 3 s: on a loaded machine a
+fixed wait measured the end of model loading), then reads the process's CPU time (every
+thread, psutil) over ``--seconds``; the input is silence, then the kitchen recording
+($VOICECLI_SHARED_AUDIO or ../shared/audio, looped) played into the mic: a room nobody talks
+to. Reported: median percent of one core per
 variant and input.
 """
 
@@ -37,6 +39,23 @@ from voicecli.audio.file import load_audio, write_wav  # noqa: E402
 SHARED = Path(os.environ.get("VOICECLI_SHARED_AUDIO") or ROOT.parent / "shared" / "audio")
 
 
+def _main_thread_s(process: psutil.Process) -> float:
+    thread = next(t for t in process.threads() if t.id == process.pid)
+    return thread.user_time + thread.system_time
+
+
+def _wait_loaded(process: psutil.Process, args) -> None:
+    """Until the main thread (it loads the models, then only waits) is idle for 3 s."""
+    start = time.monotonic()
+    time.sleep(args.settle)
+    while time.monotonic() - start < 180:
+        before = _main_thread_s(process)
+        time.sleep(3.0)
+        if (_main_thread_s(process) - before) / 3.0 * 100 < args.idle:
+            return
+    raise RuntimeError("voicecli did not finish loading within 180 s")
+
+
 def measure(pulse: PulseDaemon, args, word: str | None, noise: Path | None) -> float:
     command = [sys.executable, "-m", "voicecli", "chat", "--plain", "--output", "none"]
     if word:
@@ -46,7 +65,7 @@ def measure(pulse: PulseDaemon, args, word: str | None, noise: Path | None) -> f
     )
     player = None
     try:
-        time.sleep(args.settle)
+        _wait_loaded(psutil.Process(proc.pid), args)
         if noise is not None:
             player = pulse.play(noise)
             time.sleep(1.0)
@@ -68,7 +87,8 @@ def measure(pulse: PulseDaemon, args, word: str | None, noise: Path | None) -> f
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--settle", type=float, default=20.0)
+    parser.add_argument("--settle", type=float, default=5.0)
+    parser.add_argument("--idle", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--word", default="okay_nabu")
     parser.add_argument("--json", action="store_true")

@@ -42,8 +42,10 @@ def engines() -> Engines:
 
 @pytest.fixture(scope="session")
 def piper_tts() -> TextToSpeech:
-    """The Piper voice (joe), without noise: the same samples on every run."""
-    tts = TextToSpeech(TtsConfig(voice="piper:joe"), deterministic=True)
+    """The Piper voice (joe), without noise: the same samples on every run. At the tests'
+    own priority (nice 0): on a loaded machine a niced Piper waits behind every other process
+    (the niced path has its own test)."""
+    tts = TextToSpeech(TtsConfig(voice="piper:joe", nice=0), deterministic=True)
     assert tts.engine == "piper", tts.fallback
     return tts
 

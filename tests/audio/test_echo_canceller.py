@@ -8,7 +8,7 @@ import threading
 import jsonschema
 import numpy as np
 import pytest
-import soxr
+from support.echo import reply_audio
 
 from voicecli.audio.echo_canceller import (
     PIECE,
@@ -17,21 +17,15 @@ from voicecli.audio.echo_canceller import (
     measure_delay,
     unavailable_reason,
 )
-from voicecli.core.audio_format import FRAME, SAMPLE_RATE, TTS_RATE
+from voicecli.core.audio_format import FRAME, SAMPLE_RATE
 from voicecli.core.events import Echo
-from voicecli.reply.synth import compose
 
 BLOCK_LIVEKIT = "import sys; sys.modules['livekit'] = None; sys.modules['livekit.rtc'] = None\n"
 
 
 @pytest.fixture(scope="module")
 def reply() -> np.ndarray:
-    audio = compose(
-        "The forecast says a dry morning, clouds after noon and a cool evening by the river.",
-        0.2,
-        "Remember to take a coat if you go out late.",
-    )
-    return soxr.resample(audio, TTS_RATE, SAMPLE_RATE).astype(np.float32)
+    return reply_audio()
 
 
 def _room(reply: np.ndarray, delay_ms: int, rt60: float, seed: int = 1) -> np.ndarray:

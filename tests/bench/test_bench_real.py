@@ -2,7 +2,8 @@
 
 Recordings: ../shared/audio/real (Free Spoken Digit Dataset CC BY-SA 4.0; Picovoice
 speech-to-intent-benchmark and koala, Apache-2.0; iver56/audiomentations, MIT; see its README).
-A subset keeps it fast: the first 3 utterances (spoken digits) and the first 3 noise files.
+A subset keeps it fast: the first 3 utterances (spoken digits) and the first 3 noise files,
+with the recognition prompt on (so ``transcribe()`` runs plain and with the same prompt).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def test_bench_real_utterances_with_baseline_and_noise(cli, shared_audio, tmp_pa
     report_path = tmp_path / "bench.json"
     args = ["bench", "--corpus", str(real / "utterances"), "--limit", "3", "--baseline"]
     args += ["--noise", str(real / "noise"), "--no-warmup", "--report", str(report_path)]
+    args += ["--bias", "skills"]  # and transcribe() once more with the pipeline's prompt
     result = cli.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "False transcripts on noise" in result.output
@@ -41,6 +43,11 @@ def test_bench_real_utterances_with_baseline_and_noise(cli, shared_audio, tmp_pa
     assert summary["utterances"] == 3  # the noise files are counted apart
     assert summary["wer"]["words"] == {"all": 3, "word": 3}
     assert summary["baseline"]["wer"]["words"]["all"] == 3
+    prompted = summary["baseline"]["prompted"]
+    assert prompted["wer"]["words"]["all"] == 3 and prompted["stt_compute_ms"]["n"] == 3
+    assert "times" in prompted["prompt"] and "transcribe() + prompt" in result.output
+    turn = report["utterances"][0]["turns"][0]
+    assert turn["baseline_prompted"]["stt_compute_ms"] > 0, turn
     noise = summary["noise"]
     assert noise["files"] == 3 and noise["minutes"] > 2  # hens, kitchen, music
     assert noise["false_transcripts"] == 0, noise["texts"]

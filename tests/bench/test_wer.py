@@ -32,3 +32,22 @@ def test_corpus_wer_is_total_edits_over_total_words_not_a_mean_of_rates():
         ("stop", "stop"),
     ]
     assert corpus_wer(pairs) == pytest.approx(5 / 11)
+
+
+def test_written_forms_a_listener_hears_as_the_same_words_are_equal():
+    """What Whisper writes for a reply heard word for word (tts_bench's round trip)."""
+    heard_as_said = [
+        ("It is 7:45 in the evening.", "It is 745 in the evening."),
+        ("It is seven forty five.", "It is 7:45."),
+        ("Today is Sunday, the 29th of November.", "Today is Sunday, 29 November."),
+        ("5 kilometers is 3.11 miles.", "5 km is 3.11 miles."),
+        ("three hundred thousand kilometres per second", "300,000 km per second"),
+        ("1 mile is 5280 feet.", "1 mi is 5280 ft."),
+        ("1000 minus 1 is 999.", "1000-1 is 999"),
+    ]
+    for said, heard in heard_as_said:
+        assert normalize(said) == normalize(heard), (said, heard)
+    # a different time, distance or date is still an error
+    assert word_errors("It is 7:45.", "It is 7:15.").errors == 1
+    assert word_errors("5 kilometers.", "5 kg.").errors == 1
+    assert word_errors("the 29th of November", "the 28th of November").errors == 1

@@ -8,6 +8,7 @@ import socket
 import pytest
 
 from voicecli.cli.assistant import assistant_config, load_assistant
+from voicecli.cli.main import app
 from voicecli.cli.options import AssistantOptions
 from voicecli.core.errors import ModelMissingError, UsageError
 from voicecli.reply.brain import SkillsBrain
@@ -27,6 +28,7 @@ def no_config_file(tmp_path, monkeypatch):
         (AssistantOptions(llm="openai"), "the openai LLM backend needs a URL"),
         (AssistantOptions(voice="klingon"), "unknown voice 'klingon'"),
         (AssistantOptions(rate=20), "rate 20 is out of range"),
+        (AssistantOptions(bias="always"), "stt.bias: 'always' is not one of skills, off"),
     ],
 )
 def test_bad_settings_fail_before_anything_loads(options, message):
@@ -59,3 +61,10 @@ def test_the_loaded_assistant_answers():
         assert assistant.engines.tts.synthesize("Four.").size > 0
     assert sock.fileno() != -1  # handed over: the caller's to close
     sock.close()
+
+
+def test_chat_bias_flag_reaches_the_setting_and_a_bad_one_exits_2(cli, tmp_path):
+    assert assistant_config(AssistantOptions(bias="skills")).stt.bias == "skills"
+    result = cli.invoke(app, ["chat", "--bias", "sometimes", "--input", str(tmp_path / "a.wav")])
+    assert result.exit_code == 2
+    assert "stt.bias" in result.output

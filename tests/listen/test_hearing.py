@@ -8,6 +8,7 @@ its README). Bounds come from measurement with margin (benchmarks/RESULTS.md, "R
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -15,10 +16,10 @@ from support.pipeline import of_type, run_pipeline
 
 from voicecli.audio.file import load_audio, resample
 from voicecli.bench.corpus import CorpusItem
-from voicecli.bench.run import run_utterance
+from voicecli.bench.run import RecordingStt, run_utterance
 from voicecli.bench.wer import WordErrors, normalize, word_errors
 from voicecli.core.audio_format import TTS_RATE
-from voicecli.core.config import Config
+from voicecli.core.config import Config, SttConfig
 from voicecli.listen.short_window import (
     ShortWindowDecoder,
     ShortWindowOptions,
@@ -26,6 +27,8 @@ from voicecli.listen.short_window import (
     find_repeat,
     is_phantom,
 )
+from voicecli.pipeline.pipeline import Engines
+from voicecli.reply.bias import bias_for
 from voicecli.reply.synth import compose, silence
 
 # Measured 10 errors in 56 words (17.9 %) on these files (digits, yes/no, commands) through
@@ -107,10 +110,32 @@ def test_an_earlier_number_does_not_leak_into_the_next_turn(engines, piper_tts):
     def speak(text: str) -> np.ndarray:
         return resample(piper_tts.synthesize(text).astype(np.float32) / 32768, TTS_RATE)
 
+    # With the recognition bias on (stt.bias = "skills"): the second utterance is decoded
+    # with the first turn in its prompt, without its numbers.
     first, second = speak("What is eight times three?"), speak("What is nine times seven?")
     audio = np.concatenate([silence(0.3), first, silence(2.5), second, silence(2.5)])
-    _pipeline, events = run_pipeline(engines, audio)
+    recorder = RecordingStt(engines.stt)
+    biased = Engines(stt=recorder, tts=engines.tts, turn_model=engines.turn_model)
+    _pipeline, events = run_pipeline(biased, audio, config=Config(stt=SttConfig(bias="skills")))
     replies = [normalize(e.text) for e in of_type(events, "reply", final=True)]
     assert len(replies) == 2, replies
     assert "24" in replies[0].split(), replies
     assert "63" in replies[1].split(), replies
+    prompts = [call.prompt for call in recorder.calls]
+    assert all("times" in p for p in prompts), prompts  # the arithmetic skill's word
+    assert prompts[-1].endswith("What is times?"), prompts  # the previous turn, no numbers
+    assert not any(re.search(r"\d|eight|three", p) for p in prompts), prompts
+
+
+def test_the_previous_turn_leaks_its_numbers_unless_the_bias_removes_them(engines):
+    # espeak-ng's "nine times seven" (which tiny.en hears badly) is where the leak shows:
+    # conditioned on "What is eight times three?" as said, "eight" is heard; the bias gives
+    # the previous turn without its numbers (measured: docs/recognition.md).
+    audio = np.concatenate([silence(0.25), compose("What is nine times seven?")])
+    decoder = engines.stt.short_window
+    leaked = normalize(decoder.decode(audio, prompt="What is eight times three?").text)
+    assert "8" in leaked.split(), leaked
+    bias = bias_for(Config(stt=SttConfig(bias="skills")))
+    bias.heard("What is eight times three?")
+    heard = normalize(decoder.decode(audio, prompt=bias.prompt()).text).split()
+    assert "8" not in heard and "3" not in heard and "7" in heard, heard

@@ -12,6 +12,8 @@ from voicecli.listen.short_window import (
     cut_repeats,
     drop_rereads,
     find_repeat,
+    generation_length,
+    prompt_tokens,
     split_segments,
 )
 from voicecli.reply.synth import compose
@@ -109,3 +111,22 @@ def test_jfk_short_window_matches_transcribe(engines, shared_audio):
     assert not short.fallback
     assert normalize(short.text) == normalize(baseline)
     assert "ask not what your country can do for you" in normalize(short.text)
+
+
+def test_a_prompt_goes_first_after_startofprev_and_keeps_the_token_budget(engines):
+    # CTranslate2 counts the prompt in max_length: with the old 2 * cap a long prompt left the
+    # decode no tokens at all. The budget is the same with and without a prompt.
+    decoder = ShortWindowDecoder(engines.stt.model, ShortWindowOptions())
+    tokenizer = decoder._tokenizer("en")
+    prompt = "Plus, minus, times, divided by, timer, minutes, seconds, cancel, kilometers, miles."
+    tokens = prompt_tokens(tokenizer, prompt)
+    assert tokens[0] == tokenizer.sot_prev
+    assert tokenizer.decode(tokens[1:]) == " " + prompt
+    assert prompt_tokens(tokenizer, "  ") == []
+    assert generation_length(10, 1) == 20 and generation_length(10, 40) == 49
+    audio = compose(0.2, "Set a timer for ten minutes.", 0.2)
+    plain, prompted = decoder.raw_decode(audio), decoder.raw_decode(audio, prompt * 3)
+    assert not prompted.capped and not plain.capped
+    assert "timer" in normalize(prompted.text()).split(), prompted.text()
+    decoded = decoder.decode(audio, prompt=prompt)
+    assert not decoded.fallback and "timer" in normalize(decoded.text).split()

@@ -207,3 +207,46 @@ def test_synth_speaks_test_audio_with_piper_as_well_as_espeak(engines):
     again = speak_fresh(question, "piper:joe", 160)
     assert np.array_equal(again, speak_fresh(question, "piper:joe", 160))  # no noise
     assert word_errors(question, engines.stt.transcribe(piper).text).errors <= 1
+
+
+def test_a_first_piece_is_cut_once_at_a_phrase_boundary():
+    from voicecli.reply.sentences import cut_mid_phrase, first_pieces, split_phrase
+
+    assert split_phrase("7 times 6 is 42.") == ["7 times 6", "is 42."]
+    assert split_phrase("Timer set for 10 minutes.") == ["Timer set", "for 10 minutes."]
+    assert split_phrase("Today is Sunday, the 29th of November.") == [
+        "Today is Sunday,",
+        "the 29th of November.",
+    ]
+    # the rest must be short enough to be made while the first phrase plays
+    assert split_phrase("The moon is bright tonight because it is almost full.") == [
+        "The moon is bright tonight",
+        "because it is almost full.",
+    ]
+    for whole in ("Your timer is done.", "I can't run timers here.", "Hello there."):
+        assert split_phrase(whole) == [whole]
+    long = "Paris is the capital of France, and it sits on the river Seine."
+    assert first_pieces(long, phrases=False) == split_clauses(long)
+    assert first_pieces(long, phrases=True) == [
+        "Paris is the capital",
+        "of France,",
+        "and it sits on the river Seine.",
+    ]
+    assert [cut_mid_phrase(p) for p in first_pieces(long, phrases=True)] == [True, False, False]
+
+
+def test_piper_synthesises_at_a_lower_priority_and_the_caller_keeps_its_own(piper_tts):
+    import dataclasses
+    import os
+    import threading
+
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    engine = dataclasses.replace(piper_tts.piper, nice=TtsConfig().nice)  # the same voice
+    assert engine.nice == 10
+    own = niceness()
+    assert engine._run(lambda: [niceness()]) == [max(own, 10)]
+    assert niceness() == own
+    assert len(engine.synthesize("Hello there.", 175, TTS_RATE)) > TTS_RATE // 4
+    assert piper_tts.piper._run(lambda: [niceness()]) == [own]  # nice 0: this very thread

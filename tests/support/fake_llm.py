@@ -208,6 +208,10 @@ class RecordingTts:
         self.done.append(time.monotonic())
         return pcm
 
+    @property
+    def engine(self) -> str:
+        return self.tts.engine
+
     def apply_thermal(self, protection) -> None:
         self.tts.apply_thermal(protection)
 

@@ -51,6 +51,7 @@ class MicSource(AudioSource):
         monitor: PlaybackMonitor | None = None,
         push_to_talk: bool = False,
         canceller: MonitoredCanceller | None = None,
+        block_frames: int = 1,
     ) -> None:
         sd = sounddevice()
         self.device = pick(device, "input")
@@ -65,6 +66,12 @@ class MicSource(AudioSource):
         self.monitor = monitor or (guard.monitor if guard else None)
         self.push_to_talk = push_to_talk
         self.canceller = canceller
+        # frames per PortAudio block: hands-free listening asks for the wake-word gate's batch,
+        # a third of the wake-ups of the capture threads while asleep (docs/wake.md)
+        self.block_frames = block_frames
+        # sees every echo-cancelled frame while listening (the wake word over a reply:
+        # pipeline/wake_interrupt.py); set before the source starts
+        self.tap: Callable[[np.ndarray, float], None] | None = None
         self.muted = False
         self.talking = not push_to_talk  # push-to-talk starts closed
         self.dropped = 0
@@ -110,7 +117,7 @@ class MicSource(AudioSource):
                 samplerate=self.rate,
                 channels=1,
                 dtype="float32",
-                blocksize=FRAME if self.rate == SAMPLE_RATE else 0,
+                blocksize=FRAME * self.block_frames if self.rate == SAMPLE_RATE else 0,
                 latency="low",
                 callback=self._callback,
             )
@@ -143,6 +150,9 @@ class MicSource(AudioSource):
                 block = resampler.resample_chunk(block)
             pending = np.concatenate((pending, block))
             while len(pending) >= FRAME:
+                # a block of several frames: each gets the capture time and speaker reference
+                # of its own last sample (both move in step with the samples)
+                behind = len(pending) - FRAME
                 samples, pending = pending[:FRAME], pending[FRAME:]
                 peak = max(peak, float(np.max(np.abs(samples))))
                 square += float(np.dot(samples, samples)) / FRAME
@@ -151,7 +161,7 @@ class MicSource(AudioSource):
                     rms = math.sqrt(square / LEVEL_EVERY)
                     self.emit(Level(rms_db=_db(rms), peak_db=_db(peak)))
                     peak = square = 0.0
-                self._deliver(samples, wall, reference, out)
+                self._deliver(samples, wall - behind / SAMPLE_RATE, max(0, reference - behind), out)
             if self.dropped > self._reported and time.monotonic() - last_warning > WARN_EVERY_S:
                 last_warning = time.monotonic()
                 self._report_drops()
@@ -163,6 +173,8 @@ class MicSource(AudioSource):
             samples = self.canceller.process(samples, reference)
         if not self.listening:
             samples = np.zeros_like(samples)
+        elif self.tap is not None:
+            self.tap(samples, wall)
         released = (
             [(samples, wall)]
             if self.guard is None

@@ -122,9 +122,8 @@ def _utterance(run: UtteranceRun) -> dict:
                 "backend": t.backend,
                 "first_token_ms": t.first_token_ms,
                 "latencies_ms": t.latencies,
-                "baseline": None
-                if t.baseline is None
-                else {"text": t.baseline.text, "stt_compute_ms": round(t.baseline.compute_ms, 1)},
+                "baseline": _baseline_turn(t.baseline),
+                "baseline_prompted": _baseline_turn(t.baseline_prompted),
             }
             for t in run.turns
         ],
@@ -139,6 +138,34 @@ def _utterance(run: UtteranceRun) -> dict:
             "errors": counted.errors,
         }
     return record
+
+
+def _baseline_turn(result) -> dict | None:
+    if result is None:
+        return None
+    return {"text": result.text, "stt_compute_ms": round(result.compute_ms, 1)}
+
+
+def _prompted_summary(runs: list[UtteranceRun], plain_compute: dict) -> dict | None:
+    """``transcribe()`` with the pipeline's own recognition prompt (``stt.bias``): WER per set
+    and compute, next to plain ``transcribe()``; None when the pipeline had no prompt."""
+    turns = [t for r in runs for t in r.turns]
+    if not turns or any(t.baseline_prompted is None for t in turns):
+        return None
+    pairs = []
+    for run in runs:
+        text = " ".join(t.baseline_prompted.text for t in run.turns).strip()
+        pairs.append((run.item.set, word_errors(run.item.reference, text)))
+    compute = percentiles([t.baseline_prompted.compute_ms for t in turns])
+    ratio = None
+    if compute["p50"] and plain_compute["p50"]:
+        ratio = round(compute["p50"] / plain_compute["p50"], 3)
+    return {
+        "prompt": turns[0].prompt,
+        "wer": _wer_by_set(pairs),
+        "stt_compute_ms": compute,
+        "compute_ratio": ratio,  # against transcribe() without the prompt
+    }
 
 
 def _baseline_summary(runs: list[UtteranceRun], records: list[dict], short_compute: dict) -> dict:
@@ -176,6 +203,7 @@ def _baseline_summary(runs: list[UtteranceRun], records: list[dict], short_compu
             find_repeat(r["baseline"]["hypothesis"].split()) is not None for r in records
         ),
         "paired": paired,
+        "prompted": _prompted_summary(runs, compute),
     }
 
 

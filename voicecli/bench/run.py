@@ -5,7 +5,9 @@ voice) only exist there. Each corpus file is fed in real time by an ``ArraySourc
 own ``Pipeline`` (models shared), and everything is read back from the event bus. The only
 addition is an observer around the STT engine that keeps the VAD-trimmed audio the listener
 sent and whether the short window fell back, so ``--baseline`` can run
-``WhisperModel.transcribe()`` on exactly the same audio. VAD cost per frame is measured apart,
+``WhisperModel.transcribe()`` on exactly the same audio -- and, when the pipeline had a
+recognition prompt (``stt.bias``), once more with that same prompt, so the prompt's effect and
+the short window's can be told apart. VAD cost per frame is measured apart,
 by running a ``VadStream`` over the same audio (timing it inside the listener would disturb it).
 With a language model (``brain``), each turn is labelled with what answered it: the skills, or
 the LLM backend (its first token time, or its failure, shows it was asked).
@@ -46,6 +48,7 @@ LEAD_S = 0.5  # silence before each file (the real recordings' README asks for 0
 class SttCall:
     audio: np.ndarray
     result: SttResult
+    prompt: str = ""
     used: bool = False
 
 
@@ -60,7 +63,7 @@ class RecordingStt:
     def transcribe(self, audio: np.ndarray, **kwargs) -> SttResult:
         result = self.engine.transcribe(audio, **kwargs)
         with self._lock:
-            self.calls.append(SttCall(audio, result))
+            self.calls.append(SttCall(audio, result, kwargs.get("prompt", "")))
         return result
 
     def __getattr__(self, name: str):
@@ -93,6 +96,8 @@ class TurnResult:
     first_token_ms: float | None = None  # null when no LLM token came
     audio: np.ndarray | None = field(default=None, repr=False)
     baseline: BaselineResult | None = None
+    prompt: str = ""  # the recognition prompt the pipeline decoded with ("" : none)
+    baseline_prompted: BaselineResult | None = None  # transcribe() with that same prompt
 
 
 @dataclass
@@ -194,13 +199,15 @@ def _turns(events: list, recorder: RecordingStt, plain: str, llm: str | None) ->
                 backend=llm if llm and asked_llm else plain,
                 first_token_ms=metrics.first_token_ms,
                 audio=call.audio if call else None,
+                prompt=call.prompt if call else "",
             )
         )
     return turns
 
 
-def run_baseline(engine: SpeechToText, audio: np.ndarray) -> BaselineResult:
-    """faster-whisper's own path on one utterance: beam 5, temperature 0, VAD filter on."""
+def run_baseline(engine: SpeechToText, audio: np.ndarray, prompt: str = "") -> BaselineResult:
+    """faster-whisper's own path on one utterance: beam 5, temperature 0, VAD filter on;
+    ``prompt`` is its ``initial_prompt`` (the same tokens the short window puts first)."""
     start = time.perf_counter()
     segments, _info = engine.model.transcribe(
         audio,
@@ -208,6 +215,7 @@ def run_baseline(engine: SpeechToText, audio: np.ndarray) -> BaselineResult:
         beam_size=BASELINE_BEAM,
         temperature=0.0,
         vad_filter=True,
+        initial_prompt=prompt or None,
     )
     text = " ".join(s.text.strip() for s in segments).strip()
     return BaselineResult(text=text, compute_ms=(time.perf_counter() - start) * 1000)
@@ -272,6 +280,8 @@ def run_corpus(
                 for turn in result.turns:
                     if turn.audio is not None:
                         turn.baseline = run_baseline(engines.stt, turn.audio)
+                    if turn.audio is not None and turn.prompt:
+                        turn.baseline_prompted = run_baseline(engines.stt, turn.audio, turn.prompt)
             runs.append(result)
             on_progress(item.name)
     vad_ms = [ms for item in items for ms in vad_frame_times_ms(item.audio, config.vad.engine)]

@@ -82,10 +82,13 @@ def quality_table(summary: dict) -> Table:
     table.add_column("set")
     table.add_column("words", justify="right")
     table.add_column("short window", justify="right")
+    prompted = base.get("prompted") if base else None  # absent before the bias
     if base:
         table.add_column("transcribe()", justify="right")
         table.add_column("difference", justify="right")
         table.add_column("better/same/worse", justify="right")
+    if prompted:
+        table.add_column("transcribe() + prompt", justify="right")
     names = ["all", *summary["wer"]["sets"]]
     for name in names:
         short = summary["wer"]["all"] if name == "all" else summary["wer"]["sets"][name]
@@ -97,6 +100,9 @@ def quality_table(summary: dict) -> Table:
             row += [_pct(old), "-" if diff is None else f"{100 * diff:+.1f} pts"]
             paired = base["paired"].get(name)
             row.append(f"{paired['better']}/{paired['same']}/{paired['worse']}" if paired else "")
+        if prompted:
+            wer = prompted["wer"]
+            row.append(_pct(wer["all"] if name == "all" else wer["sets"].get(name)))
         table.add_row(*row)
     return table
 
@@ -138,6 +144,12 @@ def totals_table(summary: dict) -> Table:
             "-" if ratio is None else f"{ratio:.2f}x",
         )
         table.add_row("transcribe() hypotheses with a repeated phrase", str(base["repeats"]))
+    if base and base.get("prompted"):
+        ratio = base["prompted"]["compute_ratio"]
+        table.add_row(
+            "STT compute p50, transcribe() + prompt / transcribe()",
+            "-" if ratio is None else f"{ratio:.2f}x",
+        )
     table.add_row("pipeline errors", str(summary["pipeline_errors"]))
     table.add_row("peak RSS", f"{summary['peak_rss_mb']:.0f} MB")
     cpu = summary["cpu_percent"]

@@ -23,11 +23,11 @@ from voicecli.bench import wake_corpus
 from voicecli.bench.wake_corpus import Clip
 from voicecli.core.clock import SAMPLE_RATE
 from voicecli.core.config import WakeConfig
-from voicecli.listen.wake import WAKE_WORDS, WakeDetector, check_word, cutoff
+from voicecli.listen.wake import WAKE_WORDS, Detection, WakeDetector, check_word, cutoff
 from voicecli.listen.wake_gate import BATCH
 
 REPORT_SCHEMA = "voicecli-bench-wake"
-REPORT_VERSION = 1
+REPORT_VERSION = 2  # 2: latency to the gate having it (batch end), model_ms; noise lead-in
 FRAME = 512
 NEVER = 2.0  # a cutoff no probability crosses
 SWEEP = (0.3, 0.5, 0.7, 0.85, 0.9, 0.95, 0.97)
@@ -48,17 +48,18 @@ def poisson_upper(count: int, confidence: float = 0.95) -> float:
     return round(high, 3)
 
 
-def _feed(clip: Clip, detector: WakeDetector) -> tuple[list, float]:
-    """Feed one clip as the asleep listener does (BATCH frames at a time); the detections and
-    CPU seconds (a hot loop: live, with 96 ms between batches, the same work costs about
-    twice as much -- benchmarks/wake_cpu.py measures the whole process)."""
+def _feed(clip: Clip, detector: WakeDetector) -> tuple[list[tuple[Detection, int]], float]:
+    """Feed one clip as the asleep listener does (BATCH frames at a time); the detections,
+    each with the sample at which the gate has it (the end of its batch: the ``wake`` event's
+    moment), and CPU seconds (a hot loop: live, with 96 ms between batches, the same work
+    costs about twice as much -- benchmarks/wake_cpu.py measures the whole process)."""
     step = FRAME * BATCH
     audio = np.pad(clip.audio, (0, -len(clip.audio) % step))
     found = []
     start = time.thread_time()
     for index in range(0, len(audio), step):
         if (detection := detector.feed(audio[index : index + step])) is not None:
-            found.append(detection)
+            found.append((detection, detector.fed))
     cpu_s = time.thread_time() - start
     detector.close()
     return found, cpu_s
@@ -66,14 +67,24 @@ def _feed(clip: Clip, detector: WakeDetector) -> tuple[list, float]:
 
 def score(clip: Clip, word: str, config: WakeConfig) -> dict:
     """One clip at the configured cutoff, and its peak probability with no detection (a
-    detection resets the model, which would hide how high it would have gone)."""
+    detection resets the model, which would hide how high it would have gone). Latency: from
+    the end of the phrase to the detecting inference (``model_ms``) and to the moment the gate
+    has it (``latency_ms``, the ``wake`` event, less the few ms the inference takes)."""
     found, cpu_s = _feed(clip, WakeDetector(word, cutoff(config, word), config.cooldown_s))
     unreset = WakeDetector(word, NEVER)
     _feed(clip, unreset)
-    latency = None
+    latency = model_ms = None
     if found and clip.phrase_end_s is not None:
-        latency = round((found[0].sample / SAMPLE_RATE - clip.phrase_end_s) * 1000, 1)
-    return {"detections": len(found), "peak": unreset.peak, "latency_ms": latency, "cpu_s": cpu_s}
+        (detection, seen), end = found[0], clip.phrase_end_s * SAMPLE_RATE
+        model_ms = round((detection.sample - end) / SAMPLE_RATE * 1000, 1)
+        latency = round((seen - end) / SAMPLE_RATE * 1000, 1)
+    return {
+        "detections": len(found),
+        "peak": unreset.peak,
+        "latency_ms": latency,
+        "model_ms": model_ms,
+        "cpu_s": cpu_s,
+    }
 
 
 def _positive_rows(scores: list[tuple[Clip, dict]]) -> list[dict]:
@@ -84,6 +95,7 @@ def _positive_rows(scores: list[tuple[Clip, dict]]) -> list[dict]:
     for (family, group), results in sorted(groups.items()):
         hits = [r for r in results if r["detections"]]
         latencies = [r["latency_ms"] for r in hits if r["latency_ms"] is not None]
+        model = [r["model_ms"] for r in hits if r["model_ms"] is not None]
         rows.append(
             {
                 "family": family,
@@ -93,6 +105,7 @@ def _positive_rows(scores: list[tuple[Clip, dict]]) -> list[dict]:
                 "rate": round(len(hits) / len(results), 3),
                 "latency_ms_p50": round(float(np.median(latencies)), 1) if latencies else None,
                 "latency_ms_max": max(latencies) if latencies else None,
+                "model_ms_p50": round(float(np.median(model)), 1) if model else None,
                 "peak_p50": round(float(np.median([r["peak"] for r in results])), 3),
             }
         )

@@ -21,7 +21,8 @@ def render_wake(report: dict, console: Console) -> None:
                 row["n"],
                 row["detected"],
                 f"{row['rate']:.0%}",
-                f"p50 {_opt(row['latency_ms_p50'])} ms, max {_opt(row['latency_ms_max'])} ms",
+                f"p50 {_opt(row['latency_ms_p50'])} ms, max {_opt(row['latency_ms_max'])} ms"
+                f" (model p50 {_opt(row['model_ms_p50'])} ms)",
             )
             for row in data["positives"]
         ]

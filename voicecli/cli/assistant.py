@@ -42,6 +42,8 @@ def check_tts_settings(tts: TtsConfig) -> None:
         raise UsageError(f"rate {tts.rate} is out of range: use {low} to {high} words per minute")
     if tts.threads < 1:
         raise UsageError(f"tts.threads must be 1 or more, got {tts.threads}")
+    if not 0 <= tts.nice <= 19:
+        raise UsageError(f"tts.nice must be 0 to 19, got {tts.nice}")
     known = all_voices()
     engine, name = split_voice(tts.voice)
     if (f"piper:{name}" if engine == "piper" else name) not in {v.id for v in known}:
@@ -56,6 +58,7 @@ def check_tts_settings(tts: TtsConfig) -> None:
 
 def assistant_config(options: AssistantOptions) -> Config:
     """The effective settings (defaults < file < env < ``options``), checked."""
+    from voicecli.reply.bias import bias_for
     from voicecli.reply.brain import BRAINS
     from voicecli.reply.llm import backend_kind
 
@@ -64,6 +67,7 @@ def assistant_config(options: AssistantOptions) -> Config:
     if config.brain.name not in BRAINS:
         raise UsageError(f"unknown brain {config.brain.name!r}: use skills or echo")
     backend_kind(config.llm)
+    bias_for(config)  # an unknown stt.bias: exit 2 before any model loads
     return config
 
 

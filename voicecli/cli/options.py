@@ -34,6 +34,10 @@ Voice = Annotated[str | None, typer.Option("--voice", help="Voice id (see: voice
 Rate = Annotated[
     int | None, typer.Option("--rate", help="Speaking rate, words per minute (80-450).")
 ]
+Bias = Annotated[
+    str | None,
+    typer.Option("--bias", help="Recognition prompt: skills (their words, the last turn) or off."),
+]
 InputDevice = Annotated[
     str | None,
     typer.Option(
@@ -65,6 +69,7 @@ class AssistantOptions:
     llm_model: str | None = None
     voice: str | None = None
     rate: int | None = None
+    bias: str | None = None
 
     def flags(self) -> dict[str, object]:
         """The settings these options set (config keys), for ``load_config``."""
@@ -76,4 +81,5 @@ class AssistantOptions:
             "llm.model": self.llm_model,
             "tts.voice": self.voice,
             "tts.rate": self.rate,
+            "stt.bias": self.bias,
         }

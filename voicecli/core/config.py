@@ -32,6 +32,9 @@ class SttConfig:
     allow_download: bool = False
     partials: bool = True  # partial transcripts while the user speaks
     partial_interval_s: float = 0.4  # of new speech between partials
+    # recognition prompt (reply/bias.py): "skills" (the skills' words, wake word, previous
+    # turn) or "off"; measured in docs/recognition.md
+    bias: str = "off"
 
 
 @dataclass
@@ -72,6 +75,7 @@ class TtsConfig:
     voice: str = "piper:joe"  # piper:NAME, espeak:ID or a bare espeak-ng ID (voicecli voices)
     rate: int = 175  # words per minute (Piper: its length scale, 175 = the voice's own pace)
     threads: int = 1  # Piper's onnxruntime threads (benchmarks/RESULTS.md, "Piper TTS")
+    nice: int = 10  # Piper synthesises at this niceness (Linux): speech recognition comes first
 
 
 @dataclass

@@ -123,6 +123,7 @@ STOP_TURN = "stop_turn"  # a declared turn (typed or spoken) that says "stop"
 BARGE_IN = "barge_in"  # the echo guard heard speech over the reply
 STOP_WORD = "stop_word"  # the echo guard transcribed a short "stop" over the reply
 KEY = "key"  # the ``s`` key
+WAKE_WORD = "wake_word"  # the wake word heard on the echo-cancelled microphone over the reply
 CLIENT = "client"  # a server client's ``interrupt`` message
 SPEECH = "speech"  # a server session heard its client speak over the reply
 AUDIO_STOP = "audio_stop"  # a protocol client told by the server to stop playing

@@ -59,8 +59,12 @@ class Listener:
         fast: bool,
         turn_model=None,
         wake: WakeGate | None = None,
+        prompt: Callable[[], str] | None = None,
     ) -> None:
         self.config = config
+        # the recognition bias, asked for at each transcription (it follows the conversation);
+        # built above this layer (reply.bias), so listen/ only sees text
+        self.prompt = prompt or str
         self.wake = wake  # hands-free: frames pass only while awake (listen/wake_gate.py)
         self.clock = clock
         self.stt = stt
@@ -213,6 +217,7 @@ class Listener:
                 kind=PARTIAL,
                 session=self.session,
                 reply_to=self._results,
+                prompt=self.prompt(),
             )
         )
 
@@ -253,14 +258,26 @@ class Listener:
         the turn model on it meanwhile."""
         audio = self._audio()
         self.job = self.stt.submit(
-            SttJob(audio=audio, kind=FINAL, session=self.session, reply_to=self._results)
+            SttJob(
+                audio=audio,
+                kind=FINAL,
+                session=self.session,
+                reply_to=self._results,
+                prompt=self.prompt(),
+            )
         )
         if not self.force:
             self.judge.silence_began(audio, self.clock.now() - self.t_eos)
 
     def _transcribe_short_word(self, word: ShortWord) -> None:
         """A word the echo guard heard over the reply: what it says goes to the pipeline."""
-        job = SttJob(audio=word.audio, kind=FINAL, session=SHORT_WORDS, reply_to=self._results)
+        job = SttJob(
+            audio=word.audio,
+            kind=FINAL,
+            session=SHORT_WORDS,
+            reply_to=self._results,
+            prompt=self.prompt(),
+        )
         self._short_words[job.id] = word
         self.stt.submit(job)
 

@@ -13,6 +13,9 @@ with). A naively cut window makes the decoder repeat itself ("X. X. X."), so:
   decode: it is decoded again with a wider beam on the same encoding, and if still doubtful the
   utterance goes to the full window (``WhisperModel.transcribe``), as does one longer than
   ``max_short_s``;
+- a recognition prompt (``prompt``: words the assistant understands, the previous turn) goes
+  before the start-of-transcript token after ``<|startofprev|>``, as Whisper conditions on
+  previous text; the full-window fallback gets it as ``initial_prompt`` (the same tokens);
 - the same check drops phantom transcripts: a decode the model itself calls silence (high
   no-speech probability and low log-probability), or one of Whisper's stock phrases for noise
   ("Thank you.", "you") heard on weak evidence, becomes no text at all.
@@ -163,6 +166,22 @@ def drop_rereads(texts: list[str]) -> int:
     return len(texts)
 
 
+def prompt_tokens(tokenizer, prompt: str) -> list[int]:
+    """``<|startofprev|>`` and the prompt's last tokens, as faster-whisper builds its
+    ``initial_prompt`` (a leading space, at most half the text context); [] for no prompt."""
+    text = prompt.strip()
+    if not text:
+        return []
+    return [tokenizer.sot_prev, *tokenizer.encode(" " + text)[-(MAX_NEW_TOKENS - 1) :]]
+
+
+def generation_length(cap: int, prompt_length: int) -> int:
+    """CTranslate2's ``max_length`` for at most ``cap`` new tokens after ``prompt_length``
+    prompt tokens: its Whisper generates min(max_length // 2, max_length - prompt_length + 1)
+    (measured on tiny.en), so a long prompt would otherwise eat the decode's budget."""
+    return max(2 * cap, cap + prompt_length - 1)
+
+
 def split_segments(tokens: list[int], timestamp_begin: int, eot: int) -> list[Segment]:
     """Group decoded tokens into timestamped segments (text tokens between timestamp tokens)."""
     segments: list[Segment] = []
@@ -207,42 +226,43 @@ class ShortWindowDecoder:
         self._tokenizers: dict[str, object] = {}
         self._suppress: dict[str, tuple[int, ...]] = {}
 
-    def decode(self, audio: np.ndarray, allow_fallback: bool = True) -> Decoded:
+    def decode(self, audio: np.ndarray, allow_fallback: bool = True, prompt: str = "") -> Decoded:
         """The utterance's text. A doubtful decode is retried with ``retry_beam_size`` on the
         same encoding, then sent to the full window; ``allow_fallback=False`` skips both and
-        keeps the doubtful text (partial transcripts must stay cheap)."""
+        keeps the doubtful text (partial transcripts must stay cheap). ``prompt``: text the
+        decoder is conditioned on ("" : none)."""
         audio = np.asarray(audio, dtype=np.float32)
         seconds = len(audio) / SAMPLE_RATE
         if seconds > self.options.max_short_s:
-            return self.full_window(audio, "long")
+            return self.full_window(audio, "long", prompt)
         encoder_output = self._encode(audio)
         tokenizer = self._tokenizer(self._language(encoder_output))
         beams = [self.options.beam_size]
         if allow_fallback and self.options.retry_beam_size:
             beams.append(self.options.retry_beam_size)
         for beam_size in beams:
-            raw = self._generate(encoder_output, tokenizer, seconds, beam_size)
+            raw = self._generate(encoder_output, tokenizer, seconds, beam_size, prompt)
             if self._looped(raw, seconds) and allow_fallback and self.options.loop_pad_s:
                 # the decoder read in circles: more silence after the speech shows it the end
                 longer = self._encode(audio, self.options.loop_pad_s)
-                second = self._generate(longer, tokenizer, seconds, beam_size)
+                second = self._generate(longer, tokenizer, seconds, beam_size, prompt)
                 if not second.capped:
                     raw, encoder_output = second, longer
             decoded = self._judge(raw, seconds)
             if decoded.reason in ("short", "phantom") or not allow_fallback:
                 return decoded
-        return self.full_window(audio, decoded.reason)
+        return self.full_window(audio, decoded.reason, prompt)
 
     @staticmethod
     def _looped(raw: RawDecode, seconds: float) -> bool:
         """The cap stopped a decode that never left the speech (no segment after its end)."""
         return raw.capped and all(s.start < seconds for s in raw.segments)
 
-    def raw_decode(self, audio: np.ndarray) -> RawDecode:
+    def raw_decode(self, audio: np.ndarray, prompt: str = "") -> RawDecode:
         """The model's output for the short window, before the guard and the checks."""
         encoder_output = self._encode(audio)
         tokenizer = self._tokenizer(self._language(encoder_output))
-        return self._generate(encoder_output, tokenizer, len(audio) / SAMPLE_RATE)
+        return self._generate(encoder_output, tokenizer, len(audio) / SAMPLE_RATE, prompt=prompt)
 
     def _judge(self, raw: RawDecode, seconds: float) -> Decoded:
         """Keep the segments inside the speech, cut repeats, and say whether to doubt it.
@@ -286,11 +306,12 @@ class ShortWindowDecoder:
             return "log_prob"
         return None
 
-    def full_window(self, audio: np.ndarray, reason: str) -> Decoded:
+    def full_window(self, audio: np.ndarray, reason: str, prompt: str = "") -> Decoded:
         """faster-whisper's own 30 s path for this utterance, temperature 0."""
         segments, _info = self.model.transcribe(
             audio,
             language=self.language,
+            initial_prompt=prompt.strip() or None,
             beam_size=self.options.fallback_beam_size,
             temperature=0.0,
             condition_on_previous_text=False,
@@ -312,17 +333,24 @@ class ShortWindowDecoder:
             no_speech_prob=no_speech if segments else None,
         )
 
-    def _generate(self, encoder_output, tokenizer, seconds: float, beam_size: int | None = None):
+    def _generate(
+        self,
+        encoder_output,
+        tokenizer,
+        seconds: float,
+        beam_size: int | None = None,
+        prompt: str = "",
+    ):
         opts = self.options
-        prompt = list(tokenizer.sot_sequence)
+        start = prompt_tokens(tokenizer, prompt) + list(tokenizer.sot_sequence)
         if not opts.timestamps:
-            prompt.append(tokenizer.no_timestamps)
+            start.append(tokenizer.no_timestamps)
         cap = min(MAX_NEW_TOKENS, math.ceil(opts.min_tokens + opts.tokens_per_s * seconds))
         result = self.model.model.generate(
             encoder_output,
-            [prompt],
+            [start],
             beam_size=beam_size or opts.beam_size,
-            max_length=2 * cap,  # CTranslate2's Whisper generates at most max_length // 2
+            max_length=generation_length(cap, len(start)),
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,

@@ -115,18 +115,25 @@ class SpeechToText:
         return (*self._limited[limit], limit)
 
     def transcribe(
-        self, audio: np.ndarray, *, vad_filter: bool = False, allow_fallback: bool = True
+        self,
+        audio: np.ndarray,
+        *,
+        vad_filter: bool = False,
+        allow_fallback: bool = True,
+        prompt: str = "",
     ) -> SttResult:
         """One VAD-trimmed utterance (the pipeline): the short window, which falls back to the
         full window by itself (``voicecli.listen.short_window``) unless ``allow_fallback`` is False
         (partials: a doubtful partial is better than a late final). ``vad_filter=True`` marks a
-        whole recording with silences in it (``voicecli transcribe``): the full window."""
+        whole recording with silences in it (``voicecli transcribe``): the full window.
+        ``prompt``: the recognition bias (the skills' words, the previous turn; "" for none),
+        given by the layer that knows them (pipeline, reply.bias)."""
         if vad_filter:
-            return self.transcribe_full(audio, vad_filter=True)
+            return self.transcribe_full(audio, vad_filter=True, prompt=prompt)
         start = time.perf_counter()
         with self._lock:
             _model, decoder, threads = self._engine()
-            decoded = decoder.decode(audio, allow_fallback=allow_fallback)
+            decoded = decoder.decode(audio, allow_fallback=allow_fallback, prompt=prompt)
         return SttResult(
             text=decoded.text,
             compute_ms=(time.perf_counter() - start) * 1000,
@@ -137,8 +144,11 @@ class SpeechToText:
             no_speech_prob=decoded.no_speech_prob,
         )
 
-    def transcribe_full(self, audio: np.ndarray, *, vad_filter: bool = False) -> SttResult:
-        """Whole-window decode (faster-whisper's own path), temperature 0, no conditioning."""
+    def transcribe_full(
+        self, audio: np.ndarray, *, vad_filter: bool = False, prompt: str = ""
+    ) -> SttResult:
+        """Whole-window decode (faster-whisper's own path), temperature 0, no conditioning on
+        its own earlier windows; ``prompt`` becomes its ``initial_prompt``."""
         start = time.perf_counter()
         with self._lock:
             model, _decoder, threads = self._engine()
@@ -150,6 +160,7 @@ class SpeechToText:
                 condition_on_previous_text=False,
                 without_timestamps=True,
                 vad_filter=vad_filter,
+                initial_prompt=prompt.strip() or None,
             )
             segments = list(segments)
             text = " ".join(s.text.strip() for s in segments).strip()

@@ -41,6 +41,7 @@ class SttJob:
     kind: str  # FINAL (speculative end-of-speech transcription) or PARTIAL
     session: str
     reply_to: ReplyTo
+    prompt: str = ""  # the recognition bias the decoder is conditioned on ("" : none)
     id: int = field(default_factory=lambda: next(_ids))
     submitted: float = field(default_factory=time.monotonic)
     _cancelled: threading.Event = field(default_factory=threading.Event)
@@ -125,7 +126,9 @@ class SttWorker:
                 if not job.cancelled:
                     # a partial never takes the slow full-window fallback: the final may be
                     # waiting behind it
-                    result = self.engine.transcribe(job.audio, allow_fallback=job.kind == FINAL)
+                    result = self.engine.transcribe(
+                        job.audio, allow_fallback=job.kind == FINAL, prompt=job.prompt
+                    )
             except Exception as exc:  # one bad job fails that job only (fatal:false upstream)
                 error = exc
             finally:

@@ -113,7 +113,7 @@ class WakeDetector:
     def feed(self, samples: np.ndarray) -> Detection | None:
         self.fed += len(samples)
         if self.fed <= self._quiet_until:  # cooling down: the model starts afresh after it
-            self._origin = self.fed
+            self._origin, self._steps = self.fed, 0
             return None
         pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
         found = None
@@ -132,10 +132,11 @@ class WakeDetector:
         return found
 
     def reset(self) -> None:
-        """Forget the streaming state (the model's, the features' and the average)."""
+        """Forget the model's streaming state and its average. The features' frontend is kept:
+        its noise estimate describes the room, which did not change (after 0.5 s of noise
+        instead of 3 s neural okay_nabu / alexa woke on 17 / 19 of 30 noisy clips instead of
+        20 / 25: docs/wake.md)."""
         self.model.reset()
-        self.features.reset()
-        self._origin, self._steps = self.fed, 0
 
     def close(self) -> None:
         self.model.close()

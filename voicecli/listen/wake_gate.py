@@ -48,6 +48,8 @@ class WakeGate:
         self.detector = WakeDetector(word, cutoff(config, word), config.cooldown_s)
         self.word = word
         self.window_s = config.follow_up_s
+        # the microphone's block: a batch arrives in one PortAudio callback (fewer wake-ups)
+        self.capture_frames = BATCH
         self.chime = chime  # called on detection (the ``wake.chime`` setting is the caller's)
         # The 5-inference average crosses the cutoff 150-250 ms after the word ends (measured,
         # docs/wake.md): the turn starts that much before the crossing, or "what" is lost.

@@ -20,6 +20,7 @@ from voicecli.audio.mic import MicSource
 from voicecli.audio.playback_monitor import PlaybackMonitor
 from voicecli.audio.sink import AudioSink, open_sink
 from voicecli.core.audio_format import SAMPLE_RATE, TTS_RATE
+from voicecli.core.config import WakeConfig
 from voicecli.core.events import Echo, Event, WarningEvent
 from voicecli.core.messages import BARGE_IN, Interrupt, ShortWord
 
@@ -44,6 +45,7 @@ class LiveOptions:
     noise_suppression: bool = True
     high_pass_filter: bool = False
     auto_gain_control: bool = False
+    capture_frames: int = 1  # frames per microphone block (hands-free: the wake gate's batch)
 
 
 class LiveAudio:
@@ -79,6 +81,7 @@ class LiveAudio:
                 monitor=self.monitor,
                 push_to_talk=options.push_to_talk,
                 canceller=self.canceller,
+                block_frames=options.capture_frames,
             )
         except BaseException:
             self.sink.close()
@@ -130,6 +133,21 @@ class LiveAudio:
     def attach(self, pipeline) -> None:
         """The pipeline, once it exists: barge-in interrupts the reply being made."""
         self.pipeline = pipeline
+
+    def wake_interrupts(self, config: WakeConfig) -> bool:
+        """Hands-free with echo cancellation: the wake word said over a reply stops it
+        (pipeline/wake_interrupt.py). False without a working canceller: the microphone is
+        gated while the assistant speaks, and the model would hear its voice."""
+        if self.canceller is None:
+            return False
+        from voicecli.pipeline.wake_interrupt import WakeInterrupt
+
+        self.source.tap = WakeInterrupt(config, self.monitor, self._interrupt, self.emit)
+        return True
+
+    def _interrupt(self, request: Interrupt) -> None:
+        if self.pipeline is not None:
+            self.pipeline.interrupt(request)
 
     def _barge_in(self, speech_ms: float, wall: float) -> None:
         if self.pipeline is not None:  # paused, then decided by what was said

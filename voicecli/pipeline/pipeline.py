@@ -47,6 +47,7 @@ from voicecli.listen.stt_worker import SttWorker
 from voicecli.listen.turn_model import TurnModel, load_turn_model
 from voicecli.listen.wake_gate import WakeGate
 from voicecli.pipeline.barge import BargeDecider
+from voicecli.reply.bias import bias_for
 from voicecli.reply.brain import BRAINS, Brain
 from voicecli.reply.confirm import Confirmer
 from voicecli.reply.context import Conversation, SkillContext
@@ -116,6 +117,9 @@ class Pipeline:
         self._own_stt = stt_worker is None
         self.stt = stt_worker or SttWorker(engines.stt, on_error=self._stage_failed)
         self.conversation = conversation or Conversation()
+        self.bias = bias_for(config)  # None: stt.bias = "off"
+        if self.bias is not None and self.conversation.last_user():  # a session's next stream
+            self.bias.heard(self.conversation.last_user())
         self.linger_s = linger_s
         self.timers = TimerBoard(self.clock, self.emit, self.announce)
         self.thermal = thermal
@@ -156,6 +160,7 @@ class Pipeline:
             fast=fast,
             turn_model=engines.turn_model,
             wake=wake,
+            prompt=self.bias.prompt if self.bias is not None else None,
         )
         if wake is not None:
             wake.bind(self.clock, self.bus.publish, fast)
@@ -253,6 +258,8 @@ class Pipeline:
                 )
                 self.interrupt(request)
             return
+        if isinstance(message, UserTurn) and self.bias is not None:
+            self.bias.heard(message.text)  # the next utterance is heard in its light
         if isinstance(message, UserTurn) and self.barge.take(message):
             return  # a backchannel over the reply: it plays on, nothing to answer
         if isinstance(message, EndOfInput):

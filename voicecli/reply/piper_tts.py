@@ -9,12 +9,21 @@ Piper's ``synthesize`` makes one chunk per sentence and each is one ONNX run tha
 interrupted, so the responder hands it one short piece at a time (reply/sentences.py). Its
 default output varies run to run (noise); ``deterministic=True`` sets both noise scales to 0,
 for tests and the bench corpus. Voices whose rate is not TTS_RATE are resampled to it.
+
+Each ONNX run happens in its own short-lived thread at a lower priority (``nice``, Linux:
+niceness is per thread there): with two cores, speech recognition for one ``serve`` session
+must not wait while another session's reply is synthesised (benchmarks/RESULTS.md, "serve
+with Piper"). The calling thread keeps its priority, so only the synthesis yields.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +31,7 @@ import numpy as np
 from voicecli.audio.file import resample
 from voicecli.core import catalogue
 from voicecli.core.catalogue import ModelEntry
+from voicecli.core.lifecycle import ManagedThread
 
 NATURAL_WPM = 175  # --rate at which a voice speaks at its own pace (length scale x 1)
 LICENSE = "GPL-3.0 (piper-tts)"
@@ -49,10 +59,13 @@ class PiperEngine:
     voice: object  # piper.PiperVoice
     deterministic: bool
     rate_hz: int
+    nice: int = 0  # niceness of the synthesising thread (Linux; 0: the caller's thread)
     name: str = "piper"
 
     @classmethod
-    def load(cls, voice_id: str, threads: int, deterministic: bool = False) -> PiperEngine:
+    def load(
+        cls, voice_id: str, threads: int, deterministic: bool = False, nice: int = 0
+    ) -> PiperEngine:
         entry = next((e for e in piper_voices() if e.id == voice_id), None)
         try:
             import onnxruntime
@@ -78,7 +91,7 @@ class PiperEngine:
         except Exception as exc:  # a damaged model file, an onnxruntime that cannot run it
             raise PiperMissing(f"cannot load {model.name}: {exc}") from None
         voice = PiperVoice(session=session, config=config)
-        return cls(entry, voice, deterministic, config.sample_rate)
+        return cls(entry, voice, deterministic, config.sample_rate, nice)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -92,8 +105,26 @@ class PiperEngine:
             length_scale=length_scale(self.voice.config.length_scale, rate), **noise
         )
         with self._lock:
-            chunks = [c.audio_float_array for c in self.voice.synthesize(text, config)]
+            chunks = self._run(
+                lambda: [c.audio_float_array for c in self.voice.synthesize(text, config)]
+            )
         if not chunks:
             return np.zeros(0, dtype=np.int16)
         audio = resample(np.concatenate(chunks), self.rate_hz, out_rate)
         return np.clip(audio * 32767.0, -32767, 32767).astype(np.int16)
+
+    def _run(self, make: Callable[[], list]) -> list:
+        """``make()`` in a thread of niceness ``nice`` (Linux), else in this thread."""
+        if self.nice <= 0 or sys.platform != "linux":
+            return make()
+        out: list = []
+
+        def work(_thread: ManagedThread) -> None:
+            with contextlib.suppress(OSError):  # raising one's niceness is always allowed
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
+            out.extend(make())
+
+        worker = ManagedThread("piper-synth", work).start()
+        worker.join(timeout=600.0)  # one ONNX run cannot be interrupted: wait for it
+        worker.raise_if_failed()
+        return out

@@ -2,11 +2,13 @@
 
 Why sentence by sentence: the first sentence is spoken while the rest is still being made, so
 "reply" and "TTS first audio" latencies are measured on the first sentence. A long first
-sentence is spoken clause by clause (``split_clauses``): Piper takes ~0.25 s per second of
+sentence is spoken clause by clause (``split_clauses``): Piper takes ~0.13 s per second of
 speech, so its first clause plays while the next is synthesised (the sink queues audio: the
-speaker keeps playing while the responder synthesises ahead). A failure confined
-to one turn (a brain bug, one sentence TTS cannot say) is an ``error`` with fatal:false and the
-conversation goes on; a failing sink (disk full) escapes and ends the pipeline.
+speaker keeps playing while the responder synthesises ahead). With Piper the first piece is
+also cut once at a phrase boundary (``first_pieces``), the silence at that cut trimmed
+(``close_join``). A failure confined to one turn (a brain bug, one sentence TTS cannot say)
+is an ``error`` with fatal:false and the conversation goes on; a failing sink (disk full)
+escapes and ends the pipeline.
 
 Its queue (``turns``) carries typed ``ResponderMessage``s only (core.messages): turns and
 announcements are answered in order; ``EndOfUtterance`` and ``EndOfInput`` are markers, passed
@@ -40,9 +42,9 @@ from voicecli.core.messages import (
 from voicecli.reply.brain import Brain, ReplyControl, ReplyFailed
 from voicecli.reply.confirm import Confirmer, Screened
 from voicecli.reply.context import SkillContext
-from voicecli.reply.sentences import SentenceSplitter, split_clauses
+from voicecli.reply.sentences import SentenceSplitter, cut_mid_phrase, first_pieces
 from voicecli.reply.speakable import Speakable
-from voicecli.reply.tts import TextToSpeech
+from voicecli.reply.tts import TextToSpeech, close_join
 
 
 class SinkFailed(RuntimeError):
@@ -207,10 +209,13 @@ class Responder:
         if not said:
             return
         first = spoken.wall_audio is None and len(spoken.sentences) == 1
-        for piece in split_clauses(said) if first else [said]:
-            self._speak(spoken, piece)
+        pieces = first_pieces(said, phrases=self.tts.engine == "piper") if first else [said]
+        for index, piece in enumerate(pieces):
+            after_cut = index > 0 and cut_mid_phrase(pieces[index - 1])
+            before_cut = index < len(pieces) - 1 and cut_mid_phrase(piece)
+            self._speak(spoken, piece, after_cut, before_cut)
 
-    def _speak(self, spoken: _SpokenReply, said: str) -> None:
+    def _speak(self, spoken: _SpokenReply, said: str, after_cut: bool, before_cut: bool) -> None:
         number = spoken.turn.number
         if spoken.control.cancelled:  # interrupted: no new piece starts synthesising
             return
@@ -229,6 +234,8 @@ class Responder:
             return
         if pcm.size == 0 or spoken.control.cancelled:
             return
+        if after_cut or before_cut:
+            pcm = close_join(pcm, start=after_cut, end=before_cut)
         if spoken.wall_audio is None:
             if not self.playback.started(number, spoken.control):
                 return  # interrupted just now: nothing of it is played

@@ -3,6 +3,12 @@
 Why not split on every full stop: "Dr. Smith", "3.5" and "e.g." must not cut a sentence. A
 sentence ends at . ! ? or … followed by white space (or the end of the stream), unless the word
 before it is a known abbreviation or a single letter.
+
+A reply's first sentence is cut further (``first_pieces``), because its first piece is what
+the user waits for: Piper's synthesis time grows with the audio (~0.13 s of CPU per second of
+speech), so a short skill reply ("7 times 6 is 42.") is cut once at a phrase boundary, before
+a verb such as "is" or a conjunction or preposition ("7 times 6 | is 42."), and the rest is
+synthesised while the first phrase plays (benchmarks/RESULTS.md, "Piper TTS").
 """
 
 from __future__ import annotations
@@ -34,6 +40,14 @@ _END = re.compile(r"[.!?…]+[\"')\]]*\s+")
 _CLAUSE_END = re.compile(r"(?<=[,;:—])\s+")
 LONG_WORDS = 10  # a first sentence longer than this is spoken clause by clause
 MIN_CLAUSE_WORDS = 3  # shorter clauses join the next one (a lone "Well," sounds clipped)
+PHRASE_WORDS = 4  # a first piece longer than this is cut once more at a phrase boundary
+MIN_PHRASE_WORDS = 2  # the first phrase has at least this many words, the rest too
+REST_PER_PHRASE = 3  # the rest at most 3x the first phrase's words: made while it plays
+_VERBS = ("is", "are", "was", "were", "will", "can")
+_CONJUNCTIONS = ("and", "but", "or", "so", "because", "that", "than")
+_PREPOSITIONS = ("of", "for", "in", "on", "at", "to", "with", "from", "by")
+_PHRASE_START = frozenset(_VERBS + _CONJUNCTIONS + _PREPOSITIONS)
+_PUNCTUATED = re.compile(r"[.!?…,;:—\"')\]]$")
 
 
 class SentenceSplitter:
@@ -89,3 +103,29 @@ def split_clauses(sentence: str) -> list[str]:
         else:
             pieces.append(pending)
     return pieces
+
+
+def split_phrase(piece: str) -> list[str]:
+    """``piece`` cut once at its first phrase boundary (after a comma, before a word of
+    _PHRASE_START) that leaves a first phrase of at least MIN_PHRASE_WORDS and a rest of at
+    most REST_PER_PHRASE times as many words."""
+    words = piece.split()
+    if len(words) <= PHRASE_WORDS:
+        return [piece]
+    for cut in range(MIN_PHRASE_WORDS, len(words) - MIN_PHRASE_WORDS + 1):
+        boundary = words[cut].lower() in _PHRASE_START or words[cut - 1][-1] in ",;:"
+        if boundary and len(words) - cut <= REST_PER_PHRASE * cut:
+            return [" ".join(words[:cut]), " ".join(words[cut:])]
+    return [piece]
+
+
+def first_pieces(sentence: str, phrases: bool) -> list[str]:
+    """A reply's first sentence as it is spoken: at clauses if long, then (``phrases``: for
+    a slow engine) its first piece cut once more at a phrase boundary."""
+    pieces = split_clauses(sentence)
+    return split_phrase(pieces[0]) + pieces[1:] if phrases else pieces
+
+
+def cut_mid_phrase(piece: str) -> bool:
+    """True if ``piece`` ends where no punctuation marks a pause (a ``split_phrase`` cut)."""
+    return not _PUNCTUATED.search(piece.rstrip())

@@ -7,6 +7,10 @@ missing) voicecli says so once and speaks with espeak-ng, which is always loaded
 the light voice thermal protection switches to (``apply_thermal``, docs/thermal.md). Both
 engines produce TTS_RATE audio (Piper voices at another rate are resampled to it), so sinks,
 output files and the WebSocket reply audio need not know which one spoke.
+
+``close_join``: a sentence cut mid-phrase for a faster first audio (reply/sentences.py) must
+not be heard as cut. Each engine ends a piece with ~100-150 ms of silence and may start one
+with up to ~60 ms; at such a cut both are trimmed to JOIN_PAD_S, about a pause between words.
 """
 
 from __future__ import annotations
@@ -21,12 +25,22 @@ from voicecli.core.config import TtsConfig
 from voicecli.reply import espeak_tts, piper_tts
 from voicecli.reply.espeak_tts import EspeakEngine, TtsUnavailable
 
-__all__ = ["TTS_RATE", "TextToSpeech", "TtsUnavailable", "Voice", "all_voices", "split_voice"]
+__all__ = [
+    "TTS_RATE",
+    "TextToSpeech",
+    "TtsUnavailable",
+    "Voice",
+    "all_voices",
+    "close_join",
+    "split_voice",
+]
 
 log = logging.getLogger(__name__)
 
 FALLBACK_VOICE = "gmw/en-us"  # espeak-ng's voice when Piper cannot speak
 _warned: set[str] = set()  # Piper failures already reported (once per process)
+JOIN_PAD_S = 0.02  # silence kept on each side of a mid-phrase cut
+SILENT = 100  # int16 amplitude below which a sample counts as silence (-50 dBFS)
 
 
 @dataclass(frozen=True)
@@ -37,6 +51,17 @@ class Voice:
     engine: str  # piper | espeak-ng
     size_mb: float | None  # the voice's own files (None: part of espeak-ng's shared data)
     license: str
+
+
+def close_join(pcm: np.ndarray, *, start: bool, end: bool) -> np.ndarray:
+    """``pcm`` with its leading (``start``) and trailing (``end``) silence cut to JOIN_PAD_S."""
+    loud = np.flatnonzero(np.abs(pcm) > SILENT)
+    if loud.size == 0:
+        return pcm
+    pad = int(JOIN_PAD_S * TTS_RATE)
+    first = max(0, loud[0] - pad) if start else 0
+    last = min(len(pcm), loud[-1] + 1 + pad) if end else len(pcm)
+    return pcm[first:last]
 
 
 def split_voice(spec: str) -> tuple[str, str]:
@@ -91,7 +116,9 @@ class TextToSpeech:
 
     def _load_piper(self, name: str) -> piper_tts.PiperEngine | None:
         try:
-            return piper_tts.PiperEngine.load(name, self.config.threads, self.deterministic)
+            return piper_tts.PiperEngine.load(
+                name, self.config.threads, self.deterministic, self.config.nice
+            )
         except piper_tts.PiperMissing as exc:
             self.fallback = str(exc)
             if self.fallback not in _warned:

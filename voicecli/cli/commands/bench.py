@@ -48,6 +48,7 @@ def bench(
     llm: options.Llm = None,
     llm_url: options.LlmUrl = None,
     llm_model: options.LlmModel = None,
+    bias: options.Bias = None,
     thermal: bool = typer.Option(
         False, "--thermal", help="Loop the corpus for --duration next to the temperature."
     ),
@@ -101,7 +102,9 @@ def bench(
         raise UsageError("--limit must be at least 1")
     if tail_s < 0:
         raise UsageError("--tail must not be negative")
-    settings = options.AssistantOptions(model=model, llm=llm, llm_url=llm_url, llm_model=llm_model)
+    settings = options.AssistantOptions(
+        model=model, llm=llm, llm_url=llm_url, llm_model=llm_model, bias=bias
+    )
     if turns:
         if thermal or repeat != 1 or baseline or compare is not None or llm is not None:
             raise UsageError(

@@ -55,6 +55,7 @@ def chat(
     llm_model: options.LlmModel = None,
     voice: options.Voice = None,
     rate: options.Rate = None,
+    bias: options.Bias = None,
     linger: float = typer.Option(
         10.0, "--linger", help="At the end of the input, wait this long for timers due by then."
     ),
@@ -82,7 +83,7 @@ def chat(
         raise UsageError(
             "--input-device, --barge-in, --push-to-talk and --echo-cancel need --input mic"
         )
-    settings = options.AssistantOptions(model, brain, llm, llm_url, llm_model, voice, rate)
+    settings = options.AssistantOptions(model, brain, llm, llm_url, llm_model, voice, rate, bias)
     config = assistant_config(settings)
     if wake_word is not None:  # the flag wins over wake.word in the file or environment
         config.wake.word = wake_word
@@ -95,14 +96,20 @@ def chat(
     if live:  # the devices open now: a missing one fails before the models load
         from voicecli.pipeline.live import LiveAudio, LiveOptions
 
+        mode = _barge_in_mode(barge_in, config)
+        cancelling = echo_cancel or mode is not False
+
         audio = LiveAudio(
             LiveOptions(
                 input_device,
                 output,
                 output_device,
-                _barge_in_mode(barge_in, config),
+                mode,
                 push_to_talk,
                 echo_cancel=echo_cancel or bool(barge_in),
+                # 96 ms blocks while hands-free, except under the echo canceller (docs/wake.md;
+                # it runs by default, with barge-in)
+                capture_frames=1 if gate is None or cancelling else gate.capture_frames,
                 **dataclasses.asdict(config.echo),
             ),
             bus.publish,
@@ -126,6 +133,8 @@ def chat(
         )
         if audio is not None:
             audio.attach(pipeline)
+            if gate is not None:  # with --echo-cancel the wake word stops a reply
+                audio.wake_interrupts(config.wake)
         if gate is not None and config.wake.chime:
             gate.chime = _chime(sink)
         status = _run_with_transcript(pipeline, audio, transcript, json_=json_, plain=plain)

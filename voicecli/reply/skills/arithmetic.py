@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from voicecli.reply.context import SkillContext
 
 NAME = "arithmetic"
+# words the recogniser is biased towards (reply.bias); never numbers
+VOCABULARY = ("plus", "minus", "times", "divided by", "square root", "percent", "squared")
 
 # Longest phrases first: each becomes one operator token.
 _OPERATORS = [

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 NAME = "date"
 HELP = "tell the date"
+# words the recogniser is biased towards (reply.bias); never numbers
+VOCABULARY = ("date", "today", "tomorrow")
 
 _ASKS_DATE = re.compile(
     r"\b(?:what(?:'s| is| was| will be)?|tell me) (?:the |today's |tomorrow's |yesterday's )?"

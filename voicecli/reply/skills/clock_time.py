@@ -10,6 +10,8 @@ if TYPE_CHECKING:
     from voicecli.reply.context import SkillContext
 
 NAME = "time"
+# words the recogniser is biased towards (reply.bias); never numbers
+VOCABULARY = ("what time is it",)
 
 _ASKS = re.compile(
     r"\bwhat(?:'s| is)? (?:the )?time\b|\bwhat time is it\b|\btell me the time\b|"

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 from voicecli.reply.skills.registry import ANSWERING
 
 NAME = "help"
+# words the recogniser is biased towards (reply.bias); never numbers
+VOCABULARY = ("help", "what can you do")
 
 _ASKS = re.compile(
     r"^(?:(?:hey|ok|okay|so|please|um)\s+)*(?:help(?: me)?(?: please)?|i need help|"

@@ -9,6 +9,8 @@ if TYPE_CHECKING:
     from voicecli.reply.context import SkillContext
 
 NAME = "recall"
+# words the recogniser is biased towards (reply.bias); never numbers
+VOCABULARY = ("what did I ask",)
 
 _ASKS = re.compile(
     r"\bwhat (?:did|was it) i (?:just )?(?:ask|say|said)\b|\bwhat was my (?:last |previous )?"

@@ -10,6 +10,8 @@ if TYPE_CHECKING:
 
 NAME = "repeat"
 HELP = "repeat what I said"
+# words the recogniser is biased towards (reply.bias); never numbers
+VOCABULARY = ("say that again",)
 
 _ASKS = re.compile(
     r"\brepeat (?:that|this|it|yourself|what you (?:just )?said|the last (?:answer|reply|thing))\b|"

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 NAME = "stop"
 HELP = "stop talking when you say stop"
+# words the recogniser is biased towards (reply.bias); never numbers
+VOCABULARY = ("stop", "never mind")
 
 _STOP = re.compile(
     r"^(?:(?:ok|okay|hey|please|oh|no|alright|all right|just)\s+)*"

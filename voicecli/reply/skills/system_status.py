@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from voicecli.reply.context import SkillContext
 
 NAME = "system_status"
+# words the recogniser is biased towards (reply.bias); never numbers
+VOCABULARY = ("processor", "CPU", "temperature")
 
 _THING = r"(?:processor|cpu|c\.?p\.?u|computer|machine|system|chip|laptop|raspberry pi)"
 _ASKS = re.compile(

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 NAME = "timers"
 HELP = "run timers"
 EXAMPLE = "set a timer for five minutes"
+# words the recogniser is biased towards (reply.bias); never numbers
+VOCABULARY = ("timer", "minutes", "seconds", "cancel")
 
 MAX_S = 24 * 3600
 _UNIT_S = {"hour": 3600, "minute": 60, "second": 1}

@@ -21,6 +21,19 @@ if TYPE_CHECKING:
 NAME = "units"
 HELP = "convert units"
 EXAMPLE = "how many kilometers are in ten miles"
+# words the recogniser is biased towards (reply.bias); never numbers
+VOCABULARY = (
+    "kilometers",
+    "miles",
+    "meters",
+    "feet",
+    "kilograms",
+    "pounds",
+    "liters",
+    "cups",
+    "Celsius",
+    "Fahrenheit",
+)
 
 
 @dataclass(frozen=True)
