@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from support.cli import voicecli
-from support.pulse import stop_recording
+from support.pulse import speaker_recording
 
 from voicecli.audio.file import load_audio
 from voicecli.audio.stdin_source import StdinSource
@@ -111,13 +111,9 @@ def test_voice_flag_changes_the_voice(tmp_path):
 @pytest.mark.slow
 def test_say_plays_on_the_speaker(engines, pulse, tmp_path):
     heard_path = tmp_path / "heard.wav"
-    recorder = pulse.record_speaker(heard_path)
-    try:
-        time.sleep(0.3)
+    with speaker_recording(pulse, heard_path):
         result = voicecli("say", "Hello there.", env=pulse.env, timeout=60)
         time.sleep(0.3)
-    finally:
-        stop_recording(recorder)
     # alsa-lib itself reports an underrun when a loaded machine starves the stream
     said = [line for line in result.stderr.splitlines() if "underrun occurred" not in line]
     assert result.returncode == 0 and said == [], result.stderr

@@ -14,13 +14,12 @@ from __future__ import annotations
 import os
 import signal
 import time
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
 from support.cli import voicecli
 from support.connect_client import Client
-from support.pulse import digits, stop_recording
+from support.pulse import digits, speaker_recording
 
 from voicecli.audio.file import load_audio, write_wav
 from voicecli.cli.main import app
@@ -37,23 +36,6 @@ def question_wav(tmp_path_factory):
     path = tmp_path_factory.mktemp("connect-live") / "two_plus_two.wav"
     write_wav(path, compose(0.3, "What is two plus two?", 0.5), 16000)
     return path
-
-
-@contextmanager
-def speaker_recording(pulse, path):
-    """Record the virtual speaker, with the speaker looped back into the microphone. The
-    loopback also keeps the speaker's monitor running: an idle null sink's monitor sends
-    nothing, and waking it up loses the first ~50 ms of what is played."""
-    echo = pulse.loopback()
-    recorder = pulse.record_speaker(path)
-    try:
-        deadline = time.monotonic() + 5
-        while (not path.exists() or path.stat().st_size <= 44) and time.monotonic() < deadline:
-            time.sleep(0.02)  # until parecord receives audio
-        yield
-    finally:
-        stop_recording(recorder)
-        pulse.unload(echo)
 
 
 def audible_s(audio: np.ndarray, rate: int) -> float:

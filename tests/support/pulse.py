@@ -16,6 +16,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -144,6 +145,23 @@ class PulseDaemon:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+
+
+@contextmanager
+def speaker_recording(pulse, path):
+    """Record the virtual speaker, with the speaker looped back into the microphone. The
+    loopback also keeps the speaker's monitor running: an idle null sink's monitor sends
+    nothing, and waking it up loses the first ~50 ms of what is played."""
+    echo = pulse.loopback()
+    recorder = pulse.record_speaker(path)
+    try:
+        deadline = time.monotonic() + 5
+        while (not path.exists() or path.stat().st_size <= 44) and time.monotonic() < deadline:
+            time.sleep(0.02)  # until parecord receives audio
+        yield
+    finally:
+        stop_recording(recorder)
+        pulse.unload(echo)
 
 
 def stop_recording(proc: subprocess.Popen) -> None:
