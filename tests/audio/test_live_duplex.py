@@ -11,9 +11,8 @@ import sys
 
 import numpy as np
 import pytest
-from support.pulse import RATE, LiveRun, digits
+from support.pulse import RATE, LiveRun, digits, write_clips
 
-from voicecli.audio.file import write_wav
 from voicecli.pipeline.barge import is_backchannel
 from voicecli.reply.skills.stop import is_stop
 from voicecli.reply.synth import compose
@@ -63,11 +62,7 @@ def clips(tmp_path_factory):
         "cough": np.concatenate((np.zeros(3200, np.float32), cough(), np.zeros(8000, np.float32))),
         "laugh": np.concatenate((np.zeros(3200, np.float32), laugh(), np.zeros(8000, np.float32))),
     }
-    paths = {}
-    for name, samples in audio.items():
-        paths[name] = folder / f"{name}.wav"
-        write_wav(paths[name], USER * samples, RATE)
-    return paths
+    return write_clips(folder, audio, gain=USER)
 
 
 def long_reply(run: LiveRun, clips) -> None:

@@ -8,13 +8,9 @@ playback and is answered, "stop" stops it, and a 0.15 s click does not.
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from support.pulse import LiveRun, click
+from support.pulse import LiveRun, click, digits, write_clips
 
-from voicecli.audio.file import write_wav
-from voicecli.reply.numbers import words_to_digits
 from voicecli.reply.synth import compose
 
 pytestmark = [pytest.mark.slow, pytest.mark.live]
@@ -31,15 +27,7 @@ def speech(tmp_path_factory):
         "stop": compose(0.2, "Stop.", 0.5),
         "click": click(),
     }
-    paths = {}
-    for name, audio in clips.items():
-        paths[name] = folder / f"{name}.wav"
-        write_wav(paths[name], audio, 16000)
-    return paths
-
-
-def digits(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9 ]", " ", words_to_digits(text.lower())).split())
+    return write_clips(folder, clips)
 
 
 def ask_for_a_long_reply(run: LiveRun, speech) -> None:

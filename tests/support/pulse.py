@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from voicecli.audio.file import write_wav
 from voicecli.reply.numbers import words_to_digits
 
 RATE = 16000
@@ -284,3 +285,12 @@ class LiveRun:
 def digits(text: str) -> str:
     """Lower case, numbers as digits, no punctuation: what the tests compare."""
     return " ".join(re.sub(r"[^a-z0-9 ]", " ", words_to_digits(text.lower())).split())
+
+
+def write_clips(folder: Path, clips: dict[str, np.ndarray], gain: float = 1.0) -> dict[str, Path]:
+    """16 kHz WAV files of ``clips`` (scaled by ``gain``) for ``PulseDaemon.play``."""
+    paths = {}
+    for name, samples in clips.items():
+        paths[name] = folder / f"{name}.wav"
+        write_wav(paths[name], gain * samples, RATE)
+    return paths
