@@ -165,3 +165,31 @@ def test_bypass_returns_the_raw_microphone_with_the_same_lag(reply):
     expected = mic[: len(out_raw) - lag]
     assert np.max(np.abs(out_raw[lag:] - expected)) < 1e-4, "raw (int16), 18 ms late"
     assert np.max(np.abs(out_processed[lag:] - expected)) > 0.01, "the module changes it"
+
+
+class CountingModule:
+    """The real module, with its calls counted."""
+
+    def __init__(self, module) -> None:
+        self.module = module
+        self.calls = 0
+
+    def __getattr__(self, name):
+        self.calls += 1
+        return getattr(self.module, name)
+
+
+def test_hands_free_idle_skips_the_module_and_gives_the_same_audio(reply):
+    """Hands-free (a wake word), the module is not run while nothing plays: the output is the
+    same raw, lagged microphone as the bypass, and the module is not called."""
+    mic = 0.5 * reply[:SAMPLE_RATE]
+    bypassed, skipped = EchoCanceller(), EchoCanceller()
+    skipped._apm = counting = CountingModule(skipped._apm)
+    out_bypassed, out_skipped = [], []
+    for i in range(0, len(mic) - FRAME + 1, FRAME):
+        out_bypassed.append(bypassed.process(mic[i : i + FRAME], bypass=True))
+        out_skipped.append(skipped.process(mic[i : i + FRAME], bypass=True, native=False))
+    assert np.array_equal(np.concatenate(out_skipped), np.concatenate(out_bypassed))
+    assert counting.calls == 0
+    skipped.process(mic[:FRAME], bypass=False, native=False)  # speaking: the module runs
+    assert counting.calls > 0

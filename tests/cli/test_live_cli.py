@@ -11,12 +11,11 @@ import os
 import signal
 import statistics
 import subprocess
-import sys
 import threading
 import time
 
 import pytest
-from support.cli import voicecli
+from support.cli import command, voicecli
 from support.pulse import LiveRun
 
 from voicecli.audio.file import write_wav
@@ -75,7 +74,7 @@ def interrupt_during_speech(pulse, story, signum=signal.SIGINT) -> tuple[int, fl
     """Start ``voicecli chat --plain``, ask for a long reply, send ``signum`` (Ctrl-C) while it
     is spoken; returns the exit code and the seconds from the signal to the process's end."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "voicecli", "chat", "--plain"],
+        command("chat", "--plain"),
         env=pulse.env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from support.cli import command
 from support.pulse import session_daemon, stop_recording
 from support.wake import scene
 
@@ -41,10 +41,10 @@ class Chat:
     def __init__(self, pulse, out: Path) -> None:
         self.out = out
         env = {**pulse.env, "VOICECLI_WAKE_FOLLOW_UP_S": str(FOLLOW_UP_S)}
-        command = [sys.executable, "-m", "voicecli", "chat", "--json", "--wake-word", "hey_jarvis"]
+        argv = command("chat", "--json", "--wake-word", "hey_jarvis")
         with open(out, "w") as stdout:
             self.proc = subprocess.Popen(
-                command, env=env, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE
+                argv, env=env, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE
             )
 
     def events(self) -> list[dict]:

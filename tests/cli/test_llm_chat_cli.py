@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pytest
 import soundfile as sf
+from support.cli import voicecli
 from support.fake_llm import FakeLlm, stream
 
 from voicecli.reply.synth import compose
@@ -23,12 +23,7 @@ def question(tmp_path_factory):
 
 
 def chat(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "voicecli", "chat", "--fast", "--json", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return voicecli("chat", "--fast", "--json", *args, timeout=timeout)
 
 
 def events(result: subprocess.CompletedProcess) -> list[dict]:

@@ -11,10 +11,10 @@ import random
 import signal
 import statistics
 import subprocess
-import sys
 import time
 
 import pytest
+from support.cli import command, voicecli
 from support.fake_llm import Conversation, FakeLlm, llm_config, stream
 from support.pipeline import of_type, run_pipeline
 from support.thermal_fakes import FakeSysfs
@@ -178,7 +178,7 @@ def hot_env(tmp_path, **extra) -> dict:
 def test_serve_runs_a_monitor_and_stops_it(tmp_path):
     """``voicecli serve`` logs the thermal state and ends cleanly on SIGTERM."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "voicecli", "serve", "--port", "0"],
+        command("serve", "--port", "0"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -198,13 +198,7 @@ def test_serve_runs_a_monitor_and_stops_it(tmp_path):
 
 @pytest.mark.slow
 def test_chat_plain_says_the_state_and_the_banner(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "voicecli", "chat", "--demo", "--fast", "--plain"],
-        capture_output=True,
-        text=True,
-        env=hot_env(tmp_path),
-        timeout=120,
-    )
+    result = voicecli("chat", "--demo", "--fast", "--plain", env=hot_env(tmp_path), timeout=120)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].strip().startswith("thermal: hot at 90 °C (thermal_zone0:x86_pkg_temp)")
@@ -213,13 +207,8 @@ def test_chat_plain_says_the_state_and_the_banner(tmp_path):
 
 
 def test_chat_refuses_thresholds_that_never_release(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "voicecli", "chat", "--demo", "--fast", "--plain"],
-        capture_output=True,
-        text=True,
-        env=hot_env(tmp_path, VOICECLI_THERMAL_RESUME_C="90"),
-        timeout=60,
-    )
+    env = hot_env(tmp_path, VOICECLI_THERMAL_RESUME_C="90")
+    result = voicecli("chat", "--demo", "--fast", "--plain", env=env, timeout=60)
     assert result.returncode == 2
     assert "thermal.resume_c (90) must be below thermal.hot_c (85)" in result.stderr
     assert "Traceback" not in result.stderr

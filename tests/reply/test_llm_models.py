@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
-import sys
 
 import pytest
+from support.cli import voicecli
 from typer.testing import CliRunner
 
 from voicecli.cli.main import app
@@ -17,12 +16,7 @@ pytestmark = pytest.mark.llm
 
 
 def test_models_lists_every_catalogue_model_with_its_state():
-    result = subprocess.run(
-        [sys.executable, "-m", "voicecli", "models", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = voicecli("models", "--json", timeout=60)
     assert result.returncode == 0, result.stderr
     rows = {row["id"]: row for row in map(json.loads, result.stdout.splitlines())}
     assert set(rows) == {entry.id for entry in catalogue.entries()}

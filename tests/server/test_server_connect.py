@@ -7,11 +7,11 @@ import asyncio
 import json
 import socket
 import subprocess
-import sys
 
 import numpy as np
 import pytest
 import soundfile as sf
+from support.cli import command
 from support.server import (
     ANSWER,
     run,
@@ -105,14 +105,14 @@ def test_a_server_that_never_answers_makes_the_client_give_up_after_its_attempts
 @pytest.mark.slow
 @pytest.mark.parametrize("stdin_kind", ["pipe", "file"])
 def test_connect_reads_raw_pcm_from_stdin(server, question_pcm, stdin_kind, tmp_path):
-    command = [sys.executable, "-m", "voicecli", "connect", server.url, "--input", "-", "--json"]
+    argv = command("connect", server.url, "--input", "-", "--json")
     if stdin_kind == "file":
         raw = tmp_path / "question.raw"
         raw.write_bytes(question_pcm)
         with raw.open("rb") as stdin:
-            done = subprocess.run(command, stdin=stdin, capture_output=True, timeout=60)
+            done = subprocess.run(argv, stdin=stdin, capture_output=True, timeout=60)
     else:
-        done = subprocess.run(command, input=question_pcm, capture_output=True, timeout=60)
+        done = subprocess.run(argv, input=question_pcm, capture_output=True, timeout=60)
     assert done.returncode == 0, done.stderr.decode()
     assert finals(json_lines(done.stdout.decode())) == [ANSWER]
 

@@ -4,16 +4,15 @@ server (exit 6), SIGINT/SIGTERM close every session with 1001 and leave no threa
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import selectors
 import signal
 import socket
 import subprocess
-import sys
 import threading
 
 import pytest
+from support.cli import NO_TOKEN, command, environment, voicecli
 from support.server import (
     converse,
     final_replies,
@@ -177,25 +176,19 @@ def test_connections_come_and_go_without_leaving_a_thread(start_server, question
 def test_a_busy_port_is_refused_at_once_with_exit_2():
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
-        done = subprocess.run(
-            [sys.executable, "-m", "voicecli", "serve", "--port", str(port)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        done = voicecli("serve", "--port", str(port), timeout=60)
     assert done.returncode == ExitStatus.USAGE
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
     assert "Traceback" not in done.stderr
 
 
 def _start_cli_server(*args: str) -> tuple[subprocess.Popen, str]:
-    env = {k: v for k, v in os.environ.items() if k != "VOICECLI_TOKEN"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "voicecli", "serve", "--port", "0", *args],
+        command("serve", "--port", "0", *args),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
+        env=environment(NO_TOKEN),
     )
     selector = selectors.DefaultSelector()
     selector.register(proc.stdout, selectors.EVENT_READ)

@@ -8,11 +8,10 @@ import base64
 import json
 import os
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
+from support.cli import NO_TOKEN, voicecli
 from support.server import (
     ANSWER,
     converse,
@@ -130,14 +129,7 @@ def test_a_server_with_a_token_says_4401_to_a_missing_or_wrong_token(start_serve
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::"])
 def test_binding_beyond_loopback_without_a_token_is_refused_with_exit_2(host):
-    env = {k: v for k, v in os.environ.items() if k != "VOICECLI_TOKEN"}
-    done = subprocess.run(
-        [sys.executable, "-m", "voicecli", "serve", "--host", host, "--port", "0"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-    )
+    done = voicecli("serve", "--host", host, "--port", "0", env=NO_TOKEN, timeout=60)
     assert done.returncode == ExitStatus.USAGE
     assert "without a token" in done.stderr
     assert "Traceback" not in done.stderr

@@ -3,15 +3,14 @@ or alone; Home Assistant's describe is answered while the models still load."""
 
 from __future__ import annotations
 
-import os
 import re
 import selectors
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
+from support.cli import NO_TOKEN, command, environment
 from support.server import run
 from wyoming.asr import Transcript
 from wyoming.client import AsyncTcpClient
@@ -33,13 +32,12 @@ def _line(proc: subprocess.Popen, timeout: float = 90.0) -> str:
 
 
 def _serve(*args: str) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k != "VOICECLI_TOKEN"}
     return subprocess.Popen(
-        [sys.executable, "-m", "voicecli", "serve", "--port", "0", *args],
+        command("serve", "--port", "0", *args),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
+        env=environment(NO_TOKEN),
     )
 
 

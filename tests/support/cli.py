@@ -21,6 +21,9 @@ NO_PORTAUDIO = (
 )
 
 
+NO_TOKEN = {"VOICECLI_TOKEN": None}  # a server started here must not pick up a token
+
+
 def environment(env: dict | None = None) -> dict:
     """This process's environment with ``env`` laid over it (``None`` removes a variable)."""
     merged = {**os.environ, **(env or {})}

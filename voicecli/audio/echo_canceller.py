@@ -167,30 +167,35 @@ class EchoCanceller:
         played = samples.astype(np.float32)[-DELAY_WINDOW:]
         self._ref_hist = np.concatenate((self._ref_hist[len(played) :], played))
 
-    def process(self, samples: np.ndarray, bypass: bool = False) -> np.ndarray:
+    def process(self, samples: np.ndarray, bypass: bool = False, native: bool = True) -> np.ndarray:
         """One microphone frame in; as many echo-cancelled samples out (18 ms late).
-        ``bypass``: the module still processes the frame, but the raw microphone is returned
-        (with the same lag, so switching never skips or repeats audio)."""
+        ``bypass``: the raw microphone is returned (with the same lag, so switching never
+        skips or repeats audio); the module still processes the frame unless ``native`` is
+        False (hands-free while idle: the module's cost is most of an asleep process's)."""
         recent = samples.astype(np.float32)[-DELAY_WINDOW:]
         self._mic_hist = np.concatenate((self._mic_hist[len(recent) :], recent))
         pending = np.concatenate((self._mic_pending, _to_int16(samples)))
         whole = len(pending) - len(pending) % PIECE
         for start in range(0, whole, PIECE):
-            self._out_piece(pending[start : start + PIECE], bypass)
+            self._out_piece(pending[start : start + PIECE], bypass, native or not bypass)
         self._mic_pending = pending[whole:]
         n = len(samples)
         out = np.concatenate(list(self._out))
         self._out = deque([out[n:]])
         return out[:n]
 
-    def _out_piece(self, piece: np.ndarray, bypass: bool) -> None:
+    def _out_piece(self, piece: np.ndarray, bypass: bool, native: bool) -> None:
+        self._raw = np.concatenate((self._raw[PIECE:], piece))
+        raw = self._raw[:PIECE].astype(np.float32) / 32768.0  # 8 ms old, as the module's
+        if not native:
+            self._out.append(raw)
+            return
         self._since_delay += 1
         if self._since_delay >= DELAY_EVERY:
             self._since_delay = 0
             self._update_delay()
         if self.delay_ms is not None:
             self._apm.set_stream_delay_ms(int(round(self.delay_ms)))  # a hint, per call
-        self._raw = np.concatenate((self._raw[PIECE:], piece))
         frame = self._frame(piece)
         self._apm.process_stream(frame)  # in place
         cleaned = np.frombuffer(frame.data, dtype=np.int16).astype(np.float32) / 32768.0
@@ -200,7 +205,6 @@ class EchoCanceller:
             self._fresh.append(energies)
             if len(self._fresh) == SETTLED_PIECES and _erle(self._fresh) >= SETTLED_DB:
                 self.settled = True
-        raw = self._raw[:PIECE].astype(np.float32) / 32768.0  # 8 ms old, as the module's
         self._out.append(raw if bypass else cleaned)
 
     def _update_delay(self) -> None:
@@ -234,11 +238,16 @@ class MonitoredCanceller:
     output's latency) the raw microphone passes through."""
 
     def __init__(
-        self, canceller: EchoCanceller, monitor: PlaybackMonitor, emit: Callable[[Event], None]
+        self,
+        canceller: EchoCanceller,
+        monitor: PlaybackMonitor,
+        emit: Callable[[Event], None],
+        idle_native: bool = True,
     ) -> None:
         self.canceller = canceller
         self.monitor = monitor
         self.emit = emit
+        self.idle_native = idle_native  # False: while idle the module is not called at all
         self._fed: int | None = None  # reference samples already given to the canceller
         self._frames = 0
         self._last: EchoStats | None = None
@@ -256,12 +265,13 @@ class MonitoredCanceller:
             self.canceller.unsettle()
         if self._fed is None:
             self._fed = reference_count
+        idle = not self.monitor.busy(BYPASS_AFTER_S + self.monitor.latency_s)
+        native = self.idle_native or not idle
         fresh = min(reference_count - self._fed, int(HISTORY_S * SAMPLE_RATE))
-        if fresh > 0:
+        if fresh > 0 and native:  # skipped idle: both streams pause together
             self.canceller.reverse(self.monitor.window(reference_count, fresh))
         self._fed = max(self._fed, reference_count)
-        idle = not self.monitor.busy(BYPASS_AFTER_S + self.monitor.latency_s)
-        out = self.canceller.process(samples, bypass=idle)
+        out = self.canceller.process(samples, bypass=idle, native=native)
         if self._frames % EVENT_EVERY == 0:
             stats = self.canceller.stats()
             if stats != self._last:

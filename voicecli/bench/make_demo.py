@@ -1,5 +1,6 @@
 """Regenerate the bundled demo conversation: ``python -m voicecli.bench.make_demo``."""
 
+from importlib import resources
 from pathlib import Path
 
 from voicecli.audio.file import to_int16
@@ -21,7 +22,7 @@ def main() -> None:
     import soundfile as sf
 
     audio = compose(*DEMO_SCRIPT)
-    path = Path(__file__).with_name("demo.flac")
+    path = Path(str(resources.files("voicecli.data").joinpath("demo.flac")))  # the bundled one
     sf.write(str(path), to_int16(audio), SAMPLE_RATE, format="FLAC")
     print(f"wrote {path} ({len(audio) / SAMPLE_RATE:.1f} s)")
 

@@ -46,6 +46,9 @@ class LiveOptions:
     high_pass_filter: bool = False
     auto_gain_control: bool = False
     capture_frames: int = 1  # frames per microphone block (hands-free: the wake gate's batch)
+    # hands-free (a wake word): while nothing plays the canceller's module is not run at all,
+    # most of an asleep process's CPU otherwise (docs/wake.md)
+    hands_free: bool = False
 
 
 class LiveAudio:
@@ -106,7 +109,9 @@ class LiveAudio:
             self.emit(WarningEvent(code="echo_canceller_unavailable", message=message, count=1))
             self.emit(Echo(state="off", reason=str(exc)))
             return None
-        return MonitoredCanceller(canceller, self.monitor, self.emit)
+        return MonitoredCanceller(
+            canceller, self.monitor, self.emit, idle_native=not options.hands_free
+        )
 
     def _open_sink(self, options: LiveOptions) -> AudioSink:
         output = options.output or "speaker"

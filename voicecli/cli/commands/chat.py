@@ -97,8 +97,6 @@ def chat(
         from voicecli.pipeline.live import LiveAudio, LiveOptions
 
         mode = _barge_in_mode(barge_in, config)
-        cancelling = echo_cancel or mode is not False
-
         audio = LiveAudio(
             LiveOptions(
                 input_device,
@@ -107,9 +105,9 @@ def chat(
                 mode,
                 push_to_talk,
                 echo_cancel=echo_cancel or bool(barge_in),
-                # 96 ms blocks while hands-free, except under the echo canceller (docs/wake.md;
-                # it runs by default, with barge-in)
-                capture_frames=1 if gate is None or cancelling else gate.capture_frames,
+                # 96 ms blocks while hands-free (docs/wake.md)
+                capture_frames=1 if gate is None else gate.capture_frames,
+                hands_free=gate is not None,
                 **dataclasses.asdict(config.echo),
             ),
             bus.publish,
