@@ -93,9 +93,12 @@ def test_real_time_latencies_add_up_and_match_fast_mode(engines, two_questions):
         return [(e.turn, e.text) for e in of_type(events, "transcript", final=True)]
 
     assert turns(rt_events) == turns(fast_events)
-    assert [e.text for e in of_type(rt_events, "reply", final=True)] == [
-        e.text for e in of_type(fast_events, "reply", final=True)
-    ]
+
+    def replies(events):  # the clock may pass a minute between the two runs
+        texts = [e.text for e in of_type(events, "reply", final=True)]
+        return [re.sub(r"\d+:\d\d [AP]M", "<time>", t) for t in texts]
+
+    assert replies(rt_events) == replies(fast_events)
     for m in of_type(rt_events, "turn_metrics"):
         fields = (
             "eos_to_transcript_ms",
