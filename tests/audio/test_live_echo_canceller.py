@@ -68,6 +68,6 @@ def test_without_the_module_the_gate_stays_with_a_notice(
     notices = run.of_type("warning", code="echo_canceller_unavailable")
     assert len(notices) == 1 and "pip install" in notices[0].message
     assert [e.state for e in run.of_type("echo")] == ["off"]
-    assert guard.cancelled is None and guard.gated_frames > 100, "gated while it spoke"
+    assert guard.canceller is None and guard.gated_frames > 100, "gated while it spoke"
     turns = [digits(t.text) for t in run.of_type("transcript", final=True)]
     assert turns == ["tell me a story"]

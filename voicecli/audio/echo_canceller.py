@@ -146,6 +146,10 @@ class EchoCanceller:
         self._energies: deque[tuple[float, float]] = deque(maxlen=ERLE_WINDOW)
         self._fresh: deque[tuple[float, float]] = deque(maxlen=SETTLED_PIECES)
         self.settled = False  # converged on the audio played since the last ``unsettle``
+        # the fraction of the microphone's power the module let through in the latest
+        # ``process`` call: near 0 while it removes echo alone, higher where someone talks
+        self.passed = 1.0
+        self._before = self._after = 0.0
         self._recent_ref: deque[float] = deque(maxlen=30)  # 300 ms: the echo still arriving
         self._since_delay = DELAY_EVERY
         self.delay_ms: float | None = None
@@ -172,24 +176,28 @@ class EchoCanceller:
         ``bypass``: the raw microphone is returned (with the same lag, so switching never
         skips or repeats audio); the module still processes the frame unless ``native`` is
         False (hands-free while idle: the module's cost is most of an asleep process's)."""
-        recent = samples.astype(np.float32)[-DELAY_WINDOW:]
-        self._mic_hist = np.concatenate((self._mic_hist[len(recent) :], recent))
         pending = np.concatenate((self._mic_pending, _to_int16(samples)))
         whole = len(pending) - len(pending) % PIECE
-        for start in range(0, whole, PIECE):
-            self._out_piece(pending[start : start + PIECE], bypass, native or not bypass)
+        self._before = self._after = 0.0
+        if bypass and not native:  # only the lag: one delay line, no per-piece work
+            stream = np.concatenate((self._raw, pending[:whole]))
+            self._out.append(stream[PIECE : PIECE + whole].astype(np.float32) / 32768.0)
+            self._raw = stream[whole:]
+        else:  # the history pauses with the reference while the module is not run
+            recent = samples.astype(np.float32)[-DELAY_WINDOW:]
+            self._mic_hist = np.concatenate((self._mic_hist[len(recent) :], recent))
+            for start in range(0, whole, PIECE):
+                self._out_piece(pending[start : start + PIECE], bypass)
         self._mic_pending = pending[whole:]
+        self.passed = self._after / self._before if self._before > 0 else 1.0
         n = len(samples)
         out = np.concatenate(list(self._out))
         self._out = deque([out[n:]])
         return out[:n]
 
-    def _out_piece(self, piece: np.ndarray, bypass: bool, native: bool) -> None:
+    def _out_piece(self, piece: np.ndarray, bypass: bool) -> None:
         self._raw = np.concatenate((self._raw[PIECE:], piece))
         raw = self._raw[:PIECE].astype(np.float32) / 32768.0  # 8 ms old, as the module's
-        if not native:
-            self._out.append(raw)
-            return
         self._since_delay += 1
         if self._since_delay >= DELAY_EVERY:
             self._since_delay = 0
@@ -199,6 +207,8 @@ class EchoCanceller:
         frame = self._frame(piece)
         self._apm.process_stream(frame)  # in place
         cleaned = np.frombuffer(frame.data, dtype=np.int16).astype(np.float32) / 32768.0
+        self._before += _power(piece / 32768.0)
+        self._after += _power(cleaned)
         if self._recent_ref and max(self._recent_ref) > ACTIVE_POWER:
             energies = (_power(piece / 32768.0), _power(cleaned))
             self._energies.append(energies)
@@ -257,6 +267,10 @@ class MonitoredCanceller:
         """Converged on the audio played since the echo path last may have moved: only then
         can speech in the output be the user's (the echo guard asks before a barge-in)."""
         return self.canceller.settled
+
+    def passed(self) -> float:
+        """The fraction of the latest frame's microphone power the module let through."""
+        return self.canceller.passed
 
     def process(self, samples: np.ndarray, reference_count: int) -> np.ndarray:
         changes = self.monitor.replies + self.monitor.breaks + self.monitor.underruns

@@ -2,7 +2,7 @@
 
 Why: on speakers the microphone hears every reply. When the WebRTC echo canceller loads
 (``voicecli.audio.echo_canceller``, from the ``livekit`` wheel) the microphone reaches the guard
-already cancelled (``cancelled``): the guard's own echo model stays off and only its gate and
+already cancelled (``canceller``): the guard's own echo model stays off and only its gate and
 barge-in decision run, once the canceller has settled on the reply playing. Without it, the
 guard works on the exact signal the speaker sent (PlaybackMonitor):
 
@@ -30,6 +30,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from voicecli.audio.echo_canceller import MonitoredCanceller
 from voicecli.audio.playback_monitor import PlaybackMonitor
 from voicecli.audio.vad import VadStream
 from voicecli.core.audio_format import FRAME, SAMPLE_RATE
@@ -44,10 +45,17 @@ LEAD_TAPS = 8  # a delay estimate is trusted above this normalised correlation
 LOOKBACK = 16  # frames held before a speech onset (0.5 s): Silero reacts late, and the
 # start of what the user says must reach the listener once it proves to be a barge-in
 MAX_GAP = 3  # non-speech frames tolerated inside one stretch of speech
+# ... when the microphone is echo-cancelled: while both talk, WebRTC's suppressor dips the
+# user's voice to silence for up to a few hundred ms (benchmarks/DUPLEX.md, live captures)
+CANCELLED_MAX_GAP = 12
 SHORT_WORD_FRAMES = 5  # a shorter stretch (160 ms voiced) is never checked for "stop"
 BLOCK = 128  # samples per keep-or-subtract decision (8 ms)
 NOISE_FLOOR = 0.003  # residual RMS below this is never speech (about -50 dBFS)
 NEAR_END_RATIO = 1.25  # microphone RMS over predicted echo RMS when the user talks too
+# Behind the canceller: a frame of which it let through this fraction of the power (it removes
+# 20 dB and more of echo alone) holds more than the echo -- speech, if the VAD hears any
+KEPT_POWER = 0.01
+FAINT_SPEECH = 0.1  # VAD probability enough for such a frame (the suppressor distorts it)
 DEFAULT_PATH_S = 0.5  # assumed beyond the output buffer until the echo path is measured
 
 Released = list[tuple[np.ndarray, float]]
@@ -85,12 +93,12 @@ class EchoGuard:
         min_speech_s: float = 0.3,
         tail_s: float = 0.3,
         vad_engine: str = "onnx",
-        cancelled: Callable[[], bool] | None = None,
+        canceller: MonitoredCanceller | None = None,
     ) -> None:
         self.monitor = monitor
-        # the microphone arrives echo-cancelled (no echo model here); the callable says
-        # whether the canceller has settled on what plays now (no barge-in before)
-        self.cancelled = cancelled
+        # the microphone arrives echo-cancelled (no echo model here); the canceller says
+        # whether it has settled on what plays now (no barge-in before)
+        self.canceller = canceller
         self.barge_in = barge_in
         self.on_barge_in = on_barge_in  # (speech_ms, wall of the deciding frame)
         self.on_short_speech = on_short_speech  # (audio, wall): a word too short to barge in
@@ -107,6 +115,7 @@ class EchoGuard:
         self._span = 0  # frames from its first voiced frame to its latest
         self._gap = 0  # unvoiced frames since the latest
         self._barged = False
+        self._max_gap = CANCELLED_MAX_GAP if canceller is not None else MAX_GAP
         self._reply_seen = 0
         self._breaks_seen = 0
         self._stale = False
@@ -144,7 +153,7 @@ class EchoGuard:
                 self._vad.reset()
         self._since_estimate += 1
         due = self._since_estimate >= (ESTIMATE_EVERY if self.delay is not None else SEARCH_EVERY)
-        if due and not self._barged and not self._voiced and self.cancelled is None:  # never fit
+        if due and not self._barged and not self._voiced and self.canceller is None:  # never fit
             self._estimate(reference_count)  # while the user talks: it would bend the model
         if not self.barge_in:
             self.gated_frames += 1
@@ -225,11 +234,14 @@ class EchoGuard:
         microphone holds more energy than the echo model predicts (a stale model misplaces
         the echo, leaving a speech-like residual, but does not add energy)."""
         probability = self._vad.probability(residual)
-        if self.cancelled is not None:  # echo-cancelled, once settled: speech starts above
+        if self.canceller is not None:  # echo-cancelled, once settled: speech starts above
             # the noise floor, but then the VAD alone carries it (the canceller's suppressor
-            # dips your voice to silence for a frame or two while both talk)
-            loud = _rms(residual) >= NOISE_FLOOR or self._voiced > 0
-            return probability >= 0.5 and loud and self.cancelled()
+            # dips your voice to silence for a frame or two while both talk); or the frame
+            # kept much more than echo leaves and sounds faintly like speech
+            loud = _rms(residual) >= NOISE_FLOOR
+            heard = probability >= 0.5 and (loud or self._voiced > 0)
+            kept = loud and probability >= FAINT_SPEECH and self.canceller.passed() >= KEPT_POWER
+            return (heard or kept) and self.canceller.settled()
         if self.delay is None:  # echo path unknown: cannot tell
             return False
         return (
@@ -242,9 +254,11 @@ class EchoGuard:
         self, mic: np.ndarray, residual: np.ndarray, echo: np.ndarray, wall: float
     ) -> Released:
         """Hold frames while deciding. Speech that has lasted ``min_speech_s`` (from its first
-        voiced frame to the latest, pauses of up to MAX_GAP frames included, at least half of
-        it voiced) is a barge-in: everything held (up to LOOKBACK frames before it) goes to the
-        listener. What is not a barge-in leaves as silence once older than LOOKBACK."""
+        voiced frame to the latest, pauses of up to MAX_GAP frames included -- CANCELLED_MAX_GAP
+        behind the canceller -- at least half of it voiced) is a barge-in: everything held (up
+        to LOOKBACK frames before it) goes to the listener. A stretch that pauses for MAX_GAP
+        frames is offered as a short word ("stop"). What is not a barge-in leaves as silence
+        once older than LOOKBACK."""
         speech = self._is_speech(residual, mic, echo)
         self._waiting.append((residual, wall))
         released: Released = []
@@ -254,10 +268,11 @@ class EchoGuard:
             self._gap = 0
         elif self._voiced:
             self._gap += 1
-            if self._gap > MAX_GAP:  # too short for a barge-in: a click, a cough -- or "stop"
-                if self._voiced >= SHORT_WORD_FRAMES and self.on_short_speech is not None:
-                    held = [s for s, _ in self._waiting][-(self._span + self._gap + 8) :]
-                    self.on_short_speech(np.concatenate(held), wall)
+            short = self._voiced >= SHORT_WORD_FRAMES and self.on_short_speech is not None
+            if self._gap == MAX_GAP + 1 and short:  # a click, a cough -- or "stop"
+                held = [s for s, _ in self._waiting][-(self._span + self._gap + 8) :]
+                self.on_short_speech(np.concatenate(held), wall)
+            if self._gap > self._max_gap:  # too short for a barge-in
                 # not released yet: if more speech follows within LOOKBACK, these were its
                 # first words ("what is ... seven times six"); else they leave as silence
                 self._voiced = self._span = self._gap = 0

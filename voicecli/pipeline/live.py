@@ -74,7 +74,7 @@ class LiveAudio:
                 on_short_speech=self._short_speech,
                 min_speech_s=options.min_speech_s,
                 tail_s=options.echo_tail_s,
-                cancelled=self.canceller.settled if self.canceller is not None else None,
+                canceller=self.canceller,
             )
         try:
             self.source = MicSource(
