@@ -60,6 +60,33 @@ def test_cancels_a_short_tail_room_and_measures_its_delay(reply):
     assert 10 * np.log10(before / after) >= 25
 
 
+def test_settled_on_the_echo_or_on_none(reply):
+    """Barge-in is armed once the canceller removes the echo -- or once the microphone does
+    not hear the speaker at all (headphones: nothing to converge on); never while the echo
+    comes through uncancelled (the first half second of a room)."""
+    room = EchoCanceller()
+    for start in range(0, 8 * FRAME, FRAME):  # 256 ms of a real echo: not yet
+        room.reverse(reply[start : start + FRAME])
+        room.process(_room(reply, 60, 0.2)[start : start + FRAME])
+    assert not room.settled
+    _run(room, reply, _room(reply, 60, 0.2))
+    assert room.settled and room.stats().state == "converged"
+    assert room.passed < 0.01  # the echo alone: under 1 % of the power let through
+
+    rng = np.random.default_rng(3)
+    hiss = (rng.standard_normal(len(reply)) * 10 ** (-70 / 20)).astype(np.float32)
+    headphones = EchoCanceller()
+    _run(headphones, reply, hiss)
+    assert headphones.settled and headphones.stats().state == "converging"
+
+    late = EchoCanceller()  # a long output latency: 700 ms before the echo comes back
+    delayed = _room(reply, 700, 0.2)
+    for start in range(0, 7 * SAMPLE_RATE // 10 - FRAME, FRAME):  # until it does
+        late.reverse(reply[start : start + FRAME])
+        late.process(delayed[start : start + FRAME])
+        assert not late.settled, "armed by the silence before the echo arrived"
+
+
 def test_the_users_voice_passes(reply):
     """Near-end speech alone (nothing played) comes out about 18 ms late and with its power."""
     canceller = EchoCanceller()

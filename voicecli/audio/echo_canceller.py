@@ -43,6 +43,10 @@ MIN_CORRELATION = 0.3
 EVENT_EVERY = SAMPLE_RATE // FRAME  # microphone frames (~1 s) between looks at the state
 SETTLED_PIECES = 50  # 500 ms of played audio at SETTLED_DB: settled on the current path
 SETTLED_DB = 20.0
+# ... or, over twice as long (longer than any output latency), the microphone heard this far
+# below what played (power, dB): no echo path to cancel (headphones), so speech in the output
+# can only be the user's
+NO_ECHO_DB = 35.0
 # With nothing playing the module has nothing to remove but still changes the audio (it
 # high-passes below 100 Hz and re-filters the rest; benchmarks/ECHO.md), so the raw microphone
 # passes through once nothing has played for this long -- beyond the echo tail -- while the
@@ -144,7 +148,7 @@ class EchoCanceller:
         self._ref_hist = np.zeros(DELAY_WINDOW, dtype=np.float32)  # reference, time-aligned
         self._mic_hist = np.zeros(DELAY_WINDOW, dtype=np.float32)  # with the microphone's
         self._energies: deque[tuple[float, float]] = deque(maxlen=ERLE_WINDOW)
-        self._fresh: deque[tuple[float, float]] = deque(maxlen=SETTLED_PIECES)
+        self._fresh: deque[tuple[float, float, float]] = deque(maxlen=2 * SETTLED_PIECES)
         self.settled = False  # converged on the audio played since the last ``unsettle``
         # the fraction of the microphone's power the module let through in the latest
         # ``process`` call: near 0 while it removes echo alone, higher where someone talks
@@ -212,10 +216,20 @@ class EchoCanceller:
         if self._recent_ref and max(self._recent_ref) > ACTIVE_POWER:
             energies = (_power(piece / 32768.0), _power(cleaned))
             self._energies.append(energies)
-            self._fresh.append(energies)
-            if len(self._fresh) == SETTLED_PIECES and _erle(self._fresh) >= SETTLED_DB:
+            self._fresh.append((*energies, max(self._recent_ref)))
+            if len(self._fresh) >= SETTLED_PIECES and self._settles():
                 self.settled = True
         self._out.append(raw if bypass else cleaned)
+
+    def _settles(self) -> bool:
+        """The last 500 ms of played audio were cancelled by SETTLED_DB, or the last second
+        never reached the microphone (NO_ECHO_DB below what played: headphones)."""
+        fresh = list(self._fresh)
+        if _erle([(before, after) for before, after, _ in fresh[-SETTLED_PIECES:]]) >= SETTLED_DB:
+            return True
+        heard = sum(before for before, _, _ in fresh)
+        played = sum(reference for _, _, reference in fresh)
+        return len(fresh) == 2 * SETTLED_PIECES and heard <= played * 10 ** (-NO_ECHO_DB / 10)
 
     def _update_delay(self) -> None:
         if _power(self._ref_hist) < ACTIVE_POWER:
