@@ -75,9 +75,19 @@ def test_settled_on_the_echo_or_on_none(reply):
 
     rng = np.random.default_rng(3)
     hiss = (rng.standard_normal(len(reply)) * 10 ** (-70 / 20)).astype(np.float32)
-    headphones = EchoCanceller()
-    _run(headphones, reply, hiss)
-    assert headphones.settled and headphones.stats().state == "converging"
+    headphones = EchoCanceller()  # then the voice passes untouched (the module would
+    voice = reply[::-1] * 0.3  # suppress it while audio plays), until the next reply
+    mic = np.concatenate(
+        (hiss[: 2 * SAMPLE_RATE], voice[: 2 * SAMPLE_RATE] + hiss[: 2 * SAMPLE_RATE])
+    )
+    out = _run(headphones, reply[: len(mic)], mic)
+    assert headphones.settled and headphones.no_echo
+    lag = measure_delay(mic[: len(out)], out, 1600)
+    assert lag == PIECE + 128  # the raw microphone, as late as the module's output
+    kept = out[lag + 2 * SAMPLE_RATE :]
+    assert np.allclose(kept, mic[2 * SAMPLE_RATE : len(out) - lag], atol=1e-4)  # int16 steps
+    headphones.unsettle()
+    assert not headphones.settled and not headphones.no_echo
 
     late = EchoCanceller()  # a long output latency: 700 ms before the echo comes back
     delayed = _room(reply, 700, 0.2)

@@ -150,6 +150,9 @@ class EchoCanceller:
         self._energies: deque[tuple[float, float]] = deque(maxlen=ERLE_WINDOW)
         self._fresh: deque[tuple[float, float, float]] = deque(maxlen=2 * SETTLED_PIECES)
         self.settled = False  # converged on the audio played since the last ``unsettle``
+        # ... on no echo at all (headphones): the module would only suppress the user's voice
+        # while audio plays, so the raw microphone passes until the next ``unsettle``
+        self.no_echo = False
         # the fraction of the microphone's power the module let through in the latest
         # ``process`` call: near 0 while it removes echo alone, higher where someone talks
         self.passed = 1.0
@@ -217,19 +220,21 @@ class EchoCanceller:
             energies = (_power(piece / 32768.0), _power(cleaned))
             self._energies.append(energies)
             self._fresh.append((*energies, max(self._recent_ref)))
-            if len(self._fresh) >= SETTLED_PIECES and self._settles():
-                self.settled = True
-        self._out.append(raw if bypass else cleaned)
+            if len(self._fresh) >= SETTLED_PIECES and not self.settled:
+                self._settle()
+        self._out.append(raw if bypass or self.no_echo else cleaned)
 
-    def _settles(self) -> bool:
-        """The last 500 ms of played audio were cancelled by SETTLED_DB, or the last second
-        never reached the microphone (NO_ECHO_DB below what played: headphones)."""
+    def _settle(self) -> None:
+        """Settled once the last 500 ms of played audio were cancelled by SETTLED_DB, or the
+        last second never reached the microphone (NO_ECHO_DB below what played: headphones)."""
         fresh = list(self._fresh)
         if _erle([(before, after) for before, after, _ in fresh[-SETTLED_PIECES:]]) >= SETTLED_DB:
-            return True
+            self.settled = True
+            return
         heard = sum(before for before, _, _ in fresh)
         played = sum(reference for _, _, reference in fresh)
-        return len(fresh) == 2 * SETTLED_PIECES and heard <= played * 10 ** (-NO_ECHO_DB / 10)
+        if len(fresh) == 2 * SETTLED_PIECES and heard <= played * 10 ** (-NO_ECHO_DB / 10):
+            self.settled = self.no_echo = True
 
     def _update_delay(self) -> None:
         if _power(self._ref_hist) < ACTIVE_POWER:
@@ -242,7 +247,7 @@ class EchoCanceller:
         """The echo path may have moved (a new reply, a restarted or starved output stream):
         not settled until 500 ms of what plays next is cancelled by 20 dB again. The user's voice
         lowers the measured ERLE, so once settled it stays so until the next call."""
-        self.settled = False
+        self.settled = self.no_echo = False
         self._fresh.clear()
 
     def stats(self) -> EchoStats:
