@@ -34,7 +34,7 @@ class LiveOptions:
     # True: on, with the old echo model where the canceller cannot load; False: the gate
     barge_in: bool | None = False
     push_to_talk: bool = False
-    min_speech_s: float = 0.3
+    min_speech_s: float | None = None  # the echo guard's default for its mode
     echo_tail_s: float = 0.3
     reply_rate: int = TTS_RATE  # the rate of the reply audio played (connect: the hello's)
     # WebRTC echo cancellation on the microphone (--echo-cancel; implied by barge_in None). It
