@@ -214,10 +214,10 @@ class EchoCanceller:
         frame = self._frame(piece)
         self._apm.process_stream(frame)  # in place
         cleaned = np.frombuffer(frame.data, dtype=np.int16).astype(np.float32) / 32768.0
-        self._before += _power(piece / 32768.0)
-        self._after += _power(cleaned)
+        energies = (_power(piece / 32768.0), _power(cleaned))
+        self._before += energies[0]
+        self._after += energies[1]
         if self._recent_ref and max(self._recent_ref) > ACTIVE_POWER:
-            energies = (_power(piece / 32768.0), _power(cleaned))
             self._energies.append(energies)
             self._fresh.append((*energies, max(self._recent_ref)))
             if len(self._fresh) >= SETTLED_PIECES and not self.settled:

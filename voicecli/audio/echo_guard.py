@@ -48,8 +48,8 @@ MAX_GAP = 3  # non-speech frames tolerated inside one stretch of speech
 # ... when the microphone is echo-cancelled: while both talk, WebRTC's suppressor dips the
 # user's voice to silence for up to a few hundred ms (benchmarks/DUPLEX.md, live captures)
 CANCELLED_MAX_GAP = 12
-MIN_SPEECH_S = 0.3  # speech over a reply lasting this long is a barge-in; behind the canceller
-CANCELLED_MIN_SPEECH_S = 0.25  # 0.25 s (its residual holds no echo to mistake for speech)
+MIN_SPEECH_S = 0.3  # speech over a reply lasting this long is a barge-in ...
+CANCELLED_MIN_SPEECH_S = 0.25  # ... behind the canceller (replayed live runs: 1-3 more of 20)
 SHORT_WORD_FRAMES = 5  # a shorter stretch (160 ms voiced) is never checked for "stop"
 BLOCK = 128  # samples per keep-or-subtract decision (8 ms)
 NOISE_FLOOR = 0.003  # residual RMS below this is never speech (about -50 dBFS)
