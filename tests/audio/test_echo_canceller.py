@@ -75,8 +75,10 @@ def test_settled_on_the_echo_or_on_none(reply):
 
     rng = np.random.default_rng(3)
     hiss = (rng.standard_normal(len(reply)) * 10 ** (-70 / 20)).astype(np.float32)
-    headphones = EchoCanceller()  # then the voice passes untouched (the module would
-    voice = reply[::-1] * 0.3  # suppress it while audio plays), until the next reply
+    # headphones: the voice then passes untouched (the module would suppress it while audio
+    # plays) until the next reply; the reversed reply is speech with no echo of the reply in it
+    headphones = EchoCanceller()
+    voice = reply[::-1] * 0.3
     mic = np.concatenate(
         (hiss[: 2 * SAMPLE_RATE], voice[: 2 * SAMPLE_RATE] + hiss[: 2 * SAMPLE_RATE])
     )
