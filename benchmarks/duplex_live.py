@@ -14,7 +14,8 @@ mixes (echo_offline.py) do not run. A private PulseAudio daemon (tests/support/p
   outcome; stop ms = capture of the deciding audio to the speaker's silence; decide ms; WER of
   the turn against the reference (and the same question asked with nothing playing).
 
-Run: ``python benchmarks/duplex_live.py [--questions 20] [--out benchmarks/DUPLEX.md]``.
+Run: ``python benchmarks/duplex_live.py [--questions 20] [--out benchmarks/DUPLEX.md]
+[--old-model]`` (``--old-model``: barge-in with the old echo guard, the WebRTC module not used).
 """
 
 from __future__ import annotations
@@ -126,9 +127,9 @@ def short_replies(engines, pulse, question: Path, n: int, barge_in) -> dict:
     }
 
 
-def over_the_reply(engines, pulse, story: Path, questions) -> dict:
+def over_the_reply(engines, pulse, story: Path, questions, barge_in=None) -> dict:
     rows = []
-    with LiveRun(engines, pulse, barge_in=None) as run:
+    with LiveRun(engines, pulse, barge_in=barge_in) as run:
         for text, wav in questions:
             run.drain()
             start = len(run.events)
@@ -138,7 +139,8 @@ def over_the_reply(engines, pulse, story: Path, questions) -> dict:
                 lambda e, t=asked: e.type == "playback" and e.state == "started" and e.wall > t, 20
             )
             time.sleep(QUESTION_AT_S)
-            armed = run.audio.canceller.settled()
+            canceller, guard = run.audio.canceller, run.audio.guard
+            armed = canceller.settled() if canceller else guard.delay is not None
             asked = time.monotonic()
             run.say(wav).wait(10)
             run.wait_for(lambda e, t=asked: e.type == "barge_in" and e.wall > t, 8)
@@ -176,6 +178,11 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=20)
     parser.add_argument("--replies", type=int, default=20)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "DUPLEX.md")
+    parser.add_argument(
+        "--old-model",
+        action="store_true",
+        help="barge-in with the old echo guard (no WebRTC module) instead of the default",
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="voicecli-duplex-"))
     pulse = PulseDaemon(folder / "pulse").start()
@@ -191,31 +198,33 @@ def main() -> None:
         story = voices.wav("story", compose("Tell me a story."))
         time_q = voices.wav("time", compose("What time is it?"))
         pulse.loopback()
+        duplex = True if args.old_model else None  # True without --echo-cancel: the old model
         results = {
             "gate": short_replies(engines, pulse, time_q, args.replies, False),
-            "duplex": short_replies(engines, pulse, time_q, args.replies, None),
+            "duplex": short_replies(engines, pulse, time_q, args.replies, duplex),
         }
         for family, qs in families.items():
-            results[family] = over_the_reply(engines, pulse, story, qs)
+            results[family] = over_the_reply(engines, pulse, story, qs, duplex)
             results[family]["silence"] = in_silence(engines, qs)
-        write(args.out, results, families)
+        write(args.out, results, families, args.old_model)
     finally:
         pulse.stop()
 
 
-def write(out: Path, results: dict, families: dict) -> None:
+def write(out: Path, results: dict, families: dict, old_model: bool = False) -> None:
     gate, duplex = results["gate"], results["duplex"]
     lines = [
         "# Full duplex, live on the virtual devices (`benchmarks/duplex_live.py`)",
         "",
-        f"Run {time.strftime('%Y-%m-%d %H:%M')} on the shared 2-core machine (other agents "
-        "running). module-loopback (60 ms), the user 6 dB below the reply's echo.",
+        f"Run {time.strftime('%Y-%m-%d %H:%M')} (load average {os.getloadavg()[1]:.1f} over "
+        "the last 5 minutes). module-loopback (60 ms), the user 6 dB below the reply's echo.",
         "",
         "| short replies | replies | turns heard | reply self-transcribed | barge_in | paused "
         "| process CPU % of a core |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name, r in (("gate (--no-barge-in)", gate), ("duplex (default)", duplex)):
+    variant = "old echo model (--barge-in, no module)" if old_model else "duplex (default)"
+    for name, r in (("gate (--no-barge-in)", gate), (variant, duplex)):
         lines.append(
             f"| {name} | {r['replies']} | {r['turns']} | {r['self_heard']} | {r['barge_ins']} "
             f"| {r['paused']} | {100 * r['cpu']:.1f} |"
