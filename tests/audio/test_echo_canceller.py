@@ -64,12 +64,12 @@ def test_settled_on_the_echo_or_on_none(reply):
     """Barge-in is armed once the canceller removes the echo -- or once the microphone does
     not hear the speaker at all (headphones: nothing to converge on); never while the echo
     comes through uncancelled (the first half second of a room)."""
-    room = EchoCanceller()
+    room, echo = EchoCanceller(), _room(reply, 60, 0.2)
     for start in range(0, 8 * FRAME, FRAME):  # 256 ms of a real echo: not yet
         room.reverse(reply[start : start + FRAME])
-        room.process(_room(reply, 60, 0.2)[start : start + FRAME])
+        room.process(echo[start : start + FRAME])
     assert not room.settled
-    _run(room, reply, _room(reply, 60, 0.2))
+    _run(room, reply, echo)
     assert room.settled and room.stats().state == "converged"
     assert room.passed < 0.01  # the echo alone: under 1 % of the power let through
 

@@ -156,7 +156,6 @@ class EchoCanceller:
         # the fraction of the microphone's power the module let through in the latest
         # ``process`` call: near 0 while it removes echo alone, higher where someone talks
         self.passed = 1.0
-        self._before = self._after = 0.0
         self._recent_ref: deque[float] = deque(maxlen=30)  # 300 ms: the echo still arriving
         self._since_delay = DELAY_EVERY
         self.delay_ms: float | None = None
@@ -185,26 +184,30 @@ class EchoCanceller:
         False (hands-free while idle: the module's cost is most of an asleep process's)."""
         pending = np.concatenate((self._mic_pending, _to_int16(samples)))
         whole = len(pending) - len(pending) % PIECE
-        self._before = self._after = 0.0
-        if bypass and not native:  # only the lag: one delay line, no per-piece work
-            stream = np.concatenate((self._raw, pending[:whole]))
-            self._out.append(stream[PIECE : PIECE + whole].astype(np.float32) / 32768.0)
-            self._raw = stream[whole:]
+        self._mic_pending = pending[whole:]
+        # the raw path: one delay line (10 ms held here + the module's 8 ms), as late as the
+        # module's output so that switching between them never skips or repeats audio
+        stream = np.concatenate((self._raw, pending[:whole]))
+        raw = stream[PIECE : PIECE + whole].astype(np.float32) / 32768.0
+        self._raw = stream[whole:]
+        before = after = 0.0
+        if bypass and not native:  # only the lag: no per-piece work, no history
+            self._out.append(raw)
         else:  # the history pauses with the reference while the module is not run
             recent = samples.astype(np.float32)[-DELAY_WINDOW:]
             self._mic_hist = np.concatenate((self._mic_hist[len(recent) :], recent))
             for start in range(0, whole, PIECE):
-                self._out_piece(pending[start : start + PIECE], bypass)
-        self._mic_pending = pending[whole:]
-        self.passed = self._after / self._before if self._before > 0 else 1.0
+                piece = slice(start, start + PIECE)
+                heard, kept = self._out_piece(pending[piece], raw[piece], bypass)
+                before, after = before + heard, after + kept
+        self.passed = after / before if before > 0 else 1.0
         n = len(samples)
         out = np.concatenate(list(self._out))
         self._out = deque([out[n:]])
         return out[:n]
 
-    def _out_piece(self, piece: np.ndarray, bypass: bool) -> None:
-        self._raw = np.concatenate((self._raw[PIECE:], piece))
-        raw = self._raw[:PIECE].astype(np.float32) / 32768.0  # 8 ms old, as the module's
+    def _out_piece(self, piece: np.ndarray, raw: np.ndarray, bypass: bool) -> tuple[float, float]:
+        """One 10 ms piece through the module; its power before and after."""
         self._since_delay += 1
         if self._since_delay >= DELAY_EVERY:
             self._since_delay = 0
@@ -215,14 +218,13 @@ class EchoCanceller:
         self._apm.process_stream(frame)  # in place
         cleaned = np.frombuffer(frame.data, dtype=np.int16).astype(np.float32) / 32768.0
         energies = (_power(piece / 32768.0), _power(cleaned))
-        self._before += energies[0]
-        self._after += energies[1]
         if self._recent_ref and max(self._recent_ref) > ACTIVE_POWER:
             self._energies.append(energies)
             self._fresh.append((*energies, max(self._recent_ref)))
             if len(self._fresh) >= SETTLED_PIECES and not self.settled:
                 self._settle()
         self._out.append(raw if bypass or self.no_echo else cleaned)
+        return energies
 
     def _settle(self) -> None:
         """Settled once the last 500 ms of played audio were cancelled by SETTLED_DB, or the
