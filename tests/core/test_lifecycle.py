@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import statistics
 import threading
 import time
@@ -88,3 +89,28 @@ def test_registry_and_stop_all():
 
 def test_join_of_a_never_started_thread_is_true():
     assert ManagedThread("idle", _loop).join(0.1)
+
+
+def test_on_stop_wakes_a_loop_blocked_on_its_own_queue():
+    """A loop that waits on its own queue far longer than POLL_S still stops at once."""
+    inbox: queue.Queue[str | None] = queue.Queue()
+    seen = []
+
+    def consumer(thread):
+        thread.on_stop(lambda: inbox.put_nowait(None))
+        while not thread.should_stop():
+            item = inbox.get(timeout=30)
+            if item is not None:
+                seen.append(item)
+
+    thread = ManagedThread("consumer", consumer).start()
+    inbox.put("hello")
+    time.sleep(0.1)
+    start = time.perf_counter()
+    thread.stop()
+    assert thread.join(5.0)
+    assert time.perf_counter() - start < 1.0
+    assert seen == ["hello"]
+    late = []
+    thread.on_stop(lambda: late.append(True))  # already stopped: called at once
+    assert late == [True]

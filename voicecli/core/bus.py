@@ -7,19 +7,20 @@ receives one ``warning`` event with the count as soon as it has room again.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Callable
 
 from voicecli.core.events import Event, WarningEvent
-from voicecli.core.lifecycle import POLL_S, ManagedThread
+from voicecli.core.lifecycle import IDLE_WAIT_S, POLL_S, ManagedThread
 
 
 class Subscription:
     def __init__(self, bus: EventBus, maxsize: int, name: str) -> None:
         self.bus = bus
         self.name = name
-        self.queue: queue.Queue[Event] = queue.Queue(maxsize)
+        self.queue: queue.Queue[Event | None] = queue.Queue(maxsize)  # None: ``wake``
         self.dropped = 0
 
     def _offer(self, event: Event) -> None:
@@ -42,6 +43,11 @@ class Subscription:
             return self.queue.get(timeout=timeout)
         except queue.Empty:
             return None
+
+    def wake(self) -> None:
+        """Make a waiting ``get`` return None at once (after what is queued)."""
+        with contextlib.suppress(queue.Full):  # a full queue wakes its reader anyway
+            self.queue.put_nowait(None)
 
     def close(self) -> None:
         self.bus.unsubscribe(self)
@@ -78,9 +84,10 @@ def consume(
     sub = bus.subscribe(maxsize, name)
 
     def loop(thread: ManagedThread) -> None:
+        thread.on_stop(sub.wake)
         try:
             while True:
-                event = sub.get()
+                event = sub.get(IDLE_WAIT_S)
                 if event is not None:
                     handle(event)
                 elif thread.should_stop():

@@ -1,9 +1,11 @@
 """ManagedThread: the only way voicecli starts a thread.
 
 Why: a voice assistant that leaves a hung thread behind cannot be stopped with Ctrl-C. Every
-thread is stoppable through one Event, checked by its loop at least every 100 ms; errors in the
-target are kept and surfaced (never swallowed); a registry lets tests assert that nothing is
-left alive after shutdown.
+thread is stoppable through one Event: its loop checks it at least every 100 ms, or -- where it
+waits on its own queue, event or condition for longer, because waking 10 times a second in 8
+idle threads costs a sleeping assistant 0.7 % of a core -- registers ``on_stop`` to be woken at
+once. Errors in the target are kept and surfaced (never swallowed); a registry lets tests
+assert that nothing is left alive after shutdown.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ log = logging.getLogger(__name__)
 
 #: How often a loop must check ``should_stop()`` (seconds); waits use this as their timeout.
 POLL_S = 0.1
+#: The timeout of a wait that ``on_stop`` wakes (a safety net: the wake-up is what ends it).
+IDLE_WAIT_S = 1.0
 
 _registry: weakref.WeakSet[ManagedThread] = weakref.WeakSet()
 _registry_lock = threading.Lock()
@@ -43,6 +47,8 @@ class ManagedThread:
         self._args = args
         self._on_error = on_error
         self._stop_event = threading.Event()
+        self._stop_hooks: list[Callable[[], None]] = []
+        self._hooks_lock = threading.Lock()
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name=f"voicecli-{name}", daemon=daemon)
         with _registry_lock:
@@ -55,7 +61,21 @@ class ManagedThread:
 
     def stop(self) -> None:
         """Ask the thread to stop. Idempotent, callable from any thread."""
-        self._stop_event.set()
+        with self._hooks_lock:
+            self._stop_event.set()
+            hooks = list(self._stop_hooks)
+        for hook in hooks:
+            hook()
+
+    def on_stop(self, wake: Callable[[], None]) -> None:
+        """Call ``wake`` (quick, never blocking) when stop is asked -- at once if it already
+        was -- so a loop blocked on its own queue or event ends without polling."""
+        with self._hooks_lock:
+            stopped = self._stop_event.is_set()
+            if not stopped:
+                self._stop_hooks.append(wake)
+        if stopped:
+            wake()
 
     def should_stop(self) -> bool:
         return self._stop_event.is_set()

@@ -115,7 +115,13 @@ class Hangup:
     """The last message to the responder: everything before it is answered, the pipeline ends."""
 
 
-ResponderMessage = UserTurn | Announcement | EndOfUtterance | EndOfInput | Hangup
+@dataclass(frozen=True)
+class StopAsked:
+    """Wakes the responder at once when its thread is asked to stop (it waits on its queue
+    for seconds while idle, not polling)."""
+
+
+ResponderMessage = UserTurn | Announcement | EndOfUtterance | EndOfInput | Hangup | StopAsked
 
 
 # Why an interrupt was asked for (``Interrupt.cause``).

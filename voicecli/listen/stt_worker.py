@@ -20,7 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
-from voicecli.core.lifecycle import POLL_S, ManagedThread
+from voicecli.core.lifecycle import IDLE_WAIT_S, ManagedThread
 from voicecli.core.messages import Transcription
 from voicecli.listen.stt import SpeechToText
 
@@ -70,10 +70,7 @@ class SttWorker:
         return self
 
     def stop(self, timeout: float = 5.0) -> bool:
-        self._thread.stop()
-        with self._cond:
-            self._cond.notify_all()
-        return self._thread.join(timeout)
+        return self._thread.stop_and_join(timeout)
 
     @property
     def thread(self) -> ManagedThread:
@@ -98,6 +95,10 @@ class SttWorker:
             self._cond.notify_all()
         return job
 
+    def _notify(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
     def _next_job(self) -> SttJob | None:
         """Finals first; within a kind, the first session after the last one served."""
         for kind in (FINAL, PARTIAL):
@@ -113,11 +114,12 @@ class SttWorker:
         return None
 
     def _loop(self, thread: ManagedThread) -> None:
+        thread.on_stop(self._notify)
         while not thread.should_stop():
             with self._cond:
                 job = self._next_job()
                 if job is None:
-                    self._cond.wait(POLL_S)
+                    self._cond.wait(IDLE_WAIT_S)  # a job or stop notifies
                     continue
                 self._busy = True
                 self._last_session = job.session

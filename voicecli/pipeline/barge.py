@@ -25,7 +25,7 @@ import time
 
 from voicecli.audio.playback import IGNORED, RESUMED_OUTCOME, PlaybackLine
 from voicecli.core.events import Event, SpeechEnd, SpeechStart, Transcript
-from voicecli.core.lifecycle import POLL_S, ManagedThread
+from voicecli.core.lifecycle import IDLE_WAIT_S, POLL_S, ManagedThread
 from voicecli.core.messages import BARGE_IN, STOP_TURN, Interrupt, UserTurn
 from voicecli.reply.skills.stop import is_stop
 
@@ -111,8 +111,9 @@ class BargeDecider:
 
     def run(self, thread: ManagedThread) -> None:
         """At the deadline: words being spoken interrupt, nothing resumes."""
+        thread.on_stop(self._wake.set)
         while not thread.should_stop():
-            self._wake.wait(POLL_S)
+            self._wake.wait(POLL_S if self._deadline is not None else IDLE_WAIT_S)
             self._wake.clear()
             with self._lock:
                 now = time.monotonic()

@@ -31,12 +31,14 @@ from dataclasses import dataclass, field
 from voicecli.audio.playback import PlaybackLine
 from voicecli.core.clock import PipelineClock
 from voicecli.core.events import ErrorEvent, Event, Reply, TurnMetrics
-from voicecli.core.lifecycle import POLL_S, ManagedThread
+from voicecli.core.lifecycle import IDLE_WAIT_S, POLL_S, ManagedThread
 from voicecli.core.messages import (
     Announcement,
     EndOfInput,
     EndOfUtterance,
+    Hangup,
     ResponderMessage,
+    StopAsked,
     UserTurn,
 )
 from voicecli.reply.brain import Brain, ReplyControl, ReplyFailed
@@ -107,9 +109,11 @@ class Responder:
         self.tts.apply_thermal(protection)
 
     def run(self, thread: ManagedThread, on_end: Callable[[], None]) -> None:
+        thread.on_stop(lambda: self.turns.put_nowait(StopAsked()))
         while not thread.should_stop():
-            try:
-                message = self.turns.get(timeout=POLL_S)
+            asking = self.confirm is not None and self.confirm.pending is not None
+            try:  # a pending confirmation must expire on time; else sleep until a message
+                message = self.turns.get(timeout=POLL_S if asking else IDLE_WAIT_S)
             except queue.Empty:
                 if self.confirm is not None:
                     self.confirm.expire()
@@ -120,7 +124,7 @@ class Responder:
                 self.announce(message.text)
             elif isinstance(message, EndOfUtterance | EndOfInput):
                 self.on_answered(message)
-            else:  # Hangup
+            elif isinstance(message, Hangup):
                 on_end()
                 return
 

@@ -2,7 +2,8 @@
 
 Why the pipeline clock: a live clock runs with wall time while no samples arrive, so a muted or
 typed-only conversation still fires its timers, and a file clock makes ``--fast`` decide exactly
-as a real-time run would. One ManagedThread per pipeline checks the board every 50 ms. At the end
+as a real-time run would. One ManagedThread per pipeline checks the board every 50 ms while a
+timer runs, and sleeps until one is set while none does (hands-free, asleep). At the end
 of the input the pipeline calls ``finish``: timers due within the linger time still fire, the
 rest are reported cancelled, then the pipeline may end.
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from voicecli.core.events import Event, TimerEvent
-from voicecli.core.lifecycle import ManagedThread
+from voicecli.core.lifecycle import IDLE_WAIT_S, ManagedThread
 
 CHECK_S = 0.05  # how often the board looks for due timers
 
@@ -49,6 +50,7 @@ class TimerBoard:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._finish: tuple[float, Callable[[], None]] | None = None  # (deadline, then)
+        self._changed = threading.Event()  # a timer set or the end asked: check at once
 
     # -- used by the timers skill ----------------------------------------------------------
     def set(self, duration_s: float, label: str) -> Timer:
@@ -57,7 +59,8 @@ class TimerBoard:
             timer = Timer(next(self._ids), label, duration_s, now + duration_s)
             self._timers[timer.id] = timer
             self.emit(TimerEvent(t=now, id=timer.id, label=label, due_in_s=duration_s))
-            return timer
+        self._changed.set()
+        return timer
 
     def running(self) -> list[Timer]:
         """The timers not yet fired, soonest first."""
@@ -87,9 +90,17 @@ class TimerBoard:
         with self._lock:
             self._finish = (self.clock.now() + linger_s, then)
         self.check()
+        self._changed.set()
 
     def run(self, thread: ManagedThread) -> None:
-        while not thread.wait(CHECK_S):
+        thread.on_stop(self._changed.set)
+        while True:
+            with self._lock:
+                busy = bool(self._timers) or self._finish is not None
+            self._changed.wait(CHECK_S if busy else IDLE_WAIT_S)
+            self._changed.clear()
+            if thread.should_stop():
+                return
             self.check()
 
     def check(self) -> None:
