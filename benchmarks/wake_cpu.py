@@ -1,11 +1,13 @@
 """Asleep CPU of the whole ``voicecli chat --plain`` process, with and without a wake word.
 
-    python benchmarks/wake_cpu.py [--seconds 30] [--rounds 3] [--word okay_nabu] [--json]
+    python benchmarks/wake_cpu.py [--seconds 30] [--rounds 3] [--word okay_nabu] [--speaker]
 
 Both variants run on the same private PulseAudio virtual microphone (tests/support/pulse.py),
 alternating, in the same run: the baseline is ``voicecli chat --plain`` (VAD on every frame,
 STT on whatever it hears), the other adds ``--wake-word`` (only the wake-word model runs while
-asleep). Each round starts the process, waits until it has loaded (its main thread, which
+asleep). Both run with ``--output none`` unless ``--speaker``: then they play on the virtual
+speaker, so the echo canceller and barge-in run as they do by default.
+Each round starts the process, waits until it has loaded (its main thread, which
 loads the models and then only waits, uses under ``--idle`` % for 3 s: on a loaded machine a
 fixed wait measured the end of model loading), then reads the process's CPU time (every
 thread, psutil) over ``--seconds``; the input is silence, then the kitchen recording
@@ -57,7 +59,9 @@ def _wait_loaded(process: psutil.Process, args) -> None:
 
 
 def measure(pulse: PulseDaemon, args, word: str | None, noise: Path | None) -> float:
-    command = [sys.executable, "-m", "voicecli", "chat", "--plain", "--output", "none"]
+    command = [sys.executable, "-m", "voicecli", "chat", "--plain"]
+    if not args.speaker:
+        command += ["--output", "none"]
     if word:
         command += ["--wake-word", word]
     proc = subprocess.Popen(
@@ -92,6 +96,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--word", default="okay_nabu")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--speaker",
+        action="store_true",
+        help="play on the virtual speaker (so the echo canceller runs), not --output none",
+    )
     args = parser.parse_args()
     pulse = PulseDaemon(Path(tempfile.mkdtemp(prefix="voicecli-wake-cpu-"))).start()
     try:

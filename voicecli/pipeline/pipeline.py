@@ -112,6 +112,7 @@ class Pipeline:
             self.clock.run_free()
         self.fatal: ErrorEvent | None = None
         self.done = threading.Event()
+        self._done_hooks: list[Callable[[], None]] = []
         self._turn_numbers = turn_numbers or itertools.count(1)
         self._turn_lock = threading.Lock()
         self._own_stt = stt_worker is None
@@ -198,7 +199,7 @@ class Pipeline:
                 fatal=True,
             )
             self.emit(self.fatal)
-        self.done.set()
+        self._end()
 
     def apply_thermal(self, protection) -> None:
         """Thermal protection on or off (from the monitor thread, in the poll that changed
@@ -222,7 +223,7 @@ class Pipeline:
             self._thread("listener", self.listener.run, self.frames)
         if self.source is not None:  # barge-ins come from what is heard
             self._thread("barge", self.barge.run)
-        self._thread("responder", self.responder.run, self.done.set)
+        self._thread("responder", self.responder.run, self._end)
         self._thread("timers", self.timers.run)
         if self._system_interval_s:
             self._thread("system", run_sampler, self.emit, self._system_interval_s, self.thermal)
@@ -308,6 +309,18 @@ class Pipeline:
 
     def wait(self, timeout: float | None = None) -> bool:
         return self.done.wait(timeout)
+
+    def on_done(self, hook: Callable[[], None]) -> None:
+        """Call ``hook`` (quick) when the pipeline ends -- at once if it has: a foreground
+        runner waits on one event instead of polling."""
+        self._done_hooks.append(hook)
+        if self.done.is_set():
+            hook()
+
+    def _end(self) -> None:
+        self.done.set()
+        for hook in list(self._done_hooks):
+            hook()
 
     @property
     def running(self) -> bool:

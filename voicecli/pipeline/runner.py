@@ -15,18 +15,22 @@ from collections.abc import Callable, Iterator
 from voicecli.core.bus import consume
 from voicecli.core.errors import ExitStatus
 from voicecli.core.events import Event
+from voicecli.core.lifecycle import IDLE_WAIT_S
 from voicecli.pipeline.pipeline import Pipeline
 
 
 @contextlib.contextmanager
-def signals_caught() -> Iterator[threading.Event]:
-    """While inside, SIGINT/SIGTERM set the yielded event (with ``.signum``) instead of raising."""
+def signals_caught(wake: threading.Event | None = None) -> Iterator[threading.Event]:
+    """While inside, SIGINT/SIGTERM set the yielded event (with ``.signum``), and ``wake``,
+    instead of raising."""
     caught = threading.Event()
     caught.signum = None  # type: ignore[attr-defined]
 
     def handler(signum, _frame) -> None:
         caught.signum = signum  # type: ignore[attr-defined]
         caught.set()
+        if wake is not None:
+            wake.set()
 
     if threading.current_thread() is not threading.main_thread():
         yield caught
@@ -45,13 +49,14 @@ def run_foreground(
     quit_requested: threading.Event | None = None,
 ) -> ExitStatus:
     """Run until the input ends, a signal arrives or ``quit_requested`` is set (the ``q`` key:
-    exit 0)."""
+    exit 0). All three set ``quit_requested``: the main thread sleeps on it, not polling."""
     printer = consume(pipeline.bus, handle, "printer", maxsize=100_000)
     quit_requested = quit_requested or threading.Event()
-    with signals_caught() as caught:
+    with signals_caught(quit_requested) as caught:
+        pipeline.on_done(quit_requested.set)
         pipeline.start()
         try:
-            while not pipeline.wait(0.1) and not caught.is_set() and not quit_requested.is_set():
+            while not quit_requested.wait(IDLE_WAIT_S):
                 pass
         finally:
             pipeline.close()
