@@ -12,11 +12,16 @@ import queue
 import time
 
 import pytest
-from support.pulse import LiveRun, digits, stop_recording
+from support.pulse import LiveRun, digits, speaker_recording, stop_recording
 from support.schema import validate_event
+from support.wake import chimed
 
+from voicecli.audio.chime import RATE as CHIME_RATE
+from voicecli.audio.chime import chime_tone
 from voicecli.audio.file import load_audio, write_wav
 from voicecli.audio.mic import MicSource
+from voicecli.audio.speaker import SpeakerSink
+from voicecli.core.audio_format import SAMPLE_RATE
 from voicecli.core.lifecycle import ManagedThread
 from voicecli.reply.synth import compose
 
@@ -92,3 +97,28 @@ def test_live_source_drops_and_reports_when_the_listener_stalls(pulse):
     warnings = [e for e in events if e.type == "warning"]
     assert warnings and warnings[0].code == "capture_overflow" and warnings[0].count > 0
     assert source.dropped >= warnings[0].count
+
+
+def test_hands_free_speaker_stands_by_in_silence_and_wakes_for_a_sound(engines, pulse, tmp_path):
+    """``standby_after_s``: the stream stops itself once nothing has played for that long; the
+    chime, then a reply, start it again and are heard whole."""
+    recording = tmp_path / "speaker.wav"
+    sink = SpeakerSink(standby_after_s=0.3, source_rate=SAMPLE_RATE)
+    try:
+        with speaker_recording(pulse, recording):
+            deadline = time.monotonic() + 5
+            while not sink.standing_by and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert sink.standing_by, "the stream never stood by in silence"
+            sink.cue(chime_tone(), CHIME_RATE)
+            assert not sink.standing_by
+            time.sleep(1.0)  # played, then 0.3 s of silence: standing by again
+            assert sink.standing_by
+            reply = (compose(0.1, "Two plus two is four.", 0.1) * 32767).astype("int16")
+            sink.write(reply)
+            assert sink.end_reply() is None  # played to its end, not cut
+    finally:
+        sink.close()
+    assert chimed(recording)
+    heard = engines.stt.transcribe_full(load_audio(recording), vad_filter=True).text
+    assert "4" in digits(heard), heard

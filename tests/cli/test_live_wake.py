@@ -16,14 +16,12 @@ import subprocess
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 from support.cli import command
-from support.pulse import session_daemon, stop_recording
-from support.wake import scene
+from support.pulse import session_daemon, speaker_kept_awake, stop_recording
+from support.wake import chimed, scene
 
-from voicecli.audio.chime import chime_tone
-from voicecli.audio.file import load_audio, write_wav
+from voicecli.audio.file import write_wav
 from voicecli.core.clock import SAMPLE_RATE
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
@@ -81,15 +79,6 @@ class Scene:
         return started
 
 
-def chimed(wav: Path) -> bool:
-    """The chime is in what the speaker played (normalised cross-correlation)."""
-    played = load_audio(wav)
-    tone = chime_tone(SAMPLE_RATE)
-    windows = np.lib.stride_tricks.sliding_window_view(played, len(tone))[::16]
-    energy = np.sqrt((windows**2).sum(axis=1) * (tone**2).sum()) + 1e-9
-    return float((windows @ tone / energy).max()) > 0.8
-
-
 def is_state(state):
     return lambda e: e["type"] == "wake_state" and e["state"] == state
 
@@ -108,14 +97,15 @@ def test_hands_free_conversation_on_the_microphone(pulse, tmp_path):
         ignored.say(pulse)
         assert chat.finals() == [], "answered without the wake word"
 
-        speaker = pulse.record_speaker(tmp_path / "speaker.wav")
-        started = woken.say(pulse)
-        _, wake = chat.wait_for(lambda e: e["type"] == "wake", 10)
-        latency_ms = (wake["wall"] - (started + woken.spans[0][2])) * 1000
-        print(f"\nwake word end -> wake event: {latency_ms:.0f} ms (p={wake['probability']})")
-        assert latency_ms < 200 * 5  # target 200 ms, 5x margin (paplay's latency included)
-        index, _ = chat.wait_for(is_state("follow_up"), 30)
-        stop_recording(speaker)
+        with speaker_kept_awake(pulse):
+            speaker = pulse.record_speaker(tmp_path / "speaker.wav")
+            started = woken.say(pulse)
+            _, wake = chat.wait_for(lambda e: e["type"] == "wake", 10)
+            latency_ms = (wake["wall"] - (started + woken.spans[0][2])) * 1000
+            print(f"\nwake word end -> wake event: {latency_ms:.0f} ms (p={wake['probability']})")
+            assert latency_ms < 200 * 5  # target 200 ms, 5x margin (paplay's latency included)
+            index, _ = chat.wait_for(is_state("follow_up"), 30)
+            stop_recording(speaker)
         assert len(chat.finals()) == 1 and "time" in chat.finals()[0].lower()
         assert chimed(tmp_path / "speaker.wav")
 

@@ -165,6 +165,28 @@ def speaker_recording(pulse, path):
         pulse.unload(echo)
 
 
+@contextmanager
+def speaker_kept_awake(pulse, seconds: float = 120.0):
+    """Silence played on the virtual speaker by another client: its monitor keeps sending, as
+    a desktop's sound server does while anything plays. Hands-free voicecli stops its own
+    stream while nothing plays, and an idle null sink's monitor loses the first few hundred ms
+    of what wakes it (the chime)."""
+    silence = pulse.run_dir / "speaker-silence.wav"
+    write_wav(silence, np.zeros(int(seconds * RATE), np.float32), RATE)
+    player = subprocess.Popen(
+        ["paplay", "--device=vspeaker", str(silence)],
+        env=pulse.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        player.kill()
+        player.wait(5)
+
+
 def stop_recording(proc: subprocess.Popen) -> None:
     proc.send_signal(signal.SIGINT)  # parecord finishes the WAV header on SIGINT
     try:

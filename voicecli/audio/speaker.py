@@ -7,6 +7,10 @@ also feeds the PlaybackMonitor a 16 kHz copy of every block it sends (zeros whil
 reference the echo guard compares the microphone against. The responder thread blocks in
 ``end_reply`` until the reply has been heard (or cut), so the ``playback`` events tell the truth.
 ``voicecli connect`` feeds it the server's reply audio (``source_rate``: the hello's rate).
+
+Hands-free (``standby_after_s``), the stream stops itself once nothing has played for that
+long, and starts again with the next sound: an asleep assistant spent 1.5 points of a core on
+PortAudio and PulseAudio delivering silence (docs/wake.md).
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ from voicecli.core.lifecycle import POLL_S
 # Under load (whisper on every core) PortAudio's "low" latency underruns through PulseAudio's
 # ALSA plugin, and each underrun shifts the echo path; a cut aborts the stream instead.
 OUTPUT_LATENCY_S = 0.2
+# A stream started again after standby loses its first ~15 ms through PulseAudio's ALSA plugin
+# (the chime's start went missing): it sends this much silence first
+STANDBY_LEAD_S = 0.1
 
 
 class _Chunk:
@@ -47,8 +54,14 @@ class SpeakerSink(AudioSink):
         monitor: PlaybackMonitor | None = None,
         prefer_rate: int | None = None,
         source_rate: int = TTS_RATE,
+        standby_after_s: float | None = None,
     ) -> None:
         sd = sounddevice()
+        self._callback_stop = sd.CallbackStop
+        self.standby_after_s = standby_after_s
+        self._quiet_since: float | None = None  # monotonic: nothing to play since
+        self._standby = False  # the callback stopped the stream (standby_after_s)
+        self._lead = 0  # samples of silence to send first after standby
         self.source_rate = source_rate  # the rate of the PCM given to ``write``
         self.device = pick(device, "output")
         self.name = f"speaker:{self.device.name}"
@@ -104,6 +117,7 @@ class SpeakerSink(AudioSink):
             self.monitor.pending = True
             self._chunks.append(chunk)
             self._drained.clear()
+        self._leave_standby()
 
     def end_reply(self, wait: bool = True) -> str | None:
         """Wait until the reply has been played or cut; "cut" when it was cut. ``wait=False``
@@ -122,6 +136,7 @@ class SpeakerSink(AudioSink):
         monitor never hears of it, so the microphone is not gated while it plays."""
         with self._lock:
             self._cue = resample(audio.astype(np.float32), rate, self.rate)
+        self._leave_standby()
 
     # -- control ---------------------------------------------------------------------------
     def cut(self) -> bool:
@@ -166,6 +181,29 @@ class SpeakerSink(AudioSink):
             self._stream.abort()
             self.silent_at = time.monotonic()
             self.monitor.stream_restarted()
+            with self._lock:
+                self._standby = False
+            self._stream.start()
+
+    @property
+    def standing_by(self) -> bool:
+        """The stream stopped itself after ``standby_after_s`` of silence."""
+        with self._lock:
+            return self._standby
+
+    def _leave_standby(self) -> None:
+        """Sound to play and the stream stopped itself: start it again. The callback decides
+        standby under ``_lock``, after looking at the queue, so a sound queued before that is
+        played, and one queued after it finds ``_standby`` set here."""
+        with self._stream_lock:
+            with self._lock:
+                if not self._standby or self._closed:
+                    return
+                self._standby = False
+                self._quiet_since = None
+                self._lead = int(STANDBY_LEAD_S * self.rate)
+            self._stream.abort()  # a completed stream must be stopped before it starts
+            self.monitor.stream_restarted()
             self._stream.start()
 
     def close(self) -> None:
@@ -180,9 +218,11 @@ class SpeakerSink(AudioSink):
         if status.output_underflow:  # samples were lost or inserted: the echo path moved
             self.monitor.underrun()
         out = outdata[:, 0]
-        references = []
-        filled = 0
         with self._lock:
+            lead = min(self._lead, frames)  # silence first: a restarted stream loses it
+            self._lead -= lead
+            references = [np.zeros(lead * SAMPLE_RATE // self.rate, np.float32)]
+            filled = lead
             while filled < frames and self._chunks and not self._paused:
                 chunk = self._chunks[0]
                 n = min(frames - filled, len(chunk.device) - chunk.played)
@@ -197,9 +237,27 @@ class SpeakerSink(AudioSink):
             if not self._chunks and not self._paused:
                 self.monitor.pending = False
                 self._drained.set()
+            played = filled > lead
+            stop = self._standby_due(played)
+        out[:lead] = 0.0
         out[filled:] = 0.0
-        self._mix_cue(out)
-        self._keep_reference(references, frames, audible=filled > 0)
+        self._mix_cue(out[lead:])
+        self._keep_reference(references, frames, audible=played)
+        if stop:
+            raise self._callback_stop  # this block still plays; then the stream is inactive
+
+    def _standby_due(self, played: bool) -> bool:
+        """Under ``_lock``: has nothing been to play for ``standby_after_s``?"""
+        if self.standby_after_s is None:
+            return False
+        if played or self._chunks or self._paused or self._in_reply or self._cue is not None:
+            self._quiet_since = None
+            return False
+        now = time.monotonic()
+        if self._quiet_since is None:
+            self._quiet_since = now
+        self._standby = now - self._quiet_since >= self.standby_after_s
+        return self._standby
 
     def _mix_cue(self, out) -> None:
         with self._lock:

@@ -24,6 +24,8 @@ from voicecli.core.config import WakeConfig
 from voicecli.core.events import Echo, Event, WarningEvent
 from voicecli.core.messages import BARGE_IN, Interrupt, ShortWord
 
+SPEAKER_STANDBY_S = 2.0  # hands-free: the speaker's stream stops after this much silence
+
 
 @dataclass
 class LiveOptions:
@@ -47,7 +49,8 @@ class LiveOptions:
     auto_gain_control: bool = False
     capture_frames: int = 1  # frames per microphone block (hands-free: the wake gate's batch)
     # hands-free (a wake word): while nothing plays the canceller's module is not run at all,
-    # most of an asleep process's CPU otherwise (docs/wake.md)
+    # most of an asleep process's CPU otherwise, and the speaker's stream stops after
+    # SPEAKER_STANDBY_S of silence (docs/wake.md)
     hands_free: bool = False
 
 
@@ -126,6 +129,7 @@ class LiveAudio:
                 self.monitor,
                 prefer_rate=rate,
                 source_rate=options.reply_rate,
+                standby_after_s=SPEAKER_STANDBY_S if options.hands_free else None,
             )
         return open_sink(output)
 
