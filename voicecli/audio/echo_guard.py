@@ -48,8 +48,9 @@ MAX_GAP = 3  # non-speech frames tolerated inside one stretch of speech
 # ... when the microphone is echo-cancelled: while both talk, WebRTC's suppressor dips the
 # user's voice to silence for up to a few hundred ms (benchmarks/DUPLEX.md, live captures)
 CANCELLED_MAX_GAP = 12
-MIN_SPEECH_S = 0.3  # speech over a reply lasting this long is a barge-in ...
-CANCELLED_MIN_SPEECH_S = 0.25  # ... behind the canceller (replayed live runs: 1-3 more of 20)
+MIN_SPEECH_S = 0.3  # speech over a reply lasting this long is a barge-in (behind the
+# canceller too: 0.25 s found 1-3 more of 20 in replays, none live, and falsely paused replies
+# on its residual in full test runs: benchmarks/DUPLEX.md)
 SHORT_WORD_FRAMES = 5  # a shorter stretch (160 ms voiced) is never checked for "stop"
 BLOCK = 128  # samples per keep-or-subtract decision (8 ms)
 NOISE_FLOOR = 0.003  # residual RMS below this is never speech (about -50 dBFS)
@@ -92,7 +93,7 @@ class EchoGuard:
         barge_in: bool,
         on_barge_in: Callable[[float, float], None],
         on_short_speech: Callable[[np.ndarray, float], None] | None = None,
-        min_speech_s: float | None = None,
+        min_speech_s: float = MIN_SPEECH_S,
         tail_s: float = 0.3,
         vad_engine: str = "onnx",
         canceller: MonitoredCanceller | None = None,
@@ -104,8 +105,6 @@ class EchoGuard:
         self.barge_in = barge_in
         self.on_barge_in = on_barge_in  # (speech_ms, wall of the deciding frame)
         self.on_short_speech = on_short_speech  # (audio, wall): a word too short to barge in
-        if min_speech_s is None:
-            min_speech_s = CANCELLED_MIN_SPEECH_S if canceller is not None else MIN_SPEECH_S
         self.min_frames = max(1, math.ceil(min_speech_s * SAMPLE_RATE / FRAME))
         self.tail_s = tail_s
         self._vad = VadStream(vad_engine) if barge_in else None

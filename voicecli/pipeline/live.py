@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from voicecli.audio.devices import pick
 from voicecli.audio.echo_canceller import EchoCanceller, EchoUnavailable, MonitoredCanceller
-from voicecli.audio.echo_guard import EchoGuard
+from voicecli.audio.echo_guard import MIN_SPEECH_S, EchoGuard
 from voicecli.audio.mic import MicSource
 from voicecli.audio.playback_monitor import PlaybackMonitor
 from voicecli.audio.sink import AudioSink, open_sink
@@ -36,7 +36,7 @@ class LiveOptions:
     # True: on, with the old echo model where the canceller cannot load; False: the gate
     barge_in: bool | None = False
     push_to_talk: bool = False
-    min_speech_s: float | None = None  # the echo guard's default for its mode
+    min_speech_s: float = MIN_SPEECH_S
     echo_tail_s: float = 0.3
     reply_rate: int = TTS_RATE  # the rate of the reply audio played (connect: the hello's)
     # WebRTC echo cancellation on the microphone (--echo-cancel; implied by barge_in None). It
