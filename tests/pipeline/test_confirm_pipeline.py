@@ -149,8 +149,10 @@ def test_an_unanswered_question_expires_after_10_s_on_the_confirmers_clock(engin
     chat.pipeline.start()
     try:
         chat.wait_for("confirm", state="asked")
-        later[0] = 9.5
-        chat.pipeline.submit_text("what is two plus two")  # not yet expired: it replaces it
+        # not yet expired: it replaces it. The listener may still consume the clip's trailing
+        # silence (up to ~1.2 s of pipeline clock) before the responder screens this turn
+        later[0] = 8.0
+        chat.pipeline.submit_text("what is two plus two")
         chat.wait_for("confirm", state="expired", turn=3)
         chat.pipeline.submit_text("Cancel all timers.")  # typed: done at once
         chat.wait_for("timer", cancelled=True)
