@@ -119,10 +119,11 @@ class PulseDaemon:
     def unload(self, module_id: str) -> None:
         self.pactl("unload-module", module_id)
 
-    def play(self, wav: Path) -> subprocess.Popen:
-        """Start speaking ``wav`` into the virtual microphone (real time)."""
+    def play(self, wav: Path, device: str = "vmicfeed") -> subprocess.Popen:
+        """Start speaking ``wav`` into the virtual microphone (real time), or playing it on
+        another sink (``vspeaker``: as a second client of the speaker)."""
         return subprocess.Popen(
-            ["paplay", "--device=vmicfeed", str(wav)],
+            ["paplay", f"--device={device}", str(wav)],
             env=self.env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -173,13 +174,7 @@ def speaker_kept_awake(pulse, seconds: float = 120.0):
     of what wakes it (the chime)."""
     silence = pulse.run_dir / "speaker-silence.wav"
     write_wav(silence, np.zeros(int(seconds * RATE), np.float32), RATE)
-    player = subprocess.Popen(
-        ["paplay", "--device=vspeaker", str(silence)],
-        env=pulse.env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    player = pulse.play(silence, device="vspeaker")
     try:
         yield
     finally:

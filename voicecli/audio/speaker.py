@@ -180,10 +180,7 @@ class SpeakerSink(AudioSink):
                 return
             self._stream.abort()
             self.silent_at = time.monotonic()
-            self.monitor.stream_restarted()
-            with self._lock:
-                self._standby = False
-            self._stream.start()
+            self._restart()
 
     @property
     def standing_by(self) -> bool:
@@ -199,12 +196,17 @@ class SpeakerSink(AudioSink):
             with self._lock:
                 if not self._standby or self._closed:
                     return
-                self._standby = False
-                self._quiet_since = None
-                self._lead = int(STANDBY_LEAD_S * self.rate)
             self._stream.abort()  # a completed stream must be stopped before it starts
-            self.monitor.stream_restarted()
-            self._stream.start()
+            self._restart(lead=int(STANDBY_LEAD_S * self.rate))
+
+    def _restart(self, lead: int = 0) -> None:
+        """Under ``_stream_lock``, the stream aborted: start it again, out of standby, at least
+        ``lead`` samples of silence first. The echo path may have moved: the monitor is told."""
+        with self._lock:
+            self._standby, self._quiet_since = False, None
+            self._lead = max(self._lead, lead)
+        self.monitor.stream_restarted()
+        self._stream.start()
 
     def close(self) -> None:
         self.cut()
