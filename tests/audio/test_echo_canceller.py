@@ -91,9 +91,12 @@ def test_settled_on_the_echo_or_on_none(reply):
     headphones.unsettle()
     assert not headphones.settled and not headphones.no_echo
 
-    late = EchoCanceller()  # a long output latency: 700 ms before the echo comes back
-    delayed = _room(reply, 700, 0.2)
-    for start in range(0, 7 * SAMPLE_RATE // 10 - FRAME, FRAME):  # until it does
+    # a long output latency: 700 ms before the echo comes back, over a faint noise floor
+    # (-70 dBFS, which the module takes to zero: an "ERLE" of silence); then only a
+    # quarter of a second of echo
+    late = EchoCanceller()
+    delayed = _room(reply, 700, 0.2) + hiss
+    for start in range(0, 95 * SAMPLE_RATE // 100 - FRAME, FRAME):
         late.reverse(reply[start : start + FRAME])
         late.process(delayed[start : start + FRAME])
         assert not late.settled, "armed by the silence before the echo arrived"

@@ -41,7 +41,7 @@ MAX_DELAY_MS = 500
 DELAY_EVERY = 50  # pieces (0.5 s) between delay estimates
 MIN_CORRELATION = 0.3
 EVENT_EVERY = SAMPLE_RATE // FRAME  # microphone frames (~1 s) between looks at the state
-SETTLED_PIECES = 50  # 500 ms of played audio at SETTLED_DB: settled on the current path
+SETTLED_PIECES = 50  # 500 ms of heard echo at SETTLED_DB: settled on the current path
 SETTLED_DB = 20.0
 # ... or, over twice as long (longer than any output latency), the microphone heard this far
 # below what played (power, dB): no echo path to cancel (headphones), so speech in the output
@@ -149,6 +149,10 @@ class EchoCanceller:
         self._mic_hist = np.zeros(DELAY_WINDOW, dtype=np.float32)  # with the microphone's
         self._energies: deque[tuple[float, float]] = deque(maxlen=ERLE_WINDOW)
         self._fresh: deque[tuple[float, float, float]] = deque(maxlen=2 * SETTLED_PIECES)
+        # ... of those, the pieces in which the microphone heard something: the echo arrives
+        # one output latency after the audio is played, and the silence before it (a faint
+        # noise floor the module takes to zero) says nothing about cancelling it
+        self._heard: deque[tuple[float, float]] = deque(maxlen=SETTLED_PIECES)
         self.settled = False  # converged on the audio played since the last ``unsettle``
         # ... on no echo at all (headphones): the module would only suppress the user's voice
         # while audio plays, so the raw microphone passes until the next ``unsettle``
@@ -221,18 +225,20 @@ class EchoCanceller:
         if self._recent_ref and max(self._recent_ref) > ACTIVE_POWER:
             self._energies.append(energies)
             self._fresh.append((*energies, max(self._recent_ref)))
+            if energies[0] > ACTIVE_POWER:
+                self._heard.append(energies)
             if len(self._fresh) >= SETTLED_PIECES and not self.settled:
                 self._settle()
         self._out.append(raw if bypass or self.no_echo else cleaned)
         return energies
 
     def _settle(self) -> None:
-        """Settled once the last 500 ms of played audio were cancelled by SETTLED_DB, or the
+        """Settled once the last 500 ms of echo heard were cancelled by SETTLED_DB, or the
         last second never reached the microphone (NO_ECHO_DB below what played: headphones)."""
-        fresh = list(self._fresh)
-        if _erle([(before, after) for before, after, _ in fresh[-SETTLED_PIECES:]]) >= SETTLED_DB:
+        if len(self._heard) == SETTLED_PIECES and _erle(self._heard) >= SETTLED_DB:
             self.settled = True
             return
+        fresh = list(self._fresh)
         heard = sum(before for before, _, _ in fresh)
         played = sum(reference for _, _, reference in fresh)
         if len(fresh) == 2 * SETTLED_PIECES and heard <= played * 10 ** (-NO_ECHO_DB / 10):
@@ -251,6 +257,7 @@ class EchoCanceller:
         lowers the measured ERLE, so once settled it stays so until the next call."""
         self.settled = self.no_echo = False
         self._fresh.clear()
+        self._heard.clear()
 
     def stats(self) -> EchoStats:
         """Delay, ERLE over the last second the speaker played, and the state."""
