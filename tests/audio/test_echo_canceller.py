@@ -235,3 +235,33 @@ def test_hands_free_idle_skips_the_module_and_gives_the_same_audio(reply):
     assert counting.calls == 0
     skipped.process(mic[:FRAME], bypass=False, native=False)  # speaking: the module runs
     assert counting.calls > 0
+
+
+def test_after_the_path_moved_it_settles_only_once_the_module_found_it_again(reply):
+    """A cut or a pause restarts the output stream: the reference stream then holds audio that
+    was never played (the dropped buffer), so the echo comes 200 ms "earlier" in it. The module
+    cancels the first half second (the old delay still holds for what was already on its way)
+    and then lets echo through while it finds the new delay: barge-in must not arm on that
+    first half second."""
+    speech = np.concatenate([reply] * 3)
+    mic = _room(speech, 300, 0.2)
+    jump, ghost = 188 * FRAME, 200 * SAMPLE_RATE // 1000  # 6 s in
+    fed = np.concatenate((speech[:jump], speech[jump : jump + ghost], speech[jump:]))
+    canceller = EchoCanceller()
+    settled_at, leaks = None, []
+    for start in range(0, len(mic) - FRAME + 1, FRAME):
+        if start == jump:
+            assert canceller.settled
+            canceller.unsettle(moved=True)
+        canceller.reverse(fed[start : start + FRAME])
+        out = canceller.process(mic[start : start + FRAME])
+        if start >= jump:
+            leaks.append(
+                float(np.sum(out**2)) / max(float(np.sum(mic[start : start + FRAME] ** 2)), 1e-12)
+            )
+            if canceller.settled and settled_at is None:
+                settled_at = (start - jump) / SAMPLE_RATE
+    worst = int(np.argmax(leaks)) * FRAME / SAMPLE_RATE
+    assert max(leaks) > 0.1, "the module re-found the moved path at once: nothing to guard"
+    assert settled_at is not None, "never settled again"
+    assert settled_at > worst, f"armed at {settled_at:.2f} s, before the leak at {worst:.2f} s"

@@ -42,6 +42,11 @@ DELAY_EVERY = 50  # pieces (0.5 s) between delay estimates
 MIN_CORRELATION = 0.3
 EVENT_EVERY = SAMPLE_RATE // FRAME  # microphone frames (~1 s) between looks at the state
 SETTLED_PIECES = 50  # 500 ms of heard echo at SETTLED_DB: settled on the current path
+# ... after the path moved (the output stream restarted for a cut or a pause, or ran dry): the
+# reference stream then holds audio that was never played, the module must find the new
+# delay, and it lets echo onsets through for about a second after cancelling the first half
+# second well (benchmarks/DUPLEX.md): the whole window must be cancelled
+MOVED_SETTLED_PIECES = 150
 SETTLED_DB = 20.0
 # ... or, over twice as long (longer than any output latency), the microphone heard this far
 # below what played (power, dB): no echo path to cancel (headphones), so speech in the output
@@ -152,7 +157,8 @@ class EchoCanceller:
         # ... of those, the pieces in which the microphone heard something: the echo arrives
         # one output latency after the audio is played, and the silence before it (a faint
         # noise floor the module takes to zero) says nothing about cancelling it
-        self._heard: deque[tuple[float, float]] = deque(maxlen=SETTLED_PIECES)
+        self._heard: deque[tuple[float, float]] = deque(maxlen=MOVED_SETTLED_PIECES)
+        self._settle_pieces = SETTLED_PIECES
         self.settled = False  # converged on the audio played since the last ``unsettle``
         # ... on no echo at all (headphones): the module would only suppress the user's voice
         # while audio plays, so the raw microphone passes until the next ``unsettle``
@@ -235,7 +241,8 @@ class EchoCanceller:
     def _settle(self) -> None:
         """Settled once the last 500 ms of echo heard were cancelled by SETTLED_DB, or the
         last second never reached the microphone (NO_ECHO_DB below what played: headphones)."""
-        if len(self._heard) == SETTLED_PIECES and _erle(self._heard) >= SETTLED_DB:
+        heard = list(self._heard)[-self._settle_pieces :]
+        if len(heard) == self._settle_pieces and _erle(heard) >= SETTLED_DB:
             self.settled = True
             return
         fresh = list(self._fresh)
@@ -251,10 +258,12 @@ class EchoCanceller:
         if lag is not None:
             self.delay_ms = lag * 1000 / SAMPLE_RATE
 
-    def unsettle(self) -> None:
-        """The echo path may have moved (a new reply, a restarted or starved output stream):
-        not settled until 500 ms of what plays next is cancelled by 20 dB again. The user's voice
-        lowers the measured ERLE, so once settled it stays so until the next call."""
+    def unsettle(self, moved: bool = False) -> None:
+        """The echo path may have moved (a new reply), or did (``moved``: a restarted or
+        starved output stream): not settled until 500 ms (moved: 1.5 s) of the echo of what
+        plays next is cancelled by 20 dB again. The user's voice lowers the measured ERLE, so
+        once settled it stays so until the next call."""
+        self._settle_pieces = MOVED_SETTLED_PIECES if moved else SETTLED_PIECES
         self.settled = self.no_echo = False
         self._fresh.clear()
         self._heard.clear()
@@ -289,7 +298,8 @@ class MonitoredCanceller:
         self._fed: int | None = None  # reference samples already given to the canceller
         self._frames = 0
         self._last: EchoStats | None = None
-        self._path_changes = -1  # replies + breaks + underruns seen: the echo path may move
+        self._replies = -1  # replies seen: the echo path may have moved
+        self._moves = 0  # breaks + underruns seen: it did
 
     def settled(self) -> bool:
         """Converged on the audio played since the echo path last may have moved: only then
@@ -301,10 +311,10 @@ class MonitoredCanceller:
         return self.canceller.passed
 
     def process(self, samples: np.ndarray, reference_count: int) -> np.ndarray:
-        changes = self.monitor.replies + self.monitor.breaks + self.monitor.underruns
-        if changes != self._path_changes:
-            self._path_changes = changes
-            self.canceller.unsettle()
+        moves = self.monitor.breaks + self.monitor.underruns
+        if moves != self._moves or self.monitor.replies != self._replies:
+            self.canceller.unsettle(moved=moves != self._moves)
+            self._moves, self._replies = moves, self.monitor.replies
         if self._fed is None:
             self._fed = reference_count
         idle = not self.monitor.busy(BYPASS_AFTER_S + self.monitor.latency_s)
