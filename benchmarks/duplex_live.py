@@ -12,7 +12,9 @@ mixes (echo_offline.py) do not run. A private PulseAudio daemon (tests/support/p
 * questions over the reply, per voice family (real recordings from shared/audio/real; Piper
   joe): each is played 2.5 s into the long fallback reply; detected = playback paused, and the
   outcome; stop ms = capture of the deciding audio to the speaker's silence; decide ms; WER of
-  the turn against the reference (and the same question asked with nothing playing).
+  the turn against the reference (and the same question asked with nothing playing); later
+  pauses: playback paused again in the trial after the question's barge-in, though the user
+  spoke once (the answer, or the resumed reply, paused by its own echo).
 
 Run: ``python benchmarks/duplex_live.py [--questions 20] [--out benchmarks/DUPLEX.md]
 [--old-model]`` (``--old-model``: barge-in with the old echo guard, the WebRTC module not used).
@@ -150,6 +152,7 @@ def over_the_reply(engines, pulse, story: Path, questions, barge_in=None) -> dic
             new = run.events[start:]
             barge = [e for e in new if e.type == "barge_in"]
             said = [e.text for e in new if e.type == "transcript" and e.final][1:]
+            pauses = [e for e in new if e.type == "playback" and e.state == "paused"]
             rows.append(
                 {
                     "text": text,
@@ -160,6 +163,9 @@ def over_the_reply(engines, pulse, story: Path, questions, barge_in=None) -> dic
                     "stop_ms": barge[0].stop_ms if barge else None,
                     "decide_ms": barge[0].decide_ms if barge else None,
                     "heard": said[0] if said else "",
+                    "later": said[1:],  # a question cut in two, or the answer heard as a turn
+                    # the answer (or the resumed reply) paused by its own echo: the user spoke once
+                    "self_paused": max(0, len(pauses) - 1),
                 }
             )
             print(rows[-1], flush=True)
@@ -232,8 +238,9 @@ def write(out: Path, results: dict, families: dict, old_model: bool = False) -> 
     lines += [
         "",
         "| questions over the reply | detected (paused) | interrupted | resumed/ignored "
-        "| stop ms median (max) | decide ms median | WER over the reply (in silence) |",
-        "|---|---|---|---|---|---|---|",
+        "| stop ms median (max) | decide ms median | WER over the reply (in silence) "
+        "| later pauses (self) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for family in families:
         rows = results[family]["rows"]
@@ -249,9 +256,9 @@ def write(out: Path, results: dict, families: dict, old_model: bool = False) -> 
             f"| {sum(r['outcome'] == 'interrupted' for r in rows)} "
             f"| {sum(r['outcome'] in ('resumed', 'ignored') for r in rows)} | {med} "
             f"| {statistics.median(decides):.0f} | {100 * errors.rate:.0f} % "
-            f"({100 * silence.rate:.0f} %) |"
+            f"({100 * silence.rate:.0f} %) | {sum(r['self_paused'] for r in rows)} |"
             if decides
-            else f"| {family} | 0/{len(rows)} | - | - | - | - | - |"
+            else f"| {family} | 0/{len(rows)} | - | - | - | - | - | - |"
         )
     lines.append("")
     out.write_text("\n".join(lines))

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from voicecli.audio.linear_echo import LinearEcho
 from voicecli.audio.playback_monitor import HISTORY_S, PlaybackMonitor
 from voicecli.core.audio_format import FRAME, SAMPLE_RATE
 from voicecli.core.events import Echo, Event
@@ -58,6 +59,10 @@ NO_ECHO_DB = 35.0
 # module keeps adapting.
 BYPASS_AFTER_S = 0.5
 MODULE_LAG = 128  # samples (8 ms) the module's output lags its input: the raw path matches it
+# The linear filter (linear_echo) adapts on pieces of which the module let through less than
+# this fraction of the power: echo alone (it removes 20 dB and more of echo alone)
+ECHO_ALONE = 0.01
+LINEAR_READY_DB = 10.0  # its ERLE before the listener may get its output (linear_output)
 
 
 class EchoUnavailable(RuntimeError):
@@ -167,6 +172,12 @@ class EchoCanceller:
         # ``process`` call: near 0 while it removes echo alone, higher where someone talks
         self.passed = 1.0
         self._recent_ref: deque[float] = deque(maxlen=30)  # 300 ms: the echo still arriving
+        # what the listener hears of a barge-in (the module's suppressor distorts the voice
+        # while both talk): the same microphone minus a linear echo estimate, as late
+        self.linear = LinearEcho(2 * DELAY_WINDOW, PIECE + MODULE_LAG)
+        self._linear_out: np.ndarray | None = None
+        self._ref_count = 0  # reference samples received
+        self._mic_count = 0  # microphone samples received
         self._since_delay = DELAY_EVERY
         self.delay_ms: float | None = None
 
@@ -186,6 +197,8 @@ class EchoCanceller:
         self._rev_pending = pending[whole:]
         played = samples.astype(np.float32)[-DELAY_WINDOW:]
         self._ref_hist = np.concatenate((self._ref_hist[len(played) :], played))
+        self.linear.reference(samples.astype(np.float32))
+        self._ref_count += len(samples)
 
     def process(self, samples: np.ndarray, bypass: bool = False, native: bool = True) -> np.ndarray:
         """One microphone frame in; as many echo-cancelled samples out (18 ms late).
@@ -201,15 +214,22 @@ class EchoCanceller:
         raw = stream[PIECE : PIECE + whole].astype(np.float32) / 32768.0
         self._raw = stream[whole:]
         before = after = 0.0
+        self._linear_out = None
         if bypass and not native:  # only the lag: no per-piece work, no history
             self._out.append(raw)
         else:  # the history pauses with the reference while the module is not run
             recent = samples.astype(np.float32)[-DELAY_WINDOW:]
             self._mic_hist = np.concatenate((self._mic_hist[len(recent) :], recent))
+            self._mic_count += len(samples)
             for start in range(0, whole, PIECE):
                 piece = slice(start, start + PIECE)
                 heard, kept = self._out_piece(pending[piece], raw[piece], bypass)
                 before, after = before + heard, after + kept
+            # the linear filter counts every sample the histories hold; it only filters while
+            # a reply's echo may be under the user's voice, and adapts on the echo alone
+            echo_alone = before > ACTIVE_POWER * (whole // PIECE) and after < ECHO_ALONE * before
+            linear = self.linear.process(samples.astype(np.float32), echo_alone, not bypass)
+            self._linear_out = None if bypass else linear
         self.passed = after / before if before > 0 else 1.0
         n = len(samples)
         out = np.concatenate(list(self._out))
@@ -257,6 +277,18 @@ class EchoCanceller:
         lag = measure_delay(self._ref_hist, self._mic_hist, MAX_DELAY_MS * SAMPLE_RATE // 1000)
         if lag is not None:
             self.delay_ms = lag * 1000 / SAMPLE_RATE
+            # the two histories end at different points of their streams (the reference is
+            # fed in the speaker's blocks): in stream indices the echo path does not jitter
+            self.linear.locate(lag - (self._ref_count - self._mic_count))
+
+    def linear_output(self) -> np.ndarray | None:
+        """The latest ``process`` call's microphone minus the linear filter's echo estimate
+        (as late as its return value), once the filter removes LINEAR_READY_DB of the echo;
+        None before, and while the raw microphone passes."""
+        erle = self.linear.erle_db()
+        if self._linear_out is None or erle is None or erle < LINEAR_READY_DB:
+            return None
+        return self._linear_out
 
     def unsettle(self, moved: bool = False) -> None:
         """The echo path may have moved (a new reply), or did (``moved``: a restarted or
@@ -264,6 +296,8 @@ class EchoCanceller:
         plays next is cancelled by 20 dB again. The user's voice lowers the measured ERLE, so
         once settled it stays so until the next call."""
         self._settle_pieces = MOVED_SETTLED_PIECES if moved else SETTLED_PIECES
+        if moved:  # its delay changed: the linear filter proves itself again
+            self.linear.recheck()
         self.settled = self.no_echo = False
         self._fresh.clear()
         self._heard.clear()
@@ -309,6 +343,11 @@ class MonitoredCanceller:
     def passed(self) -> float:
         """The fraction of the latest frame's microphone power the module let through."""
         return self.canceller.passed
+
+    def linear_output(self) -> np.ndarray | None:
+        """The latest frame minus the linear filter's echo estimate, once it is good enough
+        for the listener (EchoCanceller.linear_output)."""
+        return self.canceller.linear_output()
 
     def process(self, samples: np.ndarray, reference_count: int) -> np.ndarray:
         moves = self.monitor.breaks + self.monitor.underruns

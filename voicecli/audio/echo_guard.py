@@ -127,8 +127,17 @@ class EchoGuard:
         self.gated_frames = 0  # frames replaced by silence (tests and the report read these)
         self.triggers = 0
 
-    def process(self, samples: np.ndarray, wall: float, reference_count: int) -> Released:
-        """One microphone frame in; the frames the listener should get now out."""
+    def process(
+        self,
+        samples: np.ndarray,
+        wall: float,
+        reference_count: int,
+        heard: np.ndarray | None = None,
+    ) -> Released:
+        """One microphone frame in; the frames the listener should get now out. ``heard``:
+        the same frame for the listener while the reply plays, where a barge-in is decided on
+        ``samples`` (the canceller's linear output: its module's suppressor distorts a voice
+        over the reply, which is fine for deciding that someone talks but not for whisper)."""
         self._mic = np.concatenate((self._mic[len(samples) :], samples))
         self._mic_count += len(samples)
         busy = self._busy()
@@ -163,9 +172,10 @@ class EchoGuard:
             return [(np.zeros_like(samples), wall)]
         echo = self._predicted_echo(len(samples))
         residual = self._cancel(samples, echo)
+        listened = residual if heard is None else heard
         if self._barged:
-            return [(residual, wall)]
-        return self._detect(samples, residual, echo, wall)
+            return [(listened, wall)]
+        return self._detect(samples, residual, echo, wall, listened)
 
     # -- echo model ------------------------------------------------------------------------
     def _busy(self) -> bool:
@@ -254,7 +264,12 @@ class EchoGuard:
         )
 
     def _detect(
-        self, mic: np.ndarray, residual: np.ndarray, echo: np.ndarray, wall: float
+        self,
+        mic: np.ndarray,
+        residual: np.ndarray,
+        echo: np.ndarray,
+        wall: float,
+        listened: np.ndarray,
     ) -> Released:
         """Hold frames while deciding. Speech that has lasted ``min_speech_s`` (from its first
         voiced frame to the latest, pauses of up to MAX_GAP frames included -- CANCELLED_MAX_GAP
@@ -263,7 +278,7 @@ class EchoGuard:
         frames is offered as a short word ("stop"). What is not a barge-in leaves as silence
         once older than LOOKBACK."""
         speech = self._is_speech(residual, mic, echo)
-        self._waiting.append((residual, wall))
+        self._waiting.append((listened, wall))
         released: Released = []
         if speech:
             self._voiced += 1

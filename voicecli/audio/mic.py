@@ -169,16 +169,18 @@ class MicSource(AudioSource):
     def _deliver(
         self, samples: np.ndarray, wall: float, reference: int, out: queue.Queue[SourceMessage]
     ) -> None:
+        heard = None  # the listener's version while a reply plays (the canceller's linear one)
         if self.canceller is not None:  # first: it keeps adapting while muted
             samples = self.canceller.process(samples, reference)
+            heard = self.canceller.linear_output()
         if not self.listening:
-            samples = np.zeros_like(samples)
+            samples, heard = np.zeros_like(samples), None
         elif self.tap is not None:
             self.tap(samples, wall)
         released = (
             [(samples, wall)]
             if self.guard is None
-            else self.guard.process(samples, wall, reference)
+            else self.guard.process(samples, wall, reference, heard)
         )
         for frame_samples, frame_wall in released:
             try:

@@ -86,6 +86,9 @@ class Listener:
         self._recent: deque[np.ndarray] = deque(maxlen=PREROLL_FRAMES + self.segmenter.min_frames)
         self._frames = 0
         self.judge = TurnJudge(config.turn, turn_model)
+        # the shortest turn wait now, seconds (the pipeline raises it while a reply is paused
+        # by a barge-in: words spoken over the reply come out with gaps in them)
+        self.wait_floor: Callable[[], float] = lambda: 0.0
         self._reset_turn()
         self._turn_number: int | None = None
 
@@ -340,7 +343,7 @@ class Listener:
             return
         waited = self.clock.now() - self.t_eos
         plan = self.judge.plan(text)
-        if not self.force and waited < plan.wait_s:
+        if not self.force and waited < max(plan.wait_s, self.wait_floor()):
             return
         self._declare(text, result, plan.source)
 

@@ -35,6 +35,12 @@ _BACKCHANNEL = re.compile(
 )
 
 
+# A turn heard while the reply is paused waits at least this much silence: the start of a
+# question spoken over the reply comes through the echo canceller with gaps, and its first
+# words ("Set a ...") were declared a turn of their own and answered (benchmarks/DUPLEX.md)
+TURN_WAIT_S = 0.6
+
+
 def is_backchannel(text: str) -> bool:
     """A listener's "I'm following" ("uh-huh", "yeah okay", "mm-hm"): not a turn."""
     words = " ".join(re.sub(r"[^\w' ]+", " ", text.lower().replace("-", " ")).split())
@@ -71,6 +77,15 @@ class BargeDecider:
             self._deadline = self._paused_at + self.decide_s
             self._words = None
         self._wake.set()
+
+    @property
+    def deciding(self) -> bool:
+        """A barge-in paused the reply and is not decided yet."""
+        return self._deadline is not None and self.playback.paused
+
+    def turn_wait_floor(self) -> float:
+        """The listener's shortest turn wait now (Listener.wait_floor)."""
+        return TURN_WAIT_S if self.deciding else 0.0
 
     def observe(self, event: Event) -> None:
         """The listener's progress: partial transcripts (words of a turn still being spoken),

@@ -163,6 +163,7 @@ class Pipeline:
             wake=wake,
             prompt=self.bias.prompt if self.bias is not None else None,
         )
+        self.listener.wait_floor = self.barge.turn_wait_floor
         if wake is not None:
             wake.bind(self.clock, self.bus.publish, fast)
         self.frames: queue.Queue[SourceMessage] = queue.Queue(FRAME_QUEUE)
