@@ -3,6 +3,8 @@ probabilities, in; the typed messages it delivers out."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from support.stages import ListenerStage, frames_of
@@ -51,6 +53,19 @@ def test_scripted_speech_probabilities_set_the_turn_timing(engines):
     assert turn.t_eos == stage.of("speech_end")[0].t == pytest.approx((last + 1) * 512 / 16000)
     wait = turn_wait_s(turn.text, Config().turn)
     assert wait <= turn.t_turn - turn.t_eos < wait + 512 / 16000
+
+
+def test_a_wait_floor_holds_the_turn_until_it_drops(engines):
+    """The pipeline raises the floor while a barge-in is undecided (pipeline.barge): however
+    sure the turn rules are (1.5 s of silence after a question), no turn is declared under it,
+    and one is as soon as it drops."""
+    stage = ListenerStage(engines, fast=False)
+    lifted = time.monotonic() + 2.0
+    stage.listener.wait_floor = lambda: 0.0 if time.monotonic() >= lifted else float("inf")
+    delivered = stage.run(frames_of(compose(0.5, QUESTION, 1.5)), 20.0, until=bool)
+    assert [type(m) for m in delivered] == [UserTurn]
+    assert "times" in delivered[0].text.lower()
+    assert lifted <= delivered[0].wall_turn < lifted + 1.0
 
 
 def test_end_of_utterance_declares_the_open_turn_and_listening_goes_on(engines):

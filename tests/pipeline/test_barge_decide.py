@@ -24,12 +24,12 @@ DECIDE_S = 0.4
 
 
 @contextlib.contextmanager
-def paused_reply():
+def paused_reply(decide_s: float = DECIDE_S):
     """A 5 s reply playing (turn 1), paused by a barge-in; yields (decider, line, sink, events)."""
     events: list = []
     sink = PlayingSink()
     line = PlaybackLine(sink, events.append)
-    decider = BargeDecider(line, DECIDE_S)
+    decider = BargeDecider(line, decide_s)
     thread = ManagedThread("barge", decider.run).start()
     control = ReplyControl()
     line.making(control)
@@ -139,3 +139,17 @@ def test_an_utterance_still_being_heard_extends_the_wait_to_twice_the_bound():
         time.sleep(DECIDE_S + 0.3)
         assert states(events) == ["paused", "resumed"], "never longer than twice the bound"
         assert DECIDE_S * 2000 <= outcome(events).decide_ms < DECIDE_S * 2000 + 500
+
+
+def test_a_turn_over_the_paused_reply_waits_longer():
+    """Words spoken over the reply reach the listener with the canceller's gaps in them, all
+    at once at the pause: while deciding, no turn is declared for TURN_WAIT_S after the pause,
+    and then only after TURN_WAIT_S of silence (the listener's wait floor)."""
+    from voicecli.pipeline.barge import TURN_WAIT_S
+
+    with paused_reply(decide_s=2.0) as (decider, _line, _sink, _events):
+        assert decider.turn_wait_floor() == float("inf")
+        time.sleep(TURN_WAIT_S + 0.05)
+        assert decider.turn_wait_floor() == TURN_WAIT_S
+        decider.take(turn("What is twelve times seven?"))
+        assert decider.turn_wait_floor() == 0.0  # decided: the ordinary waits again

@@ -19,6 +19,7 @@ only *pauses* playback (the queued audio and the generation kept) and this decid
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -84,8 +85,14 @@ class BargeDecider:
         return self._deadline is not None and self.playback.paused
 
     def turn_wait_floor(self) -> float:
-        """The listener's shortest turn wait now (Listener.wait_floor)."""
-        return TURN_WAIT_S if self.deciding else 0.0
+        """The listener's shortest turn wait now (Listener.wait_floor): while deciding, no
+        turn until TURN_WAIT_S after the pause (the words held before it reach the listener
+        at once, silences the canceller made in them included), then TURN_WAIT_S of silence."""
+        if not self.deciding:
+            return 0.0
+        if time.monotonic() < self._paused_at + TURN_WAIT_S:
+            return math.inf
+        return TURN_WAIT_S
 
     def observe(self, event: Event) -> None:
         """The listener's progress: partial transcripts (words of a turn still being spoken),
