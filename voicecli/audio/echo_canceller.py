@@ -12,11 +12,17 @@ invisible to ``threading.enumerate()``) that live until the process exits. They 
 from voicecli's thread checks: those list Python threads only (tests/conftest.py says so).
 The module also refuses use after ``fork``: create it in the process that uses it.
 
+Beside the module runs a linear filter (``linear_echo``) on the same two streams: while both
+talk the module's suppressor cuts the user's voice to pieces, so the words of a barge-in reach
+the listener through the linear filter (``linear_output``) once it removes LINEAR_READY_DB of
+the echo; the barge-in itself is decided on the module's output.
+
 The module reports neither the echo return loss enhancement (ERLE) nor the delay, so both are
 measured here: ERLE is the microphone power before over after processing, summed over the
 last second of pieces during which the speaker played; the delay is the peak of the
 cross-correlation of the speaker's output and the microphone, and is passed on as the
-module's delay hint.
+module's delay hint and (in stream indices, where it does not jitter with the speaker's
+blocks) as the linear filter's bulk delay.
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 Why: on speakers the microphone hears every reply. When the WebRTC echo canceller loads
 (``voicecli.audio.echo_canceller``, from the ``livekit`` wheel) the microphone reaches the guard
 already cancelled (``canceller``): the guard's own echo model stays off and only its gate and
-barge-in decision run, once the canceller has settled on the reply playing. Without it, the
-guard works on the exact signal the speaker sent (PlaybackMonitor):
+barge-in decision run, once the canceller has settled on the reply playing; what it hands the
+listener of a barge-in is the canceller's linear output where that is ready (``heard``).
+Without it, the guard works on the exact signal the speaker sent (PlaybackMonitor):
 
 * default: while a reply is audible (plus an echo tail) the microphone is gated -- the listener
   gets silence, so the assistant never transcribes itself, and cannot be interrupted;
