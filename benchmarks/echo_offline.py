@@ -4,13 +4,16 @@ Why offline: a room's echo path cannot be held still on real devices, and the vi
 loopback has no reverberation. Here the reply (espeak-ng, ``voicecli.reply.synth``) goes
 through generated room responses -- a bulk delay, a direct path and an exponentially decaying
 noise tail of a given RT60, at a gain relative to the user's voice -- and a question (real
-recordings from ``shared/audio/real/utterances`` and espeak-ng questions) is spoken over it
+recordings from ``shared/audio/real/utterances``, Piper and espeak-ng questions) is spoken over it
 after the canceller had time to converge. Both models run frame by frame (512 samples) on the
 same mixes in the same run:
 
 * old: ``voicecli.audio.echo_guard.EchoGuard`` (bulk delay + 48-tap least-squares subtractor),
   its residual taken before its barge-in hold/gate logic;
-* new: ``voicecli.audio.echo_canceller.EchoCanceller`` (WebRTC AEC3 from ``livekit``).
+* new: ``voicecli.audio.echo_canceller.EchoCanceller`` (WebRTC AEC3 from ``livekit``);
+* listener: what the listener gets of a barge-in -- the canceller's linear filter
+  (``voicecli.audio.linear_echo``) once it is ready, else the module's output (its ERLE is the
+  linear filter's where ready).
 
 Reported per room: ERLE after convergence (reply alone, t >= 2 s, blocks where echo plays),
 convergence time (end of the first 0.5 s window with 20 dB ERLE), WER of the questions over the
@@ -46,9 +49,10 @@ from voicecli.bench.echo_mix import (
 )
 from voicecli.bench.wer import WordErrors, word_errors
 from voicecli.core.audio_format import FRAME, SAMPLE_RATE, TTS_RATE
-from voicecli.core.config import Config
+from voicecli.core.config import Config, TtsConfig
 from voicecli.listen.stt import SpeechToText
 from voicecli.reply.synth import compose, speak
+from voicecli.reply.tts import TextToSpeech
 
 SHARED_AUDIO = Path(
     os.environ.get("VOICECLI_SHARED_AUDIO")
@@ -103,6 +107,15 @@ class New:
         return self.canceller.process(mic, bypass=self.bypass)
 
 
+class Listened(New):
+    name = "listener (linear filter, where ready)"
+
+    def step(self, reference: np.ndarray, mic: np.ndarray) -> np.ndarray:
+        out = super().step(reference, mic)
+        linear = self.canceller.linear_output()
+        return out if linear is None else linear
+
+
 def run(model, reference: np.ndarray, mic: np.ndarray) -> tuple[np.ndarray, float]:
     """The model over the whole mix frame by frame; (output, CPU s per audio s)."""
     n = len(mic) - len(mic) % FRAME
@@ -122,6 +135,9 @@ def questions() -> list[tuple[str, str, np.ndarray]]:
     items = [
         ("real", truth[f]["text"], load_audio(REAL / "utterances" / f)) for f in REAL_QUESTIONS
     ]
+    piper = TextToSpeech(TtsConfig(voice="piper:joe"), deterministic=True)
+    assert piper.engine == "piper", piper.fallback
+    items += [("piper", p, to16k(piper.synthesize(p) / 32768.0)) for p in DEFAULT_PHRASES]
     items += [("espeak-ng", p, to16k(speak(p))) for p in DEFAULT_PHRASES]
     pad = np.zeros(SAMPLE_RATE // 2, dtype=np.float32)
     return [
@@ -138,11 +154,12 @@ def echo_table(stt: SpeechToText, qs) -> list[str]:
         silence[family] += word_errors(text, transcribe(stt, audio))
     lines = [
         "| room | model | ERLE dB | converged after s | CPU % of a core | "
-        "WER real (silence) | WER espeak-ng (silence) |",
-        "|---|---|---|---|---|---|---|",
+        + " | ".join(f"WER {family} (silence)" for family in silence)
+        + " |",
+        "|---|---|---|---|---|" + "---|" * len(silence),
     ]
     for room in ROOMS:
-        for model_type in (Old, New):
+        for model_type in (Old, New, Listened):
             erles, convs, costs = [], [], []
             wer = {f: WordErrors(0, 0) for f in silence}
             for qi, (family, text, audio) in enumerate(qs):
@@ -164,8 +181,10 @@ def echo_table(stt: SpeechToText, qs) -> list[str]:
             lines.append(
                 f"| {room.name} | {model_type.name} | {min(erles):.1f} | {conv} | "
                 f"{100 * statistics.median(costs):.1f} | "
-                f"{100 * wer['real'].rate:.0f} % ({100 * silence['real'].rate:.0f} %) | "
-                f"{100 * wer['espeak-ng'].rate:.0f} % ({100 * silence['espeak-ng'].rate:.0f} %) |"
+                + " | ".join(
+                    f"{100 * wer[f].rate:.0f} % ({100 * silence[f].rate:.0f} %)" for f in silence
+                )
+                + " |"
             )
             print(lines[-1], flush=True)
     return lines
