@@ -146,7 +146,7 @@ def questions() -> list[tuple[str, str, np.ndarray]]:
     ]
 
 
-def echo_table(stt: SpeechToText, qs) -> list[str]:
+def echo_table(stt: SpeechToText, qs, question_at_s: float = QUESTION_AT_S) -> list[str]:
     replies = [to16k(compose(r)) for r in REPLIES]
     silence = {}
     for family, text, audio in qs:
@@ -172,7 +172,7 @@ def echo_table(stt: SpeechToText, qs) -> list[str]:
                     convs.append(conv)
                     costs.append(cost)
                 mic = echo.copy()
-                at = int(QUESTION_AT_S * SAMPLE_RATE)
+                at = int(question_at_s * SAMPLE_RATE)
                 mic[at : at + len(audio)] += audio
                 out, _ = run(model_type(), reply, mic)
                 heard = out[at : at + len(audio) + SAMPLE_RATE // 4]
@@ -235,13 +235,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "ECHO.md")
     parser.add_argument("--part", choices=("all", "echo", "noise", "idle"), default="all")
+    parser.add_argument(
+        "--question-at",
+        type=float,
+        default=QUESTION_AT_S,
+        help="seconds into the reply the question starts (the linear filter learns for longer)",
+    )
     args = parser.parse_args()
     stt = SpeechToText(Config().stt)
     qs = questions()
     if args.part == "idle":  # the module with nothing played: always on, or raw while idle
         print("\n".join(noise_table(stt, qs, IDLE_SETTINGS)))
         return
-    echo = echo_table(stt, qs) if args.part != "noise" else []
+    echo = echo_table(stt, qs, args.question_at) if args.part != "noise" else []
     noise = noise_table(stt, qs) if args.part != "echo" else []
     args.out.write_text(
         "\n".join(
