@@ -91,7 +91,7 @@ def test_spoken_timer_acknowledged_then_fires_with_a_spoken_notice(engines, tmp_
 
 
 def test_two_spoken_timers_fire_in_order_of_their_due_time(engines):
-    """Set in the opposite order, 4 s apart in due time: a timer is due from when the
+    """Set in the opposite order, about 4 s apart in due time: a timer is due from when the
     responder sets it, and under load the responder lags the --fast clock by up to a second
     or two (six and two seconds, 0.3 s apart, once fired in the order they were set)."""
     audio = compose(
