@@ -49,10 +49,10 @@ DELAY_EVERY = 50  # pieces (0.5 s) between delay estimates
 MIN_CORRELATION = 0.3
 EVENT_EVERY = SAMPLE_RATE // FRAME  # microphone frames (~1 s) between looks at the state
 SETTLED_PIECES = 50  # 500 ms of heard echo at SETTLED_DB: settled on the current path
-# ... after the path moved (the output stream restarted for a cut or a pause, or ran dry): the
-# reference stream then holds audio that was never played, the module must find the new
-# delay, and it lets echo onsets through for about a second after cancelling the first half
-# second well (benchmarks/DUPLEX.md): the whole window must be cancelled
+# ... after the path moved (the output stream restarted for a cut or a pause, or ran dry): in
+# the live captures the module then let echo onsets through for a second or more after
+# cancelling well at first, as it does after a simulated jump of the delay
+# (benchmarks/DUPLEX.md): the whole window must be cancelled
 MOVED_SETTLED_PIECES = 150
 SETTLED_DB = 20.0
 # ... or, over twice as long (longer than any output latency), the microphone heard this far
@@ -182,8 +182,7 @@ class EchoCanceller:
         # while both talk): the same microphone minus a linear echo estimate, as late
         self.linear = LinearEcho(2 * DELAY_WINDOW, PIECE + MODULE_LAG)
         self._linear_out: np.ndarray | None = None
-        self._ref_count = 0  # reference samples received
-        self._mic_count = 0  # microphone samples received
+        self._mic_count = 0  # microphone samples in the history (the reference's: linear's)
         self._since_delay = DELAY_EVERY
         self.delay_ms: float | None = None
 
@@ -204,7 +203,6 @@ class EchoCanceller:
         played = samples.astype(np.float32)[-DELAY_WINDOW:]
         self._ref_hist = np.concatenate((self._ref_hist[len(played) :], played))
         self.linear.reference(samples.astype(np.float32))
-        self._ref_count += len(samples)
 
     def process(self, samples: np.ndarray, bypass: bool = False, native: bool = True) -> np.ndarray:
         """One microphone frame in; as many echo-cancelled samples out (18 ms late).
@@ -285,7 +283,7 @@ class EchoCanceller:
             self.delay_ms = lag * 1000 / SAMPLE_RATE
             # the two histories end at different points of their streams (the reference is
             # fed in the speaker's blocks): in stream indices the echo path does not jitter
-            self.linear.locate(lag - (self._ref_count - self._mic_count))
+            self.linear.locate(lag - (self.linear.ref_total - self._mic_count))
 
     def linear_output(self) -> np.ndarray | None:
         """The latest ``process`` call's microphone minus the linear filter's echo estimate

@@ -68,7 +68,7 @@ class LinearEcho:
 
     def locate(self, offset: int) -> None:
         """The bulk delay, measured: microphone index - reference index of the same sound.
-        A new one (the output stream restarted: the reference then holds audio never played)
+        A new one (the output stream restarted, and samples written were never played)
         moves the filter along the reference; the room's echo path, which the filter learnt
         relative to that delay, is kept."""
         if self.offset is not None and abs(offset - self.offset) <= MOVE_TOLERANCE:
