@@ -238,11 +238,11 @@ def test_hands_free_idle_skips_the_module_and_gives_the_same_audio(reply):
 
 
 def test_after_the_path_moved_it_settles_only_once_the_module_found_it_again(reply):
-    """A cut or a pause restarts the output stream: the reference stream then holds audio that
-    was never played (the dropped buffer), so the echo comes 200 ms "earlier" in it. The module
-    cancels the first half second (the old delay still holds for what was already on its way)
-    and then lets echo through while it finds the new delay: barge-in must not arm on that
-    first half second."""
+    """A cut or a pause restarts the output stream, after which the module leaked echo live.
+    Modelled here as 200 ms of audio written and never played (the dropped buffer): the echo
+    comes that much "earlier" in the reference stream. The module cancels the first half
+    second (the old delay still holds for what was on its way), then lets echo through while
+    it finds the new delay: barge-in must not arm on that first half second."""
     speech = np.concatenate([reply] * 3)
     mic = _room(speech, 300, 0.2)
     jump, ghost = 188 * FRAME, 200 * SAMPLE_RATE // 1000  # 6 s in
