@@ -153,12 +153,12 @@ class PlaybackLine:
             if reported:  # decided here: end_reply, racing with us, then reports nothing
                 self._state = CUT
             turn = self._turn
+        if reported:  # first: once cancelled, the responder goes on to its turn_metrics
+            self.emit(Playback(t=self.now(), turn=turn, state=CUT))
         made = control is not None and not control.cancelled
         if made:
             control.cancel()  # generation stops (its hooks close an HTTP stream)
         cut = self.sink.cut()
-        if reported:
-            self.emit(Playback(t=self.now(), turn=turn, state=CUT))
         stopped = made or cut or reported
         if pause is not None:
             outcome = INTERRUPTED if request.cause == BARGE_IN else STOPPED_BY_USER
