@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voicecli.audio.linear_echo import LinearEcho
+from voicecli.audio.linear_echo import LinearEcho, erle
 from voicecli.audio.playback_monitor import HISTORY_S, PlaybackMonitor
 from voicecli.core.audio_format import FRAME, SAMPLE_RATE
 from voicecli.core.events import Echo, Event
@@ -114,13 +114,6 @@ def _power(x: np.ndarray) -> float:
     return float(np.mean(np.square(x, dtype=np.float64)))
 
 
-def _erle(energies) -> float:
-    """dB of microphone power before over after cancellation, from (before, after) pairs."""
-    before = sum(e[0] for e in energies)
-    after = sum(e[1] for e in energies)
-    return 10 * math.log10(max(before, 1e-12) / max(after, 1e-12))
-
-
 def measure_delay(reference: np.ndarray, mic: np.ndarray, max_delay: int) -> int | None:
     """Samples by which ``mic`` lags ``reference`` (same length, same clock): the peak of
     their normalised cross-correlation over 0..max_delay, None when nothing correlates."""
@@ -161,8 +154,8 @@ class EchoCanceller:
         self._mic_pending = np.zeros(0, dtype=np.int16)
         self._out = deque([np.zeros(PIECE, dtype=np.float32)])  # the constant 10 ms lag
         self._raw = np.zeros(PIECE + MODULE_LAG, dtype=np.int16)  # for bypass, as late
-        self._ref_hist = np.zeros(DELAY_WINDOW, dtype=np.float32)  # reference, time-aligned
-        self._mic_hist = np.zeros(DELAY_WINDOW, dtype=np.float32)  # with the microphone's
+        # the microphone's last second, time-aligned with the reference's (linear.recent)
+        self._mic_hist = np.zeros(DELAY_WINDOW, dtype=np.float32)
         self._energies: deque[tuple[float, float]] = deque(maxlen=ERLE_WINDOW)
         self._fresh: deque[tuple[float, float, float]] = deque(maxlen=2 * SETTLED_PIECES)
         # ... of those, the pieces in which the microphone heard something: the echo arrives
@@ -200,9 +193,7 @@ class EchoCanceller:
             self._apm.process_reverse_stream(self._frame(piece))
             self._recent_ref.append(_power(piece / 32768.0))
         self._rev_pending = pending[whole:]
-        played = samples.astype(np.float32)[-DELAY_WINDOW:]
-        self._ref_hist = np.concatenate((self._ref_hist[len(played) :], played))
-        self.linear.reference(samples.astype(np.float32))
+        self.linear.reference(samples.astype(np.float32))  # also the delay's reference history
 
     def process(self, samples: np.ndarray, bypass: bool = False, native: bool = True) -> np.ndarray:
         """One microphone frame in; as many echo-cancelled samples out (18 ms late).
@@ -222,7 +213,8 @@ class EchoCanceller:
         if bypass and not native:  # only the lag: no per-piece work, no history
             self._out.append(raw)
         else:  # the history pauses with the reference while the module is not run
-            recent = samples.astype(np.float32)[-DELAY_WINDOW:]
+            floats = samples.astype(np.float32)
+            recent = floats[-DELAY_WINDOW:]
             self._mic_hist = np.concatenate((self._mic_hist[len(recent) :], recent))
             self._mic_count += len(samples)
             for start in range(0, whole, PIECE):
@@ -232,7 +224,7 @@ class EchoCanceller:
             # the linear filter counts every sample the histories hold; it only filters while
             # a reply's echo may be under the user's voice, and adapts on the echo alone
             echo_alone = before > ACTIVE_POWER * (whole // PIECE) and after < ECHO_ALONE * before
-            linear = self.linear.process(samples.astype(np.float32), echo_alone, not bypass)
+            linear = self.linear.process(floats, echo_alone, not bypass)
             self._linear_out = None if bypass else linear
         self.passed = after / before if before > 0 else 1.0
         n = len(samples)
@@ -266,7 +258,7 @@ class EchoCanceller:
         """Settled once the last 500 ms of echo heard were cancelled by SETTLED_DB, or the
         last second never reached the microphone (NO_ECHO_DB below what played: headphones)."""
         heard = list(self._heard)[-self._settle_pieces :]
-        if len(heard) == self._settle_pieces and _erle(heard) >= SETTLED_DB:
+        if len(heard) == self._settle_pieces and erle(heard) >= SETTLED_DB:
             self.settled = True
             return
         fresh = list(self._fresh)
@@ -276,9 +268,10 @@ class EchoCanceller:
             self.settled = self.no_echo = True
 
     def _update_delay(self) -> None:
-        if _power(self._ref_hist) < ACTIVE_POWER:
+        reference = self.linear.recent(DELAY_WINDOW)  # time-aligned with the microphone's
+        if _power(reference) < ACTIVE_POWER:
             return
-        lag = measure_delay(self._ref_hist, self._mic_hist, MAX_DELAY_MS * SAMPLE_RATE // 1000)
+        lag = measure_delay(reference, self._mic_hist, MAX_DELAY_MS * SAMPLE_RATE // 1000)
         if lag is not None:
             self.delay_ms = lag * 1000 / SAMPLE_RATE
             # the two histories end at different points of their streams (the reference is
@@ -289,8 +282,8 @@ class EchoCanceller:
         """The latest ``process`` call's microphone minus the linear filter's echo estimate
         (as late as its return value), once the filter removes LINEAR_READY_DB of the echo;
         None before, and while the raw microphone passes."""
-        erle = self.linear.erle_db()
-        if self._linear_out is None or erle is None or erle < LINEAR_READY_DB:
+        removed = self.linear.erle_db()
+        if self._linear_out is None or removed is None or removed < LINEAR_READY_DB:
             return None
         return self._linear_out
 
@@ -310,9 +303,9 @@ class EchoCanceller:
         """Delay, ERLE over the last second the speaker played, and the state."""
         if not self._energies:
             return EchoStats(self.delay_ms, None, "idle")
-        erle = _erle(self._energies)
-        state = "converged" if erle >= CONVERGED_DB else "converging"
-        return EchoStats(self.delay_ms, round(erle, 1), state)
+        removed = erle(self._energies)
+        state = "converged" if removed >= CONVERGED_DB else "converging"
+        return EchoStats(self.delay_ms, round(removed, 1), state)
 
 
 class MonitoredCanceller:

@@ -34,6 +34,13 @@ ERLE_BLOCKS = 62  # blocks (about 1 s) of echo alone the ERLE is summed over
 DOUBT_DB = 10.0  # a block left this much worse than the ERLE holds more than echo
 
 
+def erle(energies) -> float:
+    """dB of microphone power before over after cancellation, from (before, after) pairs."""
+    before = sum(e[0] for e in energies)
+    after = sum(e[1] for e in energies)
+    return 10 * math.log10(max(before, 1e-12) / max(after, 1e-12))
+
+
 class LinearEcho:
     """Feed ``reference`` with every sample played (in order: the stream the module gets)
     and ``process`` with every microphone sample; ``process`` returns the microphone minus
@@ -50,16 +57,16 @@ class LinearEcho:
         self._stale = False
         self.offset: int | None = None  # microphone index - reference index of the same sound
         self._energies: deque[tuple[float, float]] = deque(maxlen=ERLE_BLOCKS)
-        self._reset()
-
-    def _reset(self) -> None:
         bins = BLOCK + 1
         self._spectra = np.zeros((PARTS, bins), dtype=np.complex128)  # newest first
         self._weights = np.zeros((PARTS, bins), dtype=np.complex128)
         self._previous = np.zeros(BLOCK)
         self._power = np.full(bins, REGULARISATION)
         self._constrained = 0  # partition whose gradient is constrained next (round robin)
-        self._energies.clear()
+
+    def recent(self, n: int) -> np.ndarray:
+        """The reference's last ``n`` samples (``n`` up to the history)."""
+        return self._ref[len(self._ref) - n :]
 
     def reference(self, samples: np.ndarray) -> None:
         n = min(len(samples), len(self._ref))
@@ -86,9 +93,7 @@ class LinearEcho:
         """Echo removed over the last second of blocks adapted on (None: under half that)."""
         if len(self._energies) < ERLE_BLOCKS // 2:
             return None
-        before = sum(e[0] for e in self._energies)
-        after = sum(e[1] for e in self._energies)
-        return 10 * math.log10(max(before, 1e-12) / max(after, 1e-12))
+        return erle(self._energies)
 
     def process(self, samples: np.ndarray, echo_alone: bool, active: bool = True) -> np.ndarray:
         """``echo_alone``: the caller knows these samples hold the echo and no one talking
