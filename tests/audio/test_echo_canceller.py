@@ -8,7 +8,7 @@ import threading
 import jsonschema
 import numpy as np
 import pytest
-from support.echo import reply_audio
+from support.echo import reply_audio, room_echo
 
 from voicecli.audio.echo_canceller import (
     PIECE,
@@ -28,15 +28,6 @@ def reply() -> np.ndarray:
     return reply_audio()
 
 
-def _room(reply: np.ndarray, delay_ms: int, rt60: float, seed: int = 1) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(rt60 * SAMPLE_RATE)) / SAMPLE_RATE
-    response = rng.standard_normal(len(t)) * np.exp(-6.9 * t / rt60) * 0.05
-    response[0] = 0.8
-    delayed = np.concatenate((np.zeros(delay_ms * SAMPLE_RATE // 1000), reply))
-    return np.convolve(delayed, response)[: len(reply)].astype(np.float32)
-
-
 def _run(canceller: EchoCanceller, reply: np.ndarray, mic: np.ndarray) -> np.ndarray:
     out = []
     for start in range(0, len(reply) - FRAME + 1, FRAME):
@@ -46,7 +37,7 @@ def _run(canceller: EchoCanceller, reply: np.ndarray, mic: np.ndarray) -> np.nda
 
 
 def test_cancels_a_short_tail_room_and_measures_its_delay(reply):
-    mic = _room(reply, delay_ms=60, rt60=0.2)
+    mic = room_echo(reply, delay_ms=60, rt60=0.2)
     canceller = EchoCanceller()
     out = _run(canceller, reply, mic)
     assert len(out) == len(mic) - len(mic) % FRAME  # as many samples out as in
@@ -64,7 +55,7 @@ def test_settled_on_the_echo_or_on_none(reply):
     """Barge-in is armed once the canceller removes the echo -- or once the microphone does
     not hear the speaker at all (headphones: nothing to converge on); never while the echo
     comes through uncancelled (the first half second of a room)."""
-    room, echo = EchoCanceller(), _room(reply, 60, 0.2)
+    room, echo = EchoCanceller(), room_echo(reply, 60, 0.2)
     for start in range(0, 8 * FRAME, FRAME):  # 256 ms of a real echo: not yet
         room.reverse(reply[start : start + FRAME])
         room.process(echo[start : start + FRAME])
@@ -95,7 +86,7 @@ def test_settled_on_the_echo_or_on_none(reply):
     # (-70 dBFS, which the module takes to zero: an "ERLE" of silence); then only a
     # quarter of a second of echo
     late = EchoCanceller()
-    delayed = _room(reply, 700, 0.2) + hiss
+    delayed = room_echo(reply, 700, 0.2) + hiss
     for start in range(0, 95 * SAMPLE_RATE // 100 - FRAME, FRAME):
         late.reverse(reply[start : start + FRAME])
         late.process(delayed[start : start + FRAME])
@@ -167,7 +158,7 @@ def test_echo_events_follow_the_schema(reply):
     monitor = PlaybackMonitor()
     events = []
     live = MonitoredCanceller(EchoCanceller(), monitor, events.append)
-    mic = _room(reply, delay_ms=40, rt60=0.2)
+    mic = room_echo(reply, delay_ms=40, rt60=0.2)
     for start in range(0, len(reply) - FRAME + 1, FRAME):
         monitor.append(reply[start : start + FRAME], audible=True)
         live.process(mic[start : start + FRAME], monitor.count)
@@ -244,7 +235,7 @@ def test_after_the_path_moved_it_settles_only_once_the_module_found_it_again(rep
     second (the old delay still holds for what was on its way), then lets echo through while
     it finds the new delay: barge-in must not arm on that first half second."""
     speech = np.concatenate([reply] * 3)
-    mic = _room(speech, 300, 0.2)
+    mic = room_echo(speech, 300, 0.2)
     jump, ghost = 188 * FRAME, 200 * SAMPLE_RATE // 1000  # 6 s in
     fed = np.concatenate((speech[:jump], speech[jump : jump + ghost], speech[jump:]))
     canceller = EchoCanceller()

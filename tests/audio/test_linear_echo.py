@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 import pytest
-from support.echo import reply_audio
+from support.echo import reply_audio, room_echo
 
 from voicecli.audio.echo_canceller import EchoCanceller
 from voicecli.audio.file import load_audio
@@ -30,15 +30,6 @@ def voice(shared_audio) -> np.ndarray:
     return (audio * (0.05 / np.sqrt(np.mean(audio**2)))).astype(np.float32)
 
 
-def _room(reply: np.ndarray, delay: int, rt60: float) -> np.ndarray:
-    rng = np.random.default_rng(7)
-    t = np.arange(int(rt60 * SAMPLE_RATE)) / SAMPLE_RATE
-    response = rng.standard_normal(len(t)) * np.exp(-6.9 * t / rt60) * 0.05
-    response[0] = 0.8
-    delayed = np.concatenate((np.zeros(delay), reply))
-    return np.convolve(delayed, response)[: len(reply)].astype(np.float32)
-
-
 def _erle(mic: np.ndarray, out: np.ndarray) -> float:
     return float(10 * np.log10(np.sum(mic**2) / np.sum(out**2)))
 
@@ -46,7 +37,7 @@ def _erle(mic: np.ndarray, out: np.ndarray) -> float:
 @pytest.mark.parametrize(("delay_ms", "rt60"), [(60, 0.2), (150, 0.4)])
 def test_learns_the_echo_path_of_a_room(reply, delay_ms, rt60):
     delay = delay_ms * SAMPLE_RATE // 1000
-    mic = _room(reply, delay, rt60)
+    mic = room_echo(reply, delay_ms, rt60, seed=7)
     linear = LinearEcho(SAMPLE_RATE, LAG)
     linear.locate(delay)
     out = []
@@ -64,7 +55,7 @@ def test_a_voice_over_the_reply_comes_through_whole(reply, voice):
     away -- even told that every block is echo alone (the module's own signal says so while
     its suppressor silences a voice): the filter does not adapt on what it cannot explain."""
     delay = 60 * SAMPLE_RATE // 1000
-    echo = _room(reply, delay, 0.2)
+    echo = room_echo(reply, 60, 0.2, seed=7)
     at = 10 * SAMPLE_RATE // FRAME * FRAME  # after 10 s of the reply alone
     near = np.zeros_like(echo)
     near[at : at + len(voice)] = voice[: len(echo) - at]
@@ -100,7 +91,7 @@ def test_a_moved_delay_keeps_the_learnt_room(reply):
     delay, ghost = 60 * SAMPLE_RATE // 1000, 3200
     at = 8 * SAMPLE_RATE // FRAME * FRAME
     played = np.concatenate((reply[:at], reply[at + ghost :]))  # what the room heard
-    mic = _room(played, delay, 0.2)
+    mic = room_echo(played, 60, 0.2, seed=7)
     linear = LinearEcho(SAMPLE_RATE, LAG)
     linear.locate(delay)
     out = []
