@@ -49,10 +49,10 @@ DELAY_EVERY = 50  # pieces (0.5 s) between delay estimates
 MIN_CORRELATION = 0.3
 EVENT_EVERY = SAMPLE_RATE // FRAME  # microphone frames (~1 s) between looks at the state
 SETTLED_PIECES = 50  # 500 ms of heard echo at SETTLED_DB: settled on the current path
-# ... after the path moved (the output stream restarted for a cut or a pause, or ran dry): in
-# the live captures the module then let echo onsets through for a second or more after
-# cancelling well at first, as it does after a simulated jump of the delay
-# (benchmarks/DUPLEX.md): the whole window must be cancelled
+# ... after the path moved (the output ran dry: the device played silence the reference does
+# not hold), until settled again: the module lets echo onsets through for a second or more
+# after cancelling well at first, as after a simulated jump of the delay and, live, after
+# every cut before a cut took back what the aborted stream never played (benchmarks/DUPLEX.md)
 MOVED_SETTLED_PIECES = 150
 SETTLED_DB = 20.0
 # ... or, over twice as long (longer than any output latency), the microphone heard this far
@@ -288,10 +288,11 @@ class EchoCanceller:
         return self._linear_out
 
     def unsettle(self, moved: bool = False) -> None:
-        """The echo path may have moved (a new reply), or did (``moved``: a restarted or
-        starved output stream): not settled until 500 ms (moved: 1.5 s) of the echo of what
-        plays next is cancelled by 20 dB again. The user's voice lowers the measured ERLE, so
-        once settled it stays so until the next call."""
+        """The echo path may have moved (a new reply, a cut), or did (``moved``: a starved
+        output stream): not settled until 500 ms (moved, and every call until then: 1.5 s) of
+        the echo of what plays next is cancelled by 20 dB again. The user's voice lowers the
+        measured ERLE, so once settled it stays so until the next call."""
+        moved = moved or (not self.settled and self._settle_pieces == MOVED_SETTLED_PIECES)
         self._settle_pieces = MOVED_SETTLED_PIECES if moved else SETTLED_PIECES
         if moved:  # its delay changed: the linear filter proves itself again
             self.linear.recheck()
@@ -330,7 +331,8 @@ class MonitoredCanceller:
         self._frames = 0
         self._last: EchoStats | None = None
         self._replies = -1  # replies seen: the echo path may have moved
-        self._moves = 0  # breaks + underruns seen: it did
+        self._breaks = 0  # output stream restarts seen: so may it
+        self._underruns = 0  # ... and underruns: it did
 
     def settled(self) -> bool:
         """Converged on the audio played since the echo path last may have moved: only then
@@ -347,10 +349,10 @@ class MonitoredCanceller:
         return self.canceller.linear_output()
 
     def process(self, samples: np.ndarray, reference_count: int) -> np.ndarray:
-        moves = self.monitor.breaks + self.monitor.underruns
-        if moves != self._moves or self.monitor.replies != self._replies:
-            self.canceller.unsettle(moved=moves != self._moves)
-            self._moves, self._replies = moves, self.monitor.replies
+        seen = (self.monitor.replies, self.monitor.breaks, self.monitor.underruns)
+        if seen != (self._replies, self._breaks, self._underruns):
+            self.canceller.unsettle(moved=seen[2] != self._underruns)
+            self._replies, self._breaks, self._underruns = seen
         if self._fed is None:
             self._fed = reference_count
         idle = not self.monitor.busy(BYPASS_AFTER_S + self.monitor.latency_s)

@@ -4,7 +4,9 @@ Why: to tell the assistant's own voice (coming back through the microphone) from
 the echo guard needs the exact signal that went out. The speaker's output callback appends a
 16 kHz copy of every block it sends -- zeros while idle, so the reference is one continuous
 stream whose sample count moves in step with the microphone's -- and says when audio was last
-audible.
+audible. When the stream is aborted, the samples still in its buffer never play: they are taken
+back (``drop_unplayed``), so that the count stays in step with what reached the air and the echo
+path does not seem to move by a buffer's length at every cut (benchmarks/DUPLEX.md, run 7).
 """
 
 from __future__ import annotations
@@ -31,11 +33,16 @@ class PlaybackMonitor:
         self.breaks = 0  # bumped when the stream was restarted (the echo path changed)
         self.underruns = 0  # bumped by the speaker when its output ran dry
         self.latency_s = 0.0  # the output stream's buffer (set by the speaker)
+        # the latest block: when it was appended (monotonic), how long after that its first
+        # sample was to play (the host's DAC time; None: not reported), its first sample's index
+        self._latest_block: tuple[float, float | None, int] | None = None
 
     # -- speaker side (output callback) ----------------------------------------------------
-    def append(self, samples: np.ndarray, audible: bool) -> None:
+    def append(self, samples: np.ndarray, audible: bool, lead_s: float | None = None) -> None:
+        """The next block sent; ``lead_s``: how long from now until its first sample plays."""
         n = len(samples)
         with self._lock:
+            self._latest_block = (time.monotonic(), lead_s, self._count)
             size = len(self._ring)
             if n >= size:
                 self._ring[:] = samples[-size:]
@@ -54,6 +61,23 @@ class PlaybackMonitor:
         samples sent were never heard, and the delay to the microphone may have changed."""
         with self._lock:
             self.breaks += 1
+
+    def drop_unplayed(self, at: float) -> int:
+        """The stream was aborted at monotonic time ``at``: take back the samples sent that
+        were still to play then (the next blocks overwrite them); how many. Where the host
+        reports no DAC time, the whole output latency is taken to be still buffered."""
+        with self._lock:
+            if self._latest_block is None:
+                return 0
+            sent_at, lead_s, first = self._latest_block
+            if lead_s is None or not 0.0 < lead_s <= 2.0:
+                lead_s = self.latency_s
+            playing = first + int((max(at, sent_at) - sent_at - lead_s) * SAMPLE_RATE)
+            dropped = min(max(0, self._count - playing), self._count)
+            self._count -= dropped
+            self.last_audible_count = min(self.last_audible_count, self._count)
+            self._latest_block = None
+            return dropped
 
     def underrun(self) -> None:
         """The output ran dry: the delay from speaker to microphone changed."""

@@ -4,7 +4,8 @@ Why a callback stream that always runs: sentences wait in a queue the callback r
 cut empties the queue and aborts the stream (dropping what PortAudio and the sound server
 still hold) -- silent within milliseconds, not after a blocking write returns. The stream
 also feeds the PlaybackMonitor a 16 kHz copy of every block it sends (zeros while idle), the
-reference the echo guard compares the microphone against. The responder thread blocks in
+reference the echo guard compares the microphone against; a cut takes back from it what the
+aborted stream still held (``PlaybackMonitor.drop_unplayed``). The responder thread blocks in
 ``end_reply`` until the reply has been heard (or cut), so the ``playback`` events tell the truth.
 ``voicecli connect`` feeds it the server's reply audio (``source_rate``: the hello's rate).
 
@@ -178,8 +179,10 @@ class SpeakerSink(AudioSink):
         with self._stream_lock:
             if self._closed:
                 return
+            aborted_at = time.monotonic()
             self._stream.abort()
             self.silent_at = time.monotonic()
+            self.monitor.drop_unplayed(aborted_at)
             self._restart()
 
     @property
@@ -216,7 +219,8 @@ class SpeakerSink(AudioSink):
             self._stream.close()
 
     # -- PortAudio thread: never blocks, never logs -----------------------------------------
-    def _callback(self, outdata, frames, _time, status) -> None:
+    def _callback(self, outdata, frames, times, status) -> None:
+        entered = time.monotonic()  # PortAudio's currentTime, on our clock
         if status.output_underflow:  # samples were lost or inserted: the echo path moved
             self.monitor.underrun()
         out = outdata[:, 0]
@@ -244,7 +248,8 @@ class SpeakerSink(AudioSink):
         out[:lead] = 0.0
         out[filled:] = 0.0
         self._mix_cue(out[lead:])
-        self._keep_reference(references, frames, audible=played)
+        plays_at = entered + times.outputBufferDacTime - times.currentTime
+        self._keep_reference(references, frames, played, plays_at)
         if stop:
             raise self._callback_stop  # this block still plays; then the stream is inactive
 
@@ -270,11 +275,15 @@ class SpeakerSink(AudioSink):
             out[:n] += cue[:n]
             self._cue = cue[n:] if n < len(cue) else None
 
-    def _keep_reference(self, references: list, frames: int, audible: bool) -> None:
-        """Append this block's 16 kHz copy, kept in step with the device's sample count."""
+    def _keep_reference(
+        self, references: list, frames: int, audible: bool, plays_at: float
+    ) -> None:
+        """Append this block's 16 kHz copy, kept in step with the device's sample count, with
+        how long until its first sample plays at ``plays_at`` (monotonic, from the stream's
+        DAC time): what a cut will drop."""
         self._device_total += frames
         due = self._device_total * SAMPLE_RATE // self.rate - self._reference_total
         self._reference_total += due
         reference = np.concatenate(references) if references else np.zeros(0, np.float32)
         reference = np.pad(reference[:due], (0, max(0, due - len(reference))))
-        self.monitor.append(reference, audible=audible)
+        self.monitor.append(reference, audible=audible, lead_s=plays_at - time.monotonic())
