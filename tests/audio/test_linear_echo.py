@@ -8,6 +8,7 @@ import pytest
 from support.echo import reply_audio, room_echo
 
 from voicecli.audio.echo_canceller import EchoCanceller
+from voicecli.audio.echo_guard import MIN_SPEECH_S
 from voicecli.audio.file import load_audio
 from voicecli.audio.linear_echo import BLOCK, LinearEcho
 from voicecli.core.audio_format import FRAME, SAMPLE_RATE
@@ -118,3 +119,30 @@ def test_as_many_samples_out_as_in_lag_late():
     assert np.array_equal(out[LAG:], signal[: len(signal) - LAG])  # no delay known: untouched
     with pytest.raises(ValueError):
         LinearEcho(SAMPLE_RATE, BLOCK - 2)
+
+
+def test_the_canceller_finds_a_voice_over_the_reply(reply, voice):
+    """``EchoCanceller.double_talk``: where the linear filter leaves more than echo. It holds
+    for most frames of a real voice over the reply and for few of the reply alone, never as
+    many in a row as a barge-in needs -- the vote a barge-in gets when the module's
+    suppressor takes the voice to silence."""
+    echo = room_echo(reply, 60, 0.2, seed=7)
+    at = 10 * SAMPLE_RATE // FRAME * FRAME  # after 10 s of the reply alone
+    near = np.zeros_like(echo)
+    near[at : at + len(voice)] = voice[: len(echo) - at]
+    mic = echo + near
+    canceller = EchoCanceller()
+    talking, alone = [], []
+    for start in range(0, len(mic) - FRAME + 1, FRAME):
+        canceller.reverse(reply[start : start + FRAME])
+        canceller.process(mic[start : start + FRAME])
+        late = near[max(0, start - LAG) : start - LAG + FRAME]  # the frame it judged
+        if start >= 6 * SAMPLE_RATE and not late.any():
+            alone.append(canceller.double_talk())
+        elif late.any() and np.sqrt(np.mean(late**2)) > 0.02:  # the voice, not its pauses
+            talking.append(canceller.double_talk())
+    assert len(talking) > 20 and len(alone) > 100
+    assert np.mean(talking) >= 0.6, f"found in {np.mean(talking):.0%} of the voiced frames"
+    assert np.mean(alone) <= 0.05, f"found in {np.mean(alone):.0%} of the reply alone"
+    longest = max(len(run) for run in "".join("x" if a else " " for a in alone).split(" "))
+    assert longest < MIN_SPEECH_S * SAMPLE_RATE / FRAME, "never as long as a barge-in's speech"

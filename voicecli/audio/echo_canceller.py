@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voicecli.audio.linear_echo import LinearEcho, erle
+from voicecli.audio.linear_echo import DOUBT_DB, LinearEcho, erle
 from voicecli.audio.playback_monitor import HISTORY_S, PlaybackMonitor
 from voicecli.core.audio_format import FRAME, SAMPLE_RATE
 from voicecli.core.events import Echo, Event
@@ -69,6 +69,7 @@ MODULE_LAG = 128  # samples (8 ms) the module's output lags its input: the raw p
 # this fraction of the power: echo alone (it removes 20 dB and more of echo alone)
 ECHO_ALONE = 0.01
 LINEAR_READY_DB = 10.0  # its ERLE before the listener may get its output (linear_output)
+NOISE_POWER = 0.003**2  # mean square below which a frame is never a voice (about -50 dBFS)
 
 
 class EchoUnavailable(RuntimeError):
@@ -175,6 +176,8 @@ class EchoCanceller:
         # while both talk): the same microphone minus a linear echo estimate, as late
         self.linear = LinearEcho(2 * DELAY_WINDOW, PIECE + MODULE_LAG)
         self._linear_out: np.ndarray | None = None
+        self._mic_tail = np.zeros(PIECE + MODULE_LAG, dtype=np.float32)  # the raw, as late
+        self._double_talk = False
         self._mic_count = 0  # microphone samples in the history (the reference's: linear's)
         self._since_delay = DELAY_EVERY
         self.delay_ms: float | None = None
@@ -209,7 +212,7 @@ class EchoCanceller:
         raw = stream[PIECE : PIECE + whole].astype(np.float32) / 32768.0
         self._raw = stream[whole:]
         before = after = 0.0
-        self._linear_out = None
+        self._linear_out, self._double_talk = None, False
         if bypass and not native:  # only the lag: no per-piece work, no history
             self._out.append(raw)
         else:  # the history pauses with the reference while the module is not run
@@ -226,6 +229,11 @@ class EchoCanceller:
             echo_alone = before > ACTIVE_POWER * (whole // PIECE) and after < ECHO_ALONE * before
             linear = self.linear.process(floats, echo_alone, not bypass)
             self._linear_out = None if bypass else linear
+            late = np.concatenate((self._mic_tail, floats))
+            self._mic_tail = late[len(floats) :]
+            self._double_talk = self._linear_out is not None and self._more_than_echo(
+                late[: len(floats)], linear
+            )
         self.passed = after / before if before > 0 else 1.0
         n = len(samples)
         out = np.concatenate(list(self._out))
@@ -287,6 +295,22 @@ class EchoCanceller:
             return None
         return self._linear_out
 
+    def _more_than_echo(self, mic: np.ndarray, residual: np.ndarray) -> bool:
+        """The linear filter, ready, left more of this frame than it leaves of echo alone
+        (DOUBT_DB above what its ERLE predicts) and above the noise floor: someone talks."""
+        removed = self.linear.erle_db()
+        if removed is None or removed < LINEAR_READY_DB:
+            return False
+        left = float(np.mean(np.square(residual, dtype=np.float64)))
+        predicted = _power(mic) * 10 ** ((DOUBT_DB - removed) / 10)
+        return left > max(predicted, NOISE_POWER)
+
+    def double_talk(self) -> bool:
+        """The latest ``process`` call's frame holds more than the reply's echo, by the linear
+        filter: a voice the module's suppressor may have taken to silence (the echo guard
+        counts it towards a barge-in when the VAD hears speech in the linear output)."""
+        return self._double_talk
+
     def unsettle(self, moved: bool = False) -> None:
         """The echo path may have moved (a new reply, a cut), or did (``moved``: a starved
         output stream): not settled until 500 ms (moved, and every call until then: 1.5 s) of
@@ -347,6 +371,10 @@ class MonitoredCanceller:
         """The latest frame minus the linear filter's echo estimate, once it is good enough
         for the listener (EchoCanceller.linear_output)."""
         return self.canceller.linear_output()
+
+    def double_talk(self) -> bool:
+        """More than echo in the latest frame, by the linear filter (EchoCanceller.double_talk)."""
+        return self.canceller.double_talk()
 
     def process(self, samples: np.ndarray, reference_count: int) -> np.ndarray:
         seen = (self.monitor.replies, self.monitor.breaks, self.monitor.underruns)

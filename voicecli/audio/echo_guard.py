@@ -109,6 +109,8 @@ class EchoGuard:
         self.min_frames = max(1, math.ceil(min_speech_s * SAMPLE_RATE / FRAME))
         self.tail_s = tail_s
         self._vad = VadStream(vad_engine) if barge_in else None
+        # ... and on the canceller's linear output, which keeps a voice the module suppresses
+        self._linear_vad = VadStream(vad_engine) if barge_in and canceller is not None else None
         self._mic = np.zeros(WINDOW, dtype=np.float32)  # last second of microphone
         self._mic_count = 0
         self.delay: int | None = None  # mic index - reference index of the same sound
@@ -162,8 +164,9 @@ class EchoGuard:
             return [*flushed, (self._cancel(samples), wall)]
         if not self._was_busy:
             self._was_busy = True
-            if self._vad is not None:
-                self._vad.reset()
+            for vad in (self._vad, self._linear_vad):
+                if vad is not None:
+                    vad.reset()
         self._since_estimate += 1
         due = self._since_estimate >= (ESTIMATE_EVERY if self.delay is not None else SEARCH_EVERY)
         if due and not self._barged and not self._voiced and self.canceller is None:  # never fit
@@ -176,7 +179,7 @@ class EchoGuard:
         listened = residual if heard is None else heard
         if self._barged:
             return [(listened, wall)]
-        return self._detect(samples, residual, echo, wall, listened)
+        return self._detect(samples, residual, echo, wall, heard)
 
     # -- echo model ------------------------------------------------------------------------
     def _busy(self) -> bool:
@@ -243,7 +246,9 @@ class EchoGuard:
         return np.where(worse[:, None], raw, blocks).reshape(-1)
 
     # -- barge-in decision -----------------------------------------------------------------
-    def _is_speech(self, residual: np.ndarray, mic: np.ndarray, echo: np.ndarray) -> bool:
+    def _is_speech(
+        self, residual: np.ndarray, mic: np.ndarray, echo: np.ndarray, linear: np.ndarray | None
+    ) -> bool:
         """The user is talking in this frame: the residual sounds like speech, and the
         microphone holds more energy than the echo model predicts (a stale model misplaces
         the echo, leaving a speech-like residual, but does not add energy)."""
@@ -251,11 +256,13 @@ class EchoGuard:
         if self.canceller is not None:  # echo-cancelled, once settled: speech starts above
             # the noise floor, but then the VAD alone carries it (the canceller's suppressor
             # dips your voice to silence for a frame or two while both talk); or the frame
-            # kept much more than echo leaves and sounds faintly like speech
+            # kept much more than echo leaves and sounds faintly like speech; or the linear
+            # filter finds more than echo and its output sounds like speech (a voice the
+            # suppressor took to silence: benchmarks/DUPLEX.md, eighth run)
             loud = _rms(residual) >= NOISE_FLOOR
             heard = probability >= 0.5 and (loud or self._voiced > 0)
             kept = loud and probability >= FAINT_SPEECH and self.canceller.passed() >= KEPT_POWER
-            return (heard or kept) and self.canceller.settled()
+            return (heard or kept or self._linear_speech(linear)) and self.canceller.settled()
         if self.delay is None:  # echo path unknown: cannot tell
             return False
         return (
@@ -264,13 +271,20 @@ class EchoGuard:
             and _rms(mic) >= NEAR_END_RATIO * _rms(echo)
         )
 
+    def _linear_speech(self, linear: np.ndarray | None) -> bool:
+        """Speech in the canceller's linear output, where it finds more than echo."""
+        if linear is None:  # not ready: its VAD starts afresh when it is
+            self._linear_vad.reset()
+            return False
+        return self._linear_vad.probability(linear) >= 0.5 and self.canceller.double_talk()
+
     def _detect(
         self,
         mic: np.ndarray,
         residual: np.ndarray,
         echo: np.ndarray,
         wall: float,
-        listened: np.ndarray,
+        linear: np.ndarray | None,
     ) -> Released:
         """Hold frames while deciding. Speech that has lasted ``min_speech_s`` (from its first
         voiced frame to the latest, pauses of up to MAX_GAP frames included -- CANCELLED_MAX_GAP
@@ -278,8 +292,8 @@ class EchoGuard:
         to LOOKBACK frames before it) goes to the listener. A stretch that pauses for MAX_GAP
         frames is offered as a short word ("stop"). What is not a barge-in leaves as silence
         once older than LOOKBACK."""
-        speech = self._is_speech(residual, mic, echo)
-        self._waiting.append((listened, wall))
+        speech = self._is_speech(residual, mic, echo, linear)
+        self._waiting.append((residual if linear is None else linear, wall))
         released: Released = []
         if speech:
             self._voiced += 1
