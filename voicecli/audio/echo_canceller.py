@@ -15,7 +15,8 @@ The module also refuses use after ``fork``: create it in the process that uses i
 Beside the module runs a linear filter (``linear_echo``) on the same two streams: while both
 talk the module's suppressor cuts the user's voice to pieces, so the words of a barge-in reach
 the listener through the linear filter (``linear_output``) once it removes LINEAR_READY_DB of
-the echo; the barge-in itself is decided on the module's output.
+the echo, and a frame where the filter leaves more than echo (``double_talk``) counts towards
+a barge-in with the module's own output.
 
 The module reports neither the echo return loss enhancement (ERLE) nor the delay, so both are
 measured here: ERLE is the microphone power before over after processing, summed over the

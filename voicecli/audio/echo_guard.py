@@ -4,7 +4,9 @@ Why: on speakers the microphone hears every reply. When the WebRTC echo cancelle
 (``voicecli.audio.echo_canceller``, from the ``livekit`` wheel) the microphone reaches the guard
 already cancelled (``canceller``): the guard's own echo model stays off and only its gate and
 barge-in decision run, once the canceller has settled on the reply playing; what it hands the
-listener of a barge-in is the canceller's linear output where that is ready (``heard``).
+listener of a barge-in is the canceller's linear output where that is ready (``heard``), and
+speech there counts where the linear filter finds more than echo (the module's suppressor
+takes a voice over the reply to silence at times).
 Without it, the guard works on the exact signal the speaker sent (PlaybackMonitor):
 
 * default: while a reply is audible (plus an echo tail) the microphone is gated -- the listener
@@ -138,9 +140,10 @@ class EchoGuard:
         heard: np.ndarray | None = None,
     ) -> Released:
         """One microphone frame in; the frames the listener should get now out. ``heard``:
-        the same frame for the listener while the reply plays, where a barge-in is decided on
-        ``samples`` (the canceller's linear output: its module's suppressor distorts a voice
-        over the reply, which is fine for deciding that someone talks but not for whisper)."""
+        the same frame for the listener while the reply plays (the canceller's linear output:
+        its module's suppressor distorts a voice over the reply, which whisper mishears); a
+        barge-in is decided on ``samples`` and, where the linear filter finds more than echo,
+        on ``heard`` too."""
         self._mic = np.concatenate((self._mic[len(samples) :], samples))
         self._mic_count += len(samples)
         busy = self._busy()

@@ -5,9 +5,9 @@ reply, but while the user talks over it its residual-echo suppressor cuts their 
 pieces, and whisper turns the pieces into other words (benchmarks/DUPLEX.md: 72-121 % WER over
 the reply against 4-14 % in silence). A linear filter never touches the near end: it subtracts
 its estimate of the echo and leaves everything else as it was. Its residual holds more echo
-than the module's, so barge-in is still decided on the module's output; the listener gets this
-filter's output for the stretch of speech that barged in, while the reply's echo still reaches
-the microphone.
+than the module's; the listener gets this filter's output for the stretch of speech that barged
+in, while the reply's echo still reaches the microphone, and the barge-in is decided on both
+(``EchoCanceller.double_talk``: where this filter leaves more than echo).
 
 The filter is a partitioned-block frequency-domain NLMS filter (overlap-save, ``PARTS`` blocks
 of ``BLOCK`` samples: 256 ms of echo path after the bulk delay), adapted only on blocks the
