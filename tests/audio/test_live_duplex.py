@@ -109,8 +109,8 @@ def test_a_question_over_the_reply_stops_it_and_is_answered(engines, pulse, echo
     with LiveRun(engines, pulse, barge_in=None) as run:
         long_reply(run, clips)
         run.say(clips["seven"]).wait(10)
-        # detected in 11 of 20 single tries (benchmarks/DUPLEX.md): asked again if missed, as
-        # a person would; the test needs the path, the bench reports the rate
+        # detected in 18-19 of 20 single tries (benchmarks/DUPLEX.md, eighth run): asked again
+        # if missed, as a person would; the test needs the path, the bench reports the rate
         if run.wait_for(lambda e: e.type == "playback" and e.state == "paused", 1.5) is None:
             print("question: not detected at the first try, asked again")
             run.say(clips["seven"]).wait(10)

@@ -70,7 +70,13 @@ MODULE_LAG = 128  # samples (8 ms) the module's output lags its input: the raw p
 # this fraction of the power: echo alone (it removes 20 dB and more of echo alone)
 ECHO_ALONE = 0.01
 LINEAR_READY_DB = 10.0  # its ERLE before the listener may get its output (linear_output)
+# Its vote on a barge-in (double_talk): only from this ERLE on, and on frames of which it left
+# less than LEFT_OF_MIC of the power (a misaligned filter adds its estimate instead). In replays
+# of live captures these kept 19 / 18 of 20 questions and took false detections from 1 to 0;
+# live, a filter converging at 13-22 dB while the delay wandered paused a reply under load
 NOISE_POWER = 0.003**2  # mean square below which a frame is never a voice (about -50 dBFS)
+LINEAR_VOTE_DB = 15.0
+LEFT_OF_MIC = 0.8
 
 
 class EchoUnavailable(RuntimeError):
@@ -297,14 +303,16 @@ class EchoCanceller:
         return self._linear_out
 
     def _more_than_echo(self, mic: np.ndarray, residual: np.ndarray) -> bool:
-        """The linear filter, ready, left more of this frame than it leaves of echo alone
-        (DOUBT_DB above what its ERLE predicts) and above the noise floor: someone talks."""
+        """The linear filter, well converged, left more of this frame than it leaves of echo
+        alone (DOUBT_DB above what its ERLE predicts) and above the noise floor, and still
+        took energy away: someone talks. A filter the echo path slid away from (the delay
+        wanders under load) leaves a residual louder than the microphone itself."""
         removed = self.linear.erle_db()
-        if removed is None or removed < LINEAR_READY_DB:
+        if removed is None or removed < LINEAR_VOTE_DB:
             return False
-        left = float(np.mean(np.square(residual, dtype=np.float64)))
-        predicted = _power(mic) * 10 ** ((DOUBT_DB - removed) / 10)
-        return left > max(predicted, NOISE_POWER)
+        left, heard = float(np.mean(np.square(residual, dtype=np.float64))), _power(mic)
+        predicted = heard * 10 ** ((DOUBT_DB - removed) / 10)
+        return max(predicted, NOISE_POWER) < left < LEFT_OF_MIC * heard
 
     def double_talk(self) -> bool:
         """The latest ``process`` call's frame holds more than the reply's echo, by the linear
