@@ -30,7 +30,7 @@ class PlaybackMonitor:
         self.last_audible_count = 0  # reference sample count at the end of that block
         self.pending = False  # audio queued and not yet played
         self.replies = 0  # bumped at the start of every reply (the echo guard re-arms)
-        self.breaks = 0  # bumped when the stream was restarted (the echo path changed)
+        self.breaks = 0  # bumped when the stream was restarted (a new stretch of playback)
         self.underruns = 0  # bumped by the speaker when its output ran dry
         self.latency_s = 0.0  # the output stream's buffer (set by the speaker)
         # the latest block: when it was appended (monotonic), how long after that its first
@@ -57,8 +57,9 @@ class PlaybackMonitor:
                 self.last_audible_count = self._count
 
     def stream_restarted(self) -> None:
-        """The speaker's stream was aborted and started again (a cut): some of the last
-        samples sent were never heard, and the delay to the microphone may have changed."""
+        """The speaker's stream was aborted and started again (a cut, a pause): what it never
+        played was taken back (``drop_unplayed``), but the sound server may have played a few
+        ms of it, so the echo cancellers re-arm."""
         with self._lock:
             self.breaks += 1
 
