@@ -66,9 +66,10 @@ def test_a_cut_does_not_move_the_echo_path(pulse, echo_path):
         sink.write(BURST)
         sink.end_reply()  # played
         time.sleep(0.5)
-        taken = len(monitor.blocks)
+        taken, deadline = len(monitor.blocks), time.monotonic() + 5
         sink.write(BURST)
         while not any(np.abs(b).max() > 0.1 for _, b in monitor.blocks[taken:]):
+            assert time.monotonic() < deadline, "the output callback never took the burst"
             time.sleep(0.005)  # taken by the callback: it plays ~0.22 s later
         assert sink.cut()
         sink.end_reply(wait=False)
