@@ -74,7 +74,7 @@ LINEAR_READY_DB = 10.0  # its ERLE before the listener may get its output (linea
 # less than LEFT_OF_MIC of the power (a misaligned filter adds its estimate instead). In replays
 # of live captures these kept 19 / 18 of 20 questions and took false detections from 1 to 0;
 # live, a filter converging at 13-22 dB while the delay wandered paused a reply under load
-NOISE_POWER = 0.003**2  # mean square below which a frame is never a voice (about -50 dBFS)
+NOISE_FLOOR = 0.003  # RMS below which a frame is never a voice (about -50 dBFS; the guard too)
 LINEAR_VOTE_DB = 15.0
 LEFT_OF_MIC = 0.8
 
@@ -310,9 +310,9 @@ class EchoCanceller:
         removed = self.linear.erle_db()
         if removed is None or removed < LINEAR_VOTE_DB:
             return False
-        left, heard = float(np.mean(np.square(residual, dtype=np.float64))), _power(mic)
+        left, heard = _power(residual), _power(mic)
         predicted = heard * 10 ** ((DOUBT_DB - removed) / 10)
-        return max(predicted, NOISE_POWER) < left < LEFT_OF_MIC * heard
+        return max(predicted, NOISE_FLOOR**2) < left < LEFT_OF_MIC * heard
 
     def double_talk(self) -> bool:
         """The latest ``process`` call's frame holds more than the reply's echo, by the linear

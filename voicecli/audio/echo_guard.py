@@ -33,7 +33,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from voicecli.audio.echo_canceller import MonitoredCanceller
+from voicecli.audio.echo_canceller import NOISE_FLOOR, MonitoredCanceller
 from voicecli.audio.playback_monitor import PlaybackMonitor
 from voicecli.audio.vad import VadStream
 from voicecli.core.audio_format import FRAME, SAMPLE_RATE
@@ -56,7 +56,6 @@ MIN_SPEECH_S = 0.3  # speech over a reply lasting this long is a barge-in (behin
 # on its residual in full test runs: benchmarks/DUPLEX.md)
 SHORT_WORD_FRAMES = 5  # a shorter stretch (160 ms voiced) is never checked for "stop"
 BLOCK = 128  # samples per keep-or-subtract decision (8 ms)
-NOISE_FLOOR = 0.003  # residual RMS below this is never speech (about -50 dBFS)
 NEAR_END_RATIO = 1.25  # microphone RMS over predicted echo RMS when the user talks too
 # Behind the canceller: a frame of which it let through this fraction of the power (it removes
 # 20 dB and more of echo alone) holds more than the echo -- speech, if the VAD hears any
