@@ -33,9 +33,9 @@ class RecordingMonitor(PlaybackMonitor):
         super().__init__()
         self.blocks: list[tuple[int, np.ndarray]] = []
 
-    def append(self, samples, audible, lead_s=None) -> None:
+    def append(self, samples, audible, plays_at=None) -> None:
         self.blocks.append((self.count, samples.copy()))
-        super().append(samples, audible, lead_s)
+        super().append(samples, audible, plays_at)
 
 
 def _onsets(blocks) -> list[int]:

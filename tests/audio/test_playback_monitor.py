@@ -15,7 +15,8 @@ BLOCK = 800  # 50 ms
 def _sent(monitor: PlaybackMonitor, blocks: int, lead_s: float | None) -> float:
     """Append ``blocks`` loud blocks; the monotonic time just after the last."""
     for _ in range(blocks):
-        monitor.append(np.full(BLOCK, 0.5, np.float32), audible=True, lead_s=lead_s)
+        plays_at = None if lead_s is None else time.monotonic() + lead_s
+        monitor.append(np.full(BLOCK, 0.5, np.float32), audible=True, plays_at=plays_at)
     return time.monotonic()
 
 

@@ -33,16 +33,20 @@ class PlaybackMonitor:
         self.breaks = 0  # bumped when the stream was restarted (a new stretch of playback)
         self.underruns = 0  # bumped by the speaker when its output ran dry
         self.latency_s = 0.0  # the output stream's buffer (set by the speaker)
-        # the latest block: when it was appended (monotonic), how long after that its first
-        # sample was to play (the host's DAC time; None: not reported), its first sample's index
-        self._latest_block: tuple[float, float | None, int] | None = None
+        # the latest block: when its first sample was to play (monotonic), and its index
+        self._latest_block: tuple[float, int] | None = None
 
     # -- speaker side (output callback) ----------------------------------------------------
-    def append(self, samples: np.ndarray, audible: bool, lead_s: float | None = None) -> None:
-        """The next block sent; ``lead_s``: how long from now until its first sample plays."""
+    def append(self, samples: np.ndarray, audible: bool, plays_at: float | None = None) -> None:
+        """The next block sent; ``plays_at``: when its first sample plays (monotonic, from the
+        host's DAC time). Where the host reports none (or nonsense), the whole output latency
+        is taken to lie ahead of it."""
         n = len(samples)
+        now = time.monotonic()
+        if plays_at is None or not 0.0 < plays_at - now <= 2.0:
+            plays_at = now + self.latency_s
         with self._lock:
-            self._latest_block = (time.monotonic(), lead_s, self._count)
+            self._latest_block = (plays_at, self._count)
             size = len(self._ring)
             if n >= size:
                 self._ring[:] = samples[-size:]
@@ -65,15 +69,12 @@ class PlaybackMonitor:
 
     def drop_unplayed(self, at: float) -> int:
         """The stream was aborted at monotonic time ``at``: take back the samples sent that
-        were still to play then (the next blocks overwrite them); how many. Where the host
-        reports no DAC time, the whole output latency is taken to be still buffered."""
+        were still to play then (the next blocks overwrite them); how many."""
         with self._lock:
             if self._latest_block is None:
                 return 0
-            sent_at, lead_s, first = self._latest_block
-            if lead_s is None or not 0.0 < lead_s <= 2.0:
-                lead_s = self.latency_s
-            playing = first + int((max(at, sent_at) - sent_at - lead_s) * SAMPLE_RATE)
+            plays_at, first = self._latest_block
+            playing = first + int((at - plays_at) * SAMPLE_RATE)
             dropped = min(max(0, self._count - playing), self._count)
             self._count -= dropped
             self.last_audible_count = min(self.last_audible_count, self._count)

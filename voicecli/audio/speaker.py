@@ -279,11 +279,11 @@ class SpeakerSink(AudioSink):
         self, references: list, frames: int, audible: bool, plays_at: float
     ) -> None:
         """Append this block's 16 kHz copy, kept in step with the device's sample count, with
-        how long until its first sample plays at ``plays_at`` (monotonic, from the stream's
-        DAC time): what a cut will drop."""
+        when its first sample plays (``plays_at``, monotonic, from the stream's DAC time): what
+        a cut will drop."""
         self._device_total += frames
         due = self._device_total * SAMPLE_RATE // self.rate - self._reference_total
         self._reference_total += due
         reference = np.concatenate(references) if references else np.zeros(0, np.float32)
         reference = np.pad(reference[:due], (0, max(0, due - len(reference))))
-        self.monitor.append(reference, audible=audible, lead_s=plays_at - time.monotonic())
+        self.monitor.append(reference, audible=audible, plays_at=plays_at)
