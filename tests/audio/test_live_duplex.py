@@ -162,14 +162,16 @@ def test_a_backchannel_or_a_cough_lets_it_play_on(engines, pulse, echo_path, cli
         misheard(barge_ins[0], lambda t: not any(c.isalnum() for c in t) or is_backchannel(t))
         assert states == ["started", "paused", "resumed", "stopped"], states
     assert end is not None and end.state == "stopped", log(run)
-    assert not [r for r in run.of_type("reply") if r.turn != 1], "nothing answered"
+    assert not [r for r in run.of_type("reply") if r.turn != 1], log(run)  # nothing answered
 
 
 def test_stop_stops_it_without_an_answer(engines, pulse, echo_path, clips):
     with LiveRun(engines, pulse, barge_in=None) as run:
         long_reply(run, clips)
         run.say(clips["stop"]).wait(10)
-        if run.wait_for(lambda e: e.type == "playback" and e.state == "paused", 1.5) is None:
+        # paused, or cut at once: the guard hears a short "stop" over the reply by itself
+        halted = run.wait_for(lambda e: e.type == "playback" and e.state in ("paused", "cut"), 1.5)
+        if halted is None:
             run.say(clips["stop"]).wait(10)  # said again, as for the question above
         end = ended(run, 1, 10)
         run.settle(1.5)

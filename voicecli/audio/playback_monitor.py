@@ -27,6 +27,7 @@ class PlaybackMonitor:
         self._count = 0  # reference samples appended since the start
         self._lock = threading.Lock()
         self.last_audible = float("-inf")  # monotonic time the last audible block went out
+        self.audible_until = float("-inf")  # monotonic time the last audible sample plays
         self.last_audible_count = 0  # reference sample count at the end of that block
         self.pending = False  # audio queued and not yet played
         self.replies = 0  # bumped at the start of every reply (the echo guard re-arms)
@@ -58,6 +59,7 @@ class PlaybackMonitor:
             self._count += n
             if audible:
                 self.last_audible = time.monotonic()
+                self.audible_until = plays_at + n / SAMPLE_RATE
                 self.last_audible_count = self._count
 
     def stream_restarted(self) -> None:
@@ -78,6 +80,7 @@ class PlaybackMonitor:
             dropped = min(max(0, self._count - playing), self._count)
             self._count -= dropped
             self.last_audible_count = min(self.last_audible_count, self._count)
+            self.audible_until = min(self.audible_until, at)
             self._latest_block = None
             return dropped
 

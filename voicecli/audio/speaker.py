@@ -143,8 +143,7 @@ class SpeakerSink(AudioSink):
     def cut(self) -> bool:
         """Stop what is playing now (and the rest of this reply); True if anything was."""
         with self._lock:
-            recent = time.monotonic() - self.monitor.last_audible < self.output_latency
-            audible = bool(self._chunks) or recent
+            audible = bool(self._chunks) or time.monotonic() < self.monitor.audible_until
             self._chunks.clear()
             self._discard = self._in_reply
             self._paused = False
