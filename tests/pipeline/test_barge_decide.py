@@ -153,3 +153,21 @@ def test_a_turn_over_the_paused_reply_waits_longer():
         assert decider.turn_wait_floor() == TURN_WAIT_S
         decider.take(turn("What is twelve times seven?"))
         assert decider.turn_wait_floor() == 0.0  # decided: the ordinary waits again
+
+
+def test_a_final_transcript_waits_for_its_turn():
+    """The listener emits a turn's final transcript just before it delivers the turn: the
+    decider must not resume in between. It did under load, past the bound: the turn then
+    went on to be answered as a new one while the reply played on."""
+    from voicecli.core.events import SpeechEnd, SpeechStart
+
+    with paused_reply(decide_s=1.0) as (decider, _line, _sink, events):
+        decider.observe(SpeechStart(t=1.0, turn=2))
+        time.sleep(1.1)  # past the bound: the utterance being heard holds the decision
+        decider.observe(SpeechEnd(t=2.1, turn=2))
+        decider.observe(Transcript(t=2.2, turn=2, text="What time is it?", final=True))
+        time.sleep(0.4)  # the listener's thread, not yet delivering the turn
+        assert states(events) == ["paused"], "waiting for the turn"
+        assert decider.take(turn("What time is it?")) is False
+        assert states(events) == ["paused", "cut"]
+        assert outcome(events).outcome == "interrupted"

@@ -102,10 +102,11 @@ class BargeDecider:
                 self._hearing, self._heard_end = True, None
             elif isinstance(event, SpeechEnd):
                 self._heard_end = time.monotonic()
-            elif isinstance(event, Transcript) and event.final:
-                self._hearing = False
-            elif isinstance(event, Transcript) and self._deadline is not None:
+            elif isinstance(event, Transcript) and not event.final and self._deadline is not None:
                 self._words = event.text if _has_words(event.text) else self._words
+            # a final transcript is followed by its turn (``take``), which ends the hearing:
+            # ended here, the deadline could resume the reply in between, and the turn was
+            # then answered as a new one while the reply played on
 
     def _undecided(self, now: float) -> bool:
         """An utterance may still become a turn: being spoken, or ended less than
@@ -119,6 +120,7 @@ class BargeDecider:
         """A declared turn while a barge-in is being decided; True when it is consumed here
         (a backchannel: ignored, playback resumes), False when it goes on to be answered."""
         with self._lock:
+            self._hearing = False  # the utterance became this turn
             if self._deadline is None or not self.playback.paused:
                 return False
             self._deadline = None
