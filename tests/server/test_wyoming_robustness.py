@@ -141,6 +141,20 @@ def test_connections_beyond_the_limit_are_refused_and_idle_ones_closed(start_wyo
     assert run(still_serving(server))
 
 
+def test_a_refused_client_gets_the_error_even_while_it_sends(start_wyoming):
+    """Closed with the client's bytes unread, the socket is reset, and the client lost the
+    ``busy`` error it had been sent (a CI failure, under load); this client sends 1 MB first."""
+    server = start_wyoming(max_connections=1)
+
+    async def scenario():
+        _held = await asyncio.open_connection("127.0.0.1", server.port)
+        await asyncio.sleep(0.2)
+        return await raw_exchange(server, b"x" * (1 << 20))
+
+    refused = run(scenario())
+    assert [Error.from_event(e).code for e in refused] == ["busy"]
+
+
 def test_lan_bind_needs_allow_lan():
     with pytest.raises(UsageError, match="no authentication"):
         WyomingOptions(uri="tcp://0.0.0.0:10300").validate()

@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 
 _ids = itertools.count(1)
 SAMPLES_PER_CHUNK = 1024
+# After an ``error``, what the client still sends is read and dropped for up to this long
+# before the socket closes: closed with unread bytes, the kernel resets the connection and the
+# client can lose the error itself (seen for ``busy``, under load)
+LINGER_S = 1.0
 
 
 class Rejected(Exception):
@@ -67,6 +71,7 @@ class WyomingHandler(AsyncEventHandler):
         full = len(server.handlers) >= self.options.max_connections
         server.handlers.add(self)
         self._is_running = True
+        error_sent = False
         try:
             if full:
                 raise Rejected("busy", "server full: too many connections, try again later")
@@ -80,17 +85,23 @@ class WyomingHandler(AsyncEventHandler):
         except Rejected as rejected:
             log.info("wyoming %s: %s", self.key, rejected)
             await self._send_quietly(Error(text=str(rejected), code=rejected.code).event())
+            error_sent = True
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client went away
         except Exception as exc:  # never a traceback out of the task: log it, tell the client
             log.exception("wyoming %s: request failed", self.key)
             error = Error(text=f"internal error: {exc!r}", code="internal")
             await self._send_quietly(error.event())
+            error_sent = True
         finally:
             if self.asr is not None:
                 self.asr.cancel()
             server.handlers.discard(self)
-            self.writer.close()
+            try:
+                if error_sent:
+                    await self._linger()
+            finally:
+                self.writer.close()
 
     def cancel(self) -> None:
         """Server shutdown: end this connection even while it waits for a model or a reply."""
@@ -100,6 +111,16 @@ class WyomingHandler(AsyncEventHandler):
     async def _send_quietly(self, event: Event) -> None:
         with contextlib.suppress(ConnectionError, RuntimeError):
             await self.write_event(event)
+
+    async def _linger(self) -> None:
+        """Our side done (EOF sent): drop what the client still sends until it closes, for
+        at most ``LINGER_S``, so that the close is not a reset that loses the last event."""
+        with contextlib.suppress(ConnectionError, RuntimeError, OSError, TimeoutError):
+            if self.writer.can_write_eof():
+                self.writer.write_eof()
+            async with asyncio.timeout(LINGER_S):
+                while await self.reader.read(1 << 16):
+                    pass
 
     async def _read(self) -> Event | None:
         """One event with every length bounded first; None at the end of the stream."""
