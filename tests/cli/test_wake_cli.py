@@ -80,4 +80,4 @@ def test_chat_plain_on_a_file_wakes_and_answers(tmp_path):
     assert any("wake word: okay nabu (0." in line for line in lines), lines
     you = [line for line in lines if "you:" in line]
     assert len(you) == 1 and "time" in you[0].lower(), lines  # "what day is it" not heard
-    assert any("follow-up 5 s left" in line for line in lines), lines
+    assert any("follow-up 5 s left" in line for line in lines), done.stdout

@@ -13,10 +13,10 @@ import pytest
 from support.stages import PlayingSink
 
 from voicecli.audio.playback import PlaybackLine
-from voicecli.core.events import Transcript
+from voicecli.core.events import Reply, Transcript
 from voicecli.core.lifecycle import ManagedThread
 from voicecli.core.messages import BARGE_IN, Interrupt, UserTurn
-from voicecli.pipeline.barge import BargeDecider, is_backchannel
+from voicecli.pipeline.barge import BargeDecider, is_backchannel, is_echo_of, words_of
 from voicecli.reply.brain import ReplyControl
 from voicecli.reply.skills.stop import is_stop
 
@@ -171,3 +171,43 @@ def test_a_final_transcript_waits_for_its_turn():
         assert decider.take(turn("What time is it?")) is False
         assert states(events) == ["paused", "cut"]
         assert outcome(events).outcome == "interrupted"
+
+
+def spoken(decider, text: str) -> None:
+    """The reply being paused (turn 1) said ``text``: its sentences, as the responder emits."""
+    for sentence in text.split(". "):
+        decider.observe(Reply(t=0.1, turn=1, text=sentence, final=False))
+
+
+def test_a_few_words_of_the_reply_itself_resume_it():
+    """Its own echo leaking through the canceller under load ("Six." over "It's 12:56 PM."
+    paused and then cut a short reply, tests/audio/test_live_duplex.py): not the user."""
+    with paused_reply() as (decider, _line, sink, events):
+        spoken(decider, "It's 12:56 PM.")
+        assert decider.take(turn("Six.")) is True, "consumed: not answered"
+        assert sink.playing and states(events) == ["paused", "resumed"]
+        decision = outcome(events)
+    assert decision.outcome == "resumed" and decision.text == "Six."
+
+
+def test_a_question_sharing_words_with_the_reply_interrupts():
+    with paused_reply() as (decider, _line, _sink, events):
+        spoken(decider, "I can tell the time and the date. Say help to hear more.")
+        assert decider.take(turn("What time is it?")) is False
+        assert outcome(events).outcome == "interrupted"
+
+
+def test_partial_words_of_the_reply_at_the_bound_resume():
+    with paused_reply() as (decider, _line, _sink, events):
+        spoken(decider, "It's 12:56 PM.")
+        decider.observe(Transcript(t=1.0, turn=2, text="fifty six", final=False))
+        time.sleep(DECIDE_S + 0.4)
+        assert states(events) == ["paused", "resumed"]
+
+
+def test_echo_words():
+    reply = set(words_of("Sorry, I can't help with that yet. It's 12:56 PM."))
+    for text in ("Six.", "twelve", "Sorry.", "I can't", "PM"):
+        assert is_echo_of(text, reply), text
+    for text in ("", "...", "Sorry, I can't help", "What time is it?", "seven", "Stop."):
+        assert not is_echo_of(text, reply), text

@@ -11,6 +11,9 @@ only *pauses* playback (the queued audio and the generation kept) and this decid
   the stop skill answers nothing;
 * a backchannel ("uh-huh", "yeah", "okay", "mm-hm") -> ignored: playback resumes from the start
   of the paused sentence, and the turn is not answered;
+* a few words that are all the reply's own ("Six." over "It's 12:56 PM.") -> resumed, not
+  answered: the reply's echo leaking through the canceller, not the user (a false barge-in on
+  a short reply under load, tests/audio/test_live_duplex.py);
 * no turn within ``decide_s`` (a cough, a laugh): resumed -- unless words are still being
   spoken (a partial transcript while speech goes on), which interrupts, or an utterance is
   still being transcribed (a short "stop", speech that just ended): then its final transcript
@@ -25,9 +28,10 @@ import threading
 import time
 
 from voicecli.audio.playback import IGNORED, RESUMED_OUTCOME, PlaybackLine
-from voicecli.core.events import Event, SpeechEnd, SpeechStart, Transcript
+from voicecli.core.events import Event, Reply, SpeechEnd, SpeechStart, Transcript
 from voicecli.core.lifecycle import IDLE_WAIT_S, POLL_S, ManagedThread
 from voicecli.core.messages import BARGE_IN, STOP_TURN, Interrupt, UserTurn
+from voicecli.reply.numbers import words_to_digits
 from voicecli.reply.skills.stop import is_stop
 
 _BACKCHANNEL = re.compile(
@@ -40,12 +44,35 @@ _BACKCHANNEL = re.compile(
 # question spoken over the reply comes through the echo canceller with gaps, and its first
 # words ("Set a ...") were declared a turn of their own and answered (benchmarks/DUPLEX.md)
 TURN_WAIT_S = 0.6
+# A transcript of at most this many words, all of them the reply's, is its echo: leaks are
+# fragments ("Six.", "time"); a question is longer, and may share common words with the reply
+ECHO_WORDS_MAX = 3
 
 
 def is_backchannel(text: str) -> bool:
     """A listener's "I'm following" ("uh-huh", "yeah okay", "mm-hm"): not a turn."""
     words = " ".join(re.sub(r"[^\w' ]+", " ", text.lower().replace("-", " ")).split())
     return bool(words) and bool(_BACKCHANNEL.match(words))
+
+
+def words_of(text: str) -> list[str]:
+    """Lower-case words, numbers as digits ("fifty-six" and "56" alike), no punctuation."""
+    return [w for w in words_to_digits(text).split() if any(ch.isalnum() for ch in w)]
+
+
+def is_echo_of(text: str, reply_words: set[str]) -> bool:
+    """``text`` is a few words that all come from the reply: heard from the speaker. A number
+    matches a reply number it begins or ends ("6" in "12:56", said "twelve fifty-six")."""
+    words = words_of(text)
+    return 0 < len(words) <= ECHO_WORDS_MAX and all(_in_reply(w, reply_words) for w in words)
+
+
+def _in_reply(word: str, reply_words: set[str]) -> bool:
+    if word in reply_words:
+        return True
+    return word.isdigit() and any(
+        r.isdigit() and (r.startswith(word) or r.endswith(word)) for r in reply_words
+    )
 
 
 def _has_words(text: str) -> bool:
@@ -65,6 +92,7 @@ class BargeDecider:
         self._words: str | None = None  # a partial transcript heard while paused
         self._hearing = False  # the listener has an utterance not yet declared or dropped
         self._heard_end: float | None = None  # when that utterance's speech ended
+        self._reply: tuple[int | None, set[str]] = (None, set())  # the latest reply's words
         self._wake = threading.Event()
 
     def barge_in(self, request: Interrupt) -> None:
@@ -103,7 +131,13 @@ class BargeDecider:
             elif isinstance(event, SpeechEnd):
                 self._heard_end = time.monotonic()
             elif isinstance(event, Transcript) and not event.final and self._deadline is not None:
-                self._words = event.text if _has_words(event.text) else self._words
+                if _has_words(event.text) and not is_echo_of(event.text, self._reply[1]):
+                    self._words = event.text
+            elif isinstance(event, Reply) and not event.final:  # a sentence of it
+                turn, words = self._reply
+                if event.turn != turn:
+                    turn, words = event.turn, set()
+                self._reply = (turn, words | set(words_of(event.text)))
             # a final transcript is followed by its turn (``take``), which ends the hearing:
             # ended here, the deadline could resume the reply in between, and the turn was
             # then answered as a new one while the reply played on
@@ -124,11 +158,15 @@ class BargeDecider:
             if self._deadline is None or not self.playback.paused:
                 return False
             self._deadline = None
+            echo = is_echo_of(turn.text, self._reply[1])
         if is_stop(turn.text):  # stopped here, even a doubtful one; the skill is silent
             self.playback.interrupt(Interrupt(STOP_TURN, text=turn.text))
             return False
         if is_backchannel(turn.text):
             self.playback.resume(IGNORED, turn.text)
+            return True
+        if echo:
+            self.playback.resume(RESUMED_OUTCOME, turn.text)
             return True
         self.playback.interrupt(Interrupt(BARGE_IN, text=turn.text))
         return False
