@@ -152,7 +152,8 @@ class BargeDecider:
 
     def take(self, turn: UserTurn) -> bool:
         """A declared turn while a barge-in is being decided; True when it is consumed here
-        (a backchannel: ignored, playback resumes), False when it goes on to be answered."""
+        (a backchannel: ignored; the reply's own words: resumed), False when it goes on to be
+        answered."""
         with self._lock:
             self._hearing = False  # the utterance became this turn
             if self._deadline is None or not self.playback.paused:
