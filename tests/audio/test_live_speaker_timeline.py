@@ -6,8 +6,8 @@ buffer's length in the reference's sample count, and the WebRTC module leaked ec
 second or more while it found the new delay (benchmarks/DUPLEX.md, run 7). Here, on the
 virtual devices with ``module-loopback``: a burst is played and heard, a second one is cut
 while still buffered, a third is played; the first and third must reach the microphone the
-same number of samples after their place in the reference. (A burst before them makes sure the
-newly loaded loopback runs: under load, its first second can come back silent.)
+same number of samples after their place in the reference. (Bursts before them, until one
+comes back, make sure the microphone and the newly loaded loopback deliver.)
 """
 
 from __future__ import annotations
@@ -75,15 +75,26 @@ class Bench:
     def recorded(self) -> int:
         return sum(map(len, self.heard))
 
-    def echo_delay(self) -> int:
+    def wake(self) -> None:
+        """Play bursts until one comes back: under load, the microphone's stream and a newly
+        loaded loopback can take seconds to deliver (a full run once recorded 1 s of silence
+        in 2.5 s), and a burst played before that is lost."""
+        self.wait_until_recorded(SAMPLE_RATE // 10)
+        for _ in range(10):
+            if self.echo_delay(timeout_s=1.0) is not None:
+                return
+        raise AssertionError("no burst came back through the loopback in 10 tries")
+
+    def echo_delay(self, timeout_s: float = 5.0) -> int | None:
         """Play a burst and wait for its echo: from its place in the reference's sample count
-        to its place in the microphone's."""
+        to its place in the microphone's (None: it did not come back in ``timeout_s``)."""
         recorded = self.recorded
         sent = self.play_a_burst()
         self.sink.end_reply()
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + timeout_s
         while not (echo := _onsets([(0, np.concatenate([[], *self.heard]))], after=recorded)):
-            assert time.monotonic() < deadline, "a burst played never came back"
+            if time.monotonic() > deadline:
+                return None
             time.sleep(0.02)
         self.wait_until_recorded(echo[0] + SAMPLE_RATE // 2)  # all of its echo
         return echo[0] - sent
@@ -123,12 +134,13 @@ class Bench:
 def test_a_cut_does_not_move_the_echo_path(pulse, echo_path):
     bench = Bench()
     try:
-        bench.echo_delay()  # the loopback runs (a newly loaded one takes a moment)
+        bench.wake()
         first = bench.echo_delay()
         bench.cut_a_burst()
         third = bench.echo_delay()
     finally:
         bench.close()
+    assert first is not None and third is not None, "a burst played never came back"
     moved_ms = (third - first) * 1000 / SAMPLE_RATE
     print(f"echo path in reference samples: {first} then {third} ({moved_ms:+.1f} ms)")
     # it moved by the whole buffer (-236 ms) before; what the sound server already took
