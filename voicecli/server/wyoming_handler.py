@@ -115,7 +115,7 @@ class WyomingHandler(AsyncEventHandler):
     async def _linger(self) -> None:
         """Our side done (EOF sent): drop what the client still sends until it closes, for
         at most ``LINGER_S``, so that the close is not a reset that loses the last event."""
-        with contextlib.suppress(ConnectionError, RuntimeError, OSError, TimeoutError):
+        with contextlib.suppress(OSError, RuntimeError):  # resets and the timeout included
             if self.writer.can_write_eof():
                 self.writer.write_eof()
             async with asyncio.timeout(LINGER_S):
