@@ -75,8 +75,8 @@ def pulse(request) -> PulseDaemon:
 def pytest_collection_modifyitems(items) -> None:
     """Mark every test that needs the PulseAudio daemon ``live``, so ``-m "not live"``
     deselects exactly those even where a module forgot the marker. A live test runs in real
-    time beside the other worker: on a loaded two-core machine one in a few full runs misses
-    its moment (an echo path that moves, a word misheard), so it runs once more before it
+    time beside the other worker: on a loaded two-core machine a full run often has one that
+    misses its moment (an echo path that moves, a word misheard), so it runs once more before it
     fails; ``-r R`` lists every rerun, and the notes count them."""
     for item in items:
         if "pulse" in getattr(item, "fixturenames", ()):
