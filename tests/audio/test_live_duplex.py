@@ -101,9 +101,11 @@ def test_short_replies_are_never_heard_as_the_user(engines, pulse, echo_path, cl
     # On a quiet machine no reply pauses (0 of 20, benchmarks/DUPLEX.md). Loaded (CI, two
     # workers), the canceller can leak after an underrun and a word of the reply paused one
     # ("Six." over "It's 12:56 PM."): it must be taken for the reply's own echo and resumed,
-    # never answered or cut -- at most once in the ten.
+    # or for a backchannel and ignored ("Yeah." in a newcomer-check), the reply playing on --
+    # never answered or cut, at most once in the ten.
     barge_ins = run.of_type("barge_in")
-    assert len(barge_ins) <= 1 and all(b.outcome == "resumed" for b in barge_ins), log(run)
+    assert len(barge_ins) <= 1, log(run)
+    assert all(b.outcome in ("resumed", "ignored") for b in barge_ins), log(run)
     assert len(run.of_type("playback", state="paused")) == len(barge_ins)
     turns = [digits(t.text) for t in run.of_type("transcript", final=True)]
     assert len(turns) == SHORT_REPLIES + len(barge_ins), turns
