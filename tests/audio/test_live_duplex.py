@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 import pytest
-from support.pulse import RATE, LiveRun, digits, write_clips
+from support.pulse import RATE, LiveRun, digits, own_voice_pauses, write_clips
 
 from voicecli.pipeline.barge import is_backchannel, is_echo_of, words_of
 from voicecli.reply.skills.stop import is_stop
@@ -98,15 +98,7 @@ def test_short_replies_are_never_heard_as_the_user(engines, pulse, echo_path, cl
             end = ended(run, turn + len(run.of_type("barge_in")))  # an echo turn has a number
             assert end is not None and end.state == "stopped", log(run)
             run.settle(0.8)  # the echo tail
-    # On a quiet machine no reply pauses (0 of 20, benchmarks/DUPLEX.md). Loaded (CI, two
-    # workers), the canceller can leak after an underrun and a word of the reply paused one
-    # ("Six." over "It's 12:56 PM."): it must be taken for the reply's own echo and resumed,
-    # or for a backchannel and ignored ("Yeah." in a newcomer-check), the reply playing on --
-    # never answered or cut, at most once in the ten.
-    barge_ins = run.of_type("barge_in")
-    assert len(barge_ins) <= 1, log(run)
-    assert all(b.outcome in ("resumed", "ignored") for b in barge_ins), log(run)
-    assert len(run.of_type("playback", state="paused")) == len(barge_ins)
+    barge_ins = own_voice_pauses(run)  # none on a quiet machine; under load, one played on
     turns = [digits(t.text) for t in run.of_type("transcript", final=True)]
     assert len(turns) == SHORT_REPLIES + len(barge_ins), turns
     assert not [t for t in turns if "pm" in t or "am" in t.split()], "a reply transcribed"

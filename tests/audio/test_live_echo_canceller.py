@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 import pytest
-from support.pulse import LiveRun, digits
+from support.pulse import LiveRun, digits, own_voice_pauses
 
 from voicecli.audio.file import write_wav
 from voicecli.reply.synth import compose
@@ -47,14 +47,9 @@ def test_the_canceller_never_hears_the_reply(engines, pulse, echo_path, quiet_st
         assert run.audio.canceller is not None, "the WebRTC module loaded"
         for turn in range(1, REPLIES + 1):
             _one_reply(run, quiet_story, turn)
-    # On a quiet machine no reply pauses. Loaded (CI, two workers), one reply once paused
-    # with the canceller converged (ERLE 79-83 dB, delay 299-323 ms; 258 ms quiet): a leak
-    # of its own voice must be taken for its echo and the reply played on -- at most once
-    # in the three, never answered or cut.
-    barge_ins = run.of_type("barge_in")
-    assert len(barge_ins) <= 1, barge_ins
-    assert all(b.outcome in ("resumed", "ignored") for b in barge_ins), barge_ins
-    assert len(run.of_type("playback", state="paused")) == len(barge_ins)
+    # none on a quiet machine; in CI one reply once paused with the canceller converged
+    # (ERLE 79-83 dB, delay 299-323 ms; 258 ms quiet)
+    barge_ins = own_voice_pauses(run)
     assert not run.of_type("playback", state="cut"), "no reply cut by its own voice"
     turns = [digits(t.text) for t in run.of_type("transcript", final=True)]
     assert turns.count("tell me a story") == REPLIES, turns

@@ -299,6 +299,20 @@ class LiveRun:
         return self.pulse.play(wav)
 
 
+def own_voice_pauses(run: LiveRun) -> list:
+    """The replies paused by the assistant's own voice, checked. On a quiet machine none
+    pauses (0 of 20, benchmarks/DUPLEX.md). Loaded (CI, two workers), the canceller can leak
+    and a reply paused on it ("Six." over "It's 12:56 PM.", "Yeah."): it must be taken for its
+    echo and resumed, or for a backchannel and ignored, the reply playing on -- never
+    answered or cut, and at most once in a run."""
+    barge_ins = run.of_type("barge_in")
+    why = (barge_ins, [(e.turn, e.state) for e in run.of_type("playback")])
+    assert len(barge_ins) <= 1, why
+    assert all(b.outcome in ("resumed", "ignored") for b in barge_ins), why
+    assert len(run.of_type("playback", state="paused")) == len(barge_ins), why
+    return barge_ins
+
+
 def digits(text: str) -> str:
     """Lower case, numbers as digits, no punctuation: what the tests compare."""
     return " ".join(re.sub(r"[^a-z0-9 ]", " ", words_to_digits(text.lower())).split())
